@@ -1,0 +1,98 @@
+/**
+ * The ops the model calls: linear, RMS/Layer norm, activations, RoPE, attention. Plain tfjs compositions chosen
+ * to avoid the silent traps in ENVIRONMENT.md (no transpose flags on the hot matmul, finite mask values, f32 RoPE).
+ * Not here: training-specific custom gradients (train/ adds them) and quantized matmul (quant/).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
+export const MASK_VALUE = -1e9;
+
+/** x [..., in] @ w [in, out] (+ b [out]). Weights are kept [in, out] so the matmul needs no transpose flag. */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor | null): tf.Tensor {
+  const inDim = x.shape[x.shape.length - 1];
+  const lead = x.shape.slice(0, -1);
+  const x2 = tf.reshape(x, [-1, inDim]); // (N, in)
+  let y = tf.matMul(x2, w as tf.Tensor2D); // (N, out)
+  if (b) y = tf.add(y, b);
+  return tf.reshape(y, [...lead, w.shape[1]!]);
+}
+
+/** RMSNorm in f32: x * rsqrt(mean(x^2) + eps) * w, or * (1 + w) for Gemma. */
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number, plusOne = false): tf.Tensor {
+  const ms = tf.mean(tf.square(x), -1, true);
+  const normed = tf.mul(x, tf.rsqrt(tf.add(ms, eps)));
+  return tf.mul(normed, plusOne ? tf.add(w, 1) : w);
+}
+
+/** LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. */
+export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b);
+}
+
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** GELU, tanh approximation (gelu_new, gelu_pytorch_tanh, BLOOM's gelu): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));
+}
+
+/**
+ * RoPE cos/sin tables for given positions, computed in f32 on the host: angle[b,t,i] = pos[b,t] * invFreq[i],
+ * duplicated to D (rotate_half layout). Returns cos, sin shaped (B, 1, T, D) to broadcast over heads.
+ */
+export function ropeTables(invFreq: Float32Array, positions: Int32Array, B: number, T: number): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+  const half = invFreq.length;
+  const D = half * 2;
+  const cos = new Float32Array(B * T * D);
+  const sin = new Float32Array(B * T * D);
+  for (let bt = 0; bt < B * T; bt++) {
+    const p = positions[bt];
+    for (let i = 0; i < half; i++) {
+      // Math.fround mirrors torch's f32 product pos * inv_freq before cos/sin.
+      const a = Math.fround(p * invFreq[i]);
+      const c = Math.cos(a), s = Math.sin(a);
+      cos[bt * D + i] = c; cos[bt * D + i + half] = c;
+      sin[bt * D + i] = s; sin[bt * D + i + half] = s;
+    }
+  }
+  return { cos: tf.tensor4d(cos, [B, 1, T, D]), sin: tf.tensor4d(sin, [B, 1, T, D]) };
+}
+
+/** x (B, H, T, D) rotated with HF's rotate_half convention: pairs (i, i + D/2). */
+export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
+  const D = x.shape[3]!;
+  const [x1, x2] = tf.split(x, [D / 2, D / 2], 3);
+  const rotated = tf.concat([tf.neg(x2), x1], 3);
+  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+}
+
+export interface AttentionOptions {
+  /** Score scale, usually D^-0.5 (Gemma2: query_pre_attn_scalar^-0.5). */
+  scale: number;
+  /** Additive bias broadcastable to (B, H, T, S): the causal/padding mask, ALiBi. */
+  bias: tf.Tensor;
+  /** Gemma2: s <- cap * tanh(s / cap), applied before the mask. */
+  softcap?: number;
+}
+
+/**
+ * Scaled dot-product attention. q (B, H, T, D); k, v (B, Hkv, S, D) with H a multiple of Hkv.
+ * Each kv head serves g = H/Hkv consecutive query heads (HF repeat_kv), done without copying k/v: q is viewed as
+ * (B, Hkv, g*T, D) so one batched matmul covers the group (ENVIRONMENT.md pitfall 9). Returns (B, H, T, D).
+ */
+export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: AttentionOptions): tf.Tensor {
+  const [B, H, T, D] = q.shape as number[];
+  const Hkv = k.shape[1]!, S = k.shape[2]!;
+  const g = H / Hkv;
+  const qg = tf.reshape(q, [B, Hkv, g * T, D]);
+  let s = tf.mul(tf.matMul(qg, k, false, true), opts.scale); // (B, Hkv, g*T, S)
+  if (opts.softcap) s = tf.mul(tf.tanh(tf.div(s, opts.softcap)), opts.softcap);
+  s = tf.add(tf.reshape(s, [B, H, T, S]), opts.bias);
+  const p = tf.reshape(tf.softmax(s, -1), [B, Hkv, g * T, S]);
+  return tf.reshape(tf.matMul(p, v), [B, H, T, D]);
+}

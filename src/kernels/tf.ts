@@ -1,0 +1,13 @@
+/**
+ * The one door to tfjs for code above kernels/. Other folders import `tf` and `Tensor` from here, never from
+ * '@tensorflow/tfjs-core' directly (lint enforces it), so swapping the substrate touches kernels/ and platform/.
+ */
+export * as tf from '@tensorflow/tfjs-core';
+export type { Tensor, Rank, DataType, TensorContainer } from '@tensorflow/tfjs-core';
+
+import * as core from '@tensorflow/tfjs-core';
+
+/** tf.tidy for any nested structure of tensors (objects of arrays of objects), typed as what fn returns. */
+export function tidy<T>(fn: () => T): T {
+  return core.tidy(fn as unknown as () => core.TensorContainer) as unknown as T;
+}

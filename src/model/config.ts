@@ -1,0 +1,183 @@
+/**
+ * Maps HF config.json to one typed ModelConfig for the eight supported families. Field names follow HF where a
+ * field exists there; derived switches (norm kind, position kind, fused projections) are computed here once.
+ * Not handled: Phi-3 longrope/su scaling, dynamic-NTK and YaRN rope scaling (refused with a clear error).
+ */
+
+export type Family = 'llama' | 'qwen2' | 'gpt2' | 'bloom' | 'phi3' | 'gemma' | 'gemma2';
+export const FAMILIES: Family[] = ['llama', 'qwen2', 'gpt2', 'bloom', 'phi3', 'gemma', 'gemma2'];
+
+export interface Llama3RopeScaling {
+  ropeType: 'llama3';
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositionEmbeddings: number;
+}
+export interface LinearRopeScaling {
+  ropeType: 'linear';
+  factor: number;
+}
+
+export interface ModelConfig {
+  family: Family;
+  vocabSize: number;
+  /** C: model width, e.g. 576 for SmolLM2-135M. */
+  hidden: number;
+  /** L */
+  layers: number;
+  /** H: query heads. */
+  heads: number;
+  /** Hkv: key/value heads (GQA when < H). */
+  kvHeads: number;
+  /** D: per-head width. */
+  headDim: number;
+  /** MLP inner width (BLOOM: 4*hidden). */
+  intermediate: number;
+  normKind: 'rms' | 'layer';
+  normEps: number;
+  /** Gemma's RMSNorm scales by (1 + w). */
+  normPlusOne: boolean;
+  act: 'silu' | 'gelu_tanh';
+  /** gated: down(act(gate) * up); plain: down(act(up)). */
+  mlpKind: 'gated' | 'plain';
+  posKind: 'rope' | 'learned' | 'alibi';
+  ropeTheta: number;
+  ropeScaling: Llama3RopeScaling | LinearRopeScaling | null;
+  maxPositions: number;
+  tieEmbeddings: boolean;
+  /** Gemma multiplies embeddings by sqrt(hidden). */
+  embedScale: number;
+  /** Score scale applied to q·k. */
+  attnScale: number;
+  attnSoftcap: number | null;
+  finalSoftcap: number | null;
+  /** Gemma2: sliding window length on even layers; null when every layer is global. */
+  slidingWindow: number | null;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  padTokenId: number | null;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Raw = Record<string, unknown>;
+
+function num(raw: Raw, ...keys: string[]): number {
+  for (const k of keys) if (typeof raw[k] === 'number') return raw[k] as number;
+  throw new ConfigError(`config.json lacks a numeric '${keys[0]}'`);
+}
+
+function opt(raw: Raw, key: string): number | null {
+  return typeof raw[key] === 'number' ? (raw[key] as number) : null;
+}
+
+function ids(v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
+  return [];
+}
+
+function ropeScaling(raw: Raw): ModelConfig['ropeScaling'] {
+  const rs = raw.rope_scaling as Raw | null | undefined;
+  if (!rs) return null;
+  const type = (rs.rope_type ?? rs.type) as string;
+  if (type === 'default') return null;
+  if (type === 'llama3') {
+    return {
+      ropeType: 'llama3',
+      factor: num(rs, 'factor'),
+      lowFreqFactor: num(rs, 'low_freq_factor'),
+      highFreqFactor: num(rs, 'high_freq_factor'),
+      originalMaxPositionEmbeddings: num(rs, 'original_max_position_embeddings'),
+    };
+  }
+  if (type === 'linear') return { ropeType: 'linear', factor: num(rs, 'factor') };
+  throw new ConfigError(`rope_scaling type '${type}' is not supported (supported: llama3, linear)`);
+}
+
+/** Maps a parsed config.json. Throws ConfigError naming the field for anything unsupported. */
+export function parseConfig(raw: Raw): ModelConfig {
+  const mt = raw.model_type as string | undefined;
+  if (!mt) throw new ConfigError('config.json has no model_type');
+  if (!(FAMILIES as string[]).includes(mt)) throw new ConfigError(`unknown model_type '${mt}' (supported: ${FAMILIES.join(', ')})`);
+  const family = mt as Family;
+  const common = { bosTokenId: opt(raw, 'bos_token_id'), eosTokenIds: ids(raw.eos_token_id), padTokenId: opt(raw, 'pad_token_id') };
+  if (family === 'gpt2') {
+    const hidden = num(raw, 'n_embd'), heads = num(raw, 'n_head');
+    const act = raw.activation_function as string;
+    if (act && act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') throw new ConfigError(`gpt2 activation_function '${act}' is not supported`);
+    if (raw.scale_attn_by_inverse_layer_idx || raw.reorder_and_upcast_attn) throw new ConfigError('gpt2 scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported');
+    return {
+      family, vocabSize: num(raw, 'vocab_size'), hidden, layers: num(raw, 'n_layer'), heads, kvHeads: heads, headDim: hidden / heads,
+      intermediate: opt(raw, 'n_inner') ?? 4 * hidden, normKind: 'layer', normEps: num(raw, 'layer_norm_epsilon'), normPlusOne: false,
+      act: 'gelu_tanh', mlpKind: 'plain', posKind: 'learned', ropeTheta: 0, ropeScaling: null, maxPositions: num(raw, 'n_positions'),
+      tieEmbeddings: true, embedScale: 1, attnScale: raw.scale_attn_weights === false ? 1 : 1 / Math.sqrt(hidden / heads),
+      attnSoftcap: null, finalSoftcap: null, slidingWindow: null, ...common,
+    };
+  }
+  if (family === 'bloom') {
+    const hidden = num(raw, 'hidden_size', 'n_embed'), heads = num(raw, 'n_head', 'num_attention_heads');
+    if (raw.apply_residual_connection_post_layernorm) throw new ConfigError('bloom apply_residual_connection_post_layernorm=true is not supported');
+    return {
+      family, vocabSize: num(raw, 'vocab_size'), hidden, layers: num(raw, 'n_layer', 'num_hidden_layers'), heads, kvHeads: heads, headDim: hidden / heads,
+      intermediate: 4 * hidden, normKind: 'layer', normEps: num(raw, 'layer_norm_epsilon'), normPlusOne: false, act: 'gelu_tanh', mlpKind: 'plain',
+      posKind: 'alibi', ropeTheta: 0, ropeScaling: null, maxPositions: Infinity, tieEmbeddings: true, embedScale: 1,
+      attnScale: 1 / Math.sqrt(hidden / heads), attnSoftcap: null, finalSoftcap: null, slidingWindow: null, ...common,
+    };
+  }
+  // RoPE families: llama, qwen2, phi3, gemma, gemma2.
+  const hidden = num(raw, 'hidden_size'), heads = num(raw, 'num_attention_heads');
+  const headDim = opt(raw, 'head_dim') ?? hidden / heads;
+  const gemma = family === 'gemma' || family === 'gemma2';
+  const actName = (raw.hidden_activation ?? raw.hidden_act ?? 'silu') as string;
+  const act = actName === 'silu' ? 'silu' : /gelu_pytorch_tanh|gelu_new|gelu$/.test(actName) ? 'gelu_tanh' : null;
+  if (!act) throw new ConfigError(`hidden_act '${actName}' is not supported`);
+  if (family === 'phi3' && raw.rope_scaling) throw new ConfigError('phi3 rope_scaling (longrope/su) is not supported; use a 4k-context Phi-3 checkpoint');
+  if (family === 'phi3' && typeof raw.partial_rotary_factor === 'number' && raw.partial_rotary_factor !== 1) throw new ConfigError('phi3 partial_rotary_factor != 1 is not supported');
+  const qpas = family === 'gemma2' ? opt(raw, 'query_pre_attn_scalar') : null;
+  return {
+    family, vocabSize: num(raw, 'vocab_size'), hidden, layers: num(raw, 'num_hidden_layers'), heads,
+    kvHeads: opt(raw, 'num_key_value_heads') ?? heads, headDim, intermediate: num(raw, 'intermediate_size'),
+    normKind: 'rms', normEps: num(raw, 'rms_norm_eps'), normPlusOne: gemma, act, mlpKind: 'gated', posKind: 'rope',
+    ropeTheta: opt(raw, 'rope_theta') ?? 10000, ropeScaling: family === 'phi3' ? null : ropeScaling(raw),
+    maxPositions: opt(raw, 'max_position_embeddings') ?? 2048,
+    // Gemma ties by default; llama/qwen2/phi3 follow the flag (HF default true, most checkpoints say false).
+    tieEmbeddings: gemma ? raw.tie_word_embeddings !== false : raw.tie_word_embeddings !== false,
+    embedScale: gemma ? Math.sqrt(hidden) : 1,
+    attnScale: 1 / Math.sqrt(qpas ?? headDim),
+    attnSoftcap: family === 'gemma2' ? opt(raw, 'attn_logit_softcapping') : null,
+    finalSoftcap: family === 'gemma2' ? opt(raw, 'final_logit_softcapping') : null,
+    slidingWindow: family === 'gemma2' ? opt(raw, 'sliding_window') : null,
+    ...common,
+  };
+}
+
+/** Gemma2 alternates sliding-window (even layers) and global (odd layers) attention, as transformers 4.45. */
+export function layerWindow(cfg: ModelConfig, layer: number): number | null {
+  return cfg.slidingWindow !== null && layer % 2 === 0 ? cfg.slidingWindow : null;
+}
+
+/** RoPE inverse frequencies in f32, with llama3 or linear scaling applied as HF's rope init functions do. */
+export function ropeInvFreq(cfg: ModelConfig): Float32Array {
+  const D = cfg.headDim;
+  const inv = new Float32Array(D / 2);
+  for (let i = 0; i < D / 2; i++) inv[i] = 1 / Math.pow(cfg.ropeTheta, (2 * i) / D);
+  const rs = cfg.ropeScaling;
+  if (rs?.ropeType === 'linear') for (let i = 0; i < inv.length; i++) inv[i] = inv[i] / rs.factor;
+  if (rs?.ropeType === 'llama3') {
+    const lowWavelen = rs.originalMaxPositionEmbeddings / rs.lowFreqFactor;
+    const highWavelen = rs.originalMaxPositionEmbeddings / rs.highFreqFactor;
+    for (let i = 0; i < inv.length; i++) {
+      const wavelen = (2 * Math.PI) / inv[i];
+      if (wavelen > lowWavelen) inv[i] = inv[i] / rs.factor;
+      else if (wavelen >= highWavelen) {
+        const smooth = (rs.originalMaxPositionEmbeddings / wavelen - rs.lowFreqFactor) / (rs.highFreqFactor - rs.lowFreqFactor);
+        inv[i] = (1 - smooth) * (inv[i] / rs.factor) + smooth * inv[i];
+      }
+    }
+  }
+  return inv;
+}

@@ -1,0 +1,28 @@
+/**
+ * KV cache lifecycle: create, reorder rows (beam search), dispose. The forward pass fills and trims it; a
+ * sliding-window layer keeps only the slots a future query can see, so it matches the no-cache definition.
+ */
+import { tf } from '../kernels/tf';
+import type { KVCache } from './types';
+
+export function createCache(layers: number): KVCache {
+  return { layers: new Array(layers).fill(null), length: 0 };
+}
+
+export function disposeCache(cache: KVCache): void {
+  for (const l of cache.layers) if (l) { l.k.dispose(); l.v.dispose(); }
+  cache.layers = cache.layers.map(() => null);
+  cache.length = 0;
+}
+
+/** Picks batch rows `rows` (with repeats) of every layer: beam search reorders and expands beams this way. */
+export function selectCacheRows(cache: KVCache, rows: number[]): void {
+  const idx = tf.tensor1d(rows, 'int32');
+  cache.layers = cache.layers.map((l) => {
+    if (!l) return l;
+    const k = tf.gather(l.k, idx), v = tf.gather(l.v, idx);
+    l.k.dispose(); l.v.dispose();
+    return { k, v, start: l.start };
+  });
+  idx.dispose();
+}

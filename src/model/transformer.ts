@@ -1,0 +1,139 @@
+/**
+ * The decoder-only forward shared by all eight families: embeddings (+ learned positions / embedding norm),
+ * L blocks of pre-norm attention + MLP (Gemma2: sandwich norms), final norm, lm_head (+ final softcap).
+ * A pure function of (model, inputs, options incl. KV cache). All intermediates live inside one tf.tidy;
+ * the new cache tensors are returned through it and the old ones disposed after.
+ */
+import { tf, tidy, type Tensor } from '../kernels/tf';
+import { applyRope, attention, layerNorm, linear, rmsNorm, ropeTables } from '../kernels/ops';
+import { layerWindow, type Family, type ModelConfig } from './config';
+import { additiveMask, alibiBias, alibiSlopes, arangePositions } from './mask';
+import type { FamilyImpl, LayerCtx } from './families/family';
+import { llama } from './families/llama';
+import { qwen2 } from './families/qwen2';
+import { gemma } from './families/gemma';
+import { gemma2 } from './families/gemma2';
+import { phi3 } from './families/phi3';
+import { gpt2 } from './families/gpt2';
+import { bloom } from './families/bloom';
+import type { ForwardInputs, ForwardOptions, ForwardOutput, LayerCache, LinearFn, Model } from './types';
+
+const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, gpt2, bloom };
+
+export const defaultLinear: LinearFn = (_name, x, w, b) => linear(x, w, b);
+
+function norm(cfg: ModelConfig, weights: Model['weights'], name: string, x: Tensor): Tensor {
+  const w = weights.get(`${name}.w`)!;
+  if (cfg.normKind === 'rms') return rmsNorm(x, w, cfg.normEps, cfg.normPlusOne);
+  return layerNorm(x, w, weights.get(`${name}.b`)!, cfg.normEps);
+}
+
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+}
+
+function checkInputs(cfg: ModelConfig, inp: ForwardInputs, past: number): void {
+  const { B, T } = inp;
+  if (inp.ids.length !== B * T) throw new ShapeError(`input_ids has ${inp.ids.length} values, expected B*T = ${B}*${T}`);
+  if (inp.attentionMask && inp.attentionMask.length !== B * (past + T)) {
+    throw new ShapeError(`attention_mask has ${inp.attentionMask.length} values, expected B*(past+T) = ${B}*${past + T}`);
+  }
+  if (inp.positionIds && inp.positionIds.length !== B * T) throw new ShapeError(`position_ids has ${inp.positionIds.length} values, expected ${B * T}`);
+  for (const id of inp.ids) if (id < 0 || id >= cfg.vocabSize) throw new ShapeError(`token id ${id} is outside the vocabulary [0, ${cfg.vocabSize})`);
+  if (cfg.posKind === 'learned') {
+    const pos = inp.positionIds ?? arangePositions(B, T, past);
+    for (const p of pos) if (p >= cfg.maxPositions) throw new ShapeError(`position ${p} exceeds n_positions ${cfg.maxPositions}`);
+  }
+}
+
+/** Runs the model. With `opts.cache`, it reads and then extends the cache in place. */
+export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions = {}): ForwardOutput {
+  const { config: cfg, weights } = model;
+  const impl = IMPLS[cfg.family];
+  const cache = opts.cache;
+  const past = cache?.length ?? 0;
+  checkInputs(cfg, inp, past);
+  const { B, T } = inp;
+  const total = past + T;
+  const mask = inp.attentionMask ?? new Int32Array(B * total).fill(1);
+  const positions = inp.positionIds ?? arangePositions(B, T, past);
+  const linearFn = opts.linear ?? defaultLinear;
+  const oldLayers = cache ? cache.layers.slice() : [];
+
+  const result = tidy(() => {
+    const ids = tf.tensor2d(inp.ids, [B, T], 'int32');
+    let x = inp.inputsEmbeds ?? tf.gather(weights.get('embed')!, ids); // (B, T, C)
+    if (cfg.embedScale !== 1) x = tf.mul(x, cfg.embedScale);
+    if (cfg.posKind === 'learned') x = tf.add(x, tf.gather(weights.get('pos_embed')!, tf.tensor2d(positions, [B, T], 'int32')));
+    if (cfg.family === 'bloom') x = norm(cfg, weights, 'embed_norm', x);
+    const hidden: Tensor[] = opts.outputHidden ? [x] : [];
+
+    const rope = cfg.posKind === 'rope' ? ropeTables(model.invFreq!, positions, B, T) : null;
+    const slopes = cfg.posKind === 'alibi' ? alibiSlopes(cfg.heads) : null;
+    const newLayers: LayerCache[] = [];
+
+    for (let i = 0; i < cfg.layers; i++) {
+      const p = `layers.${i}`;
+      const ctx: LayerCtx = {
+        cfg, layer: i, B, T,
+        lin: (short, h) => linearFn(`${p}.${short}`, h, weights.get(`${p}.${short}.w`)!, weights.get(`${p}.${short}.b`) ?? null),
+      };
+      const h = norm(cfg, weights, `${p}.attn_norm`, x);
+      let { q, k, v } = impl.qkv(ctx, h);
+      if (rope) {
+        q = applyRope(q, rope.cos, rope.sin);
+        k = applyRope(k, rope.cos, rope.sin);
+      }
+      const prev = oldLayers[i];
+      const keyStart = prev ? prev.start : 0;
+      if (prev) {
+        k = tf.concat([prev.k, k], 2);
+        v = tf.concat([prev.v, v], 2);
+      }
+      const S = k.shape[2]!;
+      const window = layerWindow(cfg, i);
+      let bias: Tensor = tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
+      if (slopes) bias = tf.add(bias, tf.tensor4d(alibiBias(mask, B, total, keyStart, S, slopes), [B, cfg.heads, 1, S]));
+      const att = attention(q, k, v, { scale: cfg.attnScale, bias, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
+      let a = ctx.lin('o', tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B, T, cfg.heads * cfg.headDim]));
+      if (cfg.family === 'gemma2') a = norm(cfg, weights, `${p}.post_attn_norm`, a);
+      x = tf.add(x, a);
+      let m = impl.mlp(ctx, norm(cfg, weights, `${p}.mlp_norm`, x));
+      if (cfg.family === 'gemma2') m = norm(cfg, weights, `${p}.post_mlp_norm`, m);
+      x = tf.add(x, m);
+      if (opts.outputHidden && i < cfg.layers - 1) hidden.push(x);
+      if (cache) {
+        // A sliding-window layer only ever needs the last (window - 1) slots for the next query.
+        const keep = window === null ? S : Math.min(S, window - 1);
+        const drop = S - keep;
+        newLayers.push({
+          k: drop ? tf.slice(k, [0, 0, drop, 0], [-1, -1, keep, -1]) : k,
+          v: drop ? tf.slice(v, [0, 0, drop, 0], [-1, -1, keep, -1]) : v,
+          start: keyStart + drop,
+        });
+      }
+    }
+    x = norm(cfg, weights, 'final_norm', x); // (B, T, C)
+    if (opts.outputHidden) hidden.push(x);
+    if (opts.skipHead) return { finalHidden: x as Tensor | undefined, logits: undefined as Tensor | undefined, hidden, newLayers };
+    const xs = opts.lastOnly ? tf.slice(x, [0, T - 1, 0], [-1, 1, -1]) : x;
+    let logits = linear(xs, weights.get('lm_head.w')!); // (B, T|1, V)
+    if (cfg.finalSoftcap) logits = tf.mul(tf.tanh(tf.div(logits, cfg.finalSoftcap)), cfg.finalSoftcap);
+    return { logits: logits as Tensor | undefined, finalHidden: undefined as Tensor | undefined, hidden, newLayers };
+  });
+
+  if (cache) {
+    for (const l of oldLayers) if (l) { l.k.dispose(); l.v.dispose(); }
+    // Tensors returned by tidy survive; layer tensors that are slices/concats are new, so nothing is shared.
+    cache.layers = result.newLayers.map((l) => ({ k: l.k, v: l.v, start: l.start }));
+    cache.length = total;
+  } else {
+    for (const l of result.newLayers) { l.k.dispose(); l.v.dispose(); }
+  }
+  const out: ForwardOutput = {};
+  if (result.logits) out.logits = result.logits;
+  if (opts.outputHidden) out.hidden = result.hidden;
+  else for (const t of result.hidden) t.dispose();
+  if (result.finalHidden) out.finalHidden = result.finalHidden;
+  return out;
+}

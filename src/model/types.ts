@@ -1,0 +1,68 @@
+/**
+ * The model's data types: weights by our names, the loaded model, forward inputs and outputs, and the linear hook
+ * through which peft/ injects adapters without model/ knowing they exist.
+ */
+import type { Tensor } from '../kernels/tf';
+import type { ModelConfig } from './config';
+
+/** Our weight name -> tensor. Linear weights are [in, out]. */
+export type Weights = Map<string, Tensor>;
+
+export interface Model {
+  config: ModelConfig;
+  weights: Weights;
+  /** RoPE inverse frequencies (rope families), f32. */
+  invFreq: Float32Array | null;
+  dispose(): void;
+}
+
+/**
+ * Every projection goes through this. `name` is our module name (e.g. 'layers.3.q'), x is (..., in).
+ * The default is x @ w + b; peft/ wraps it to add LoRA / IA3 / DoRA terms.
+ */
+export type LinearFn = (name: string, x: Tensor, w: Tensor, b: Tensor | null) => Tensor;
+
+/** Per-layer key/value cache, (B, Hkv, S, D), holding sequence slots [start, start + S). */
+export interface LayerCache {
+  k: Tensor;
+  v: Tensor;
+  start: number;
+}
+
+export interface KVCache {
+  layers: (LayerCache | null)[];
+  /** Sequence slots processed so far (including left padding). */
+  length: number;
+}
+
+export interface ForwardInputs {
+  /** (B, T) token ids, row-major. */
+  ids: Int32Array;
+  B: number;
+  T: number;
+  /** (B, past + T) 1 = real token, 0 = padding; default all ones. As HF, it covers cached slots too. */
+  attentionMask?: Int32Array;
+  /** (B, T) positions; default past..past+T-1 for every row (HF's default without position_ids). */
+  positionIds?: Int32Array;
+  /** (B, T, C) embeddings to use instead of looking up `ids` (prompt tuning). */
+  inputsEmbeds?: Tensor;
+}
+
+export interface ForwardOptions {
+  linear?: LinearFn;
+  cache?: KVCache;
+  /** Also return hidden states as HF output_hidden_states: embeddings, each layer but the last, final norm. */
+  outputHidden?: boolean;
+  /** Compute logits only for the last position (generation): logits are (B, 1, V). */
+  lastOnly?: boolean;
+  /** Skip the lm_head and return the final-norm hidden state as `hidden` only (chunked losses). */
+  skipHead?: boolean;
+}
+
+export interface ForwardOutput {
+  /** (B, T, V), or (B, 1, V) with lastOnly; absent with skipHead. */
+  logits?: Tensor;
+  hidden?: Tensor[];
+  /** (B, T, C) after the final norm. Present with skipHead. */
+  finalHidden?: Tensor;
+}

@@ -1,0 +1,107 @@
+/**
+ * Backend choice: webgpu first, then wasm, then cpu, and always the reason for the choice.
+ * The tfjs backends are imported dynamically so that Dawn's navigator.gpu is in place before the webgpu backend loads.
+ * Not handled: multi-threaded wasm (it hangs in minified bundles; see ENVIRONMENT.md), tfjs-node.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { envVar, runtime, userAgent } from './env';
+import { probeWebGpu, type GpuInfo } from './webgpu';
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+
+export interface BackendChoice {
+  name: BackendName;
+  /** One sentence: why this backend, and why not the ones before it. */
+  reason: string;
+  gpu?: GpuInfo;
+  /** Largest single buffer this backend can hold, in bytes. */
+  maxBufferBytes: number;
+  /** True when we know this setup is slow (software WebGPU, cpu backend). */
+  slow: boolean;
+}
+
+export interface BackendOptions {
+  /** Order to try; default ['webgpu', 'wasm', 'cpu']. A single entry forces that backend (or throws). */
+  prefer?: BackendName[];
+  /** URL prefix or file map for the wasm binaries (the browser build passes Vite `?url` imports). */
+  wasmPaths?: string | Record<string, string>;
+}
+
+let current: BackendChoice | null = null;
+
+/** The chosen backend, or null before initBackend. */
+export function currentBackend(): BackendChoice | null {
+  return current;
+}
+
+function isSoftwareGpu(info: GpuInfo): boolean {
+  return /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapterName} ${info.vendor} ${info.architecture}`);
+}
+
+async function tryWebGpu(): Promise<BackendChoice | string> {
+  const probe = await probeWebGpu();
+  if (!probe.ok || !probe.info) return probe.reason;
+  await import('@tensorflow/tfjs-backend-webgpu');
+  const ok = await tf.setBackend('webgpu').catch(() => false);
+  if (!ok) return 'the tfjs WebGPU backend failed to initialise on this adapter';
+  const info = probe.info;
+  const slow = isSoftwareGpu(info);
+  return {
+    name: 'webgpu',
+    reason: `WebGPU: ${info.adapterName}${slow ? ' (a software rasteriser: correct but slow)' : ''}`,
+    gpu: info,
+    maxBufferBytes: info.maxBufferSize,
+    slow,
+  };
+}
+
+async function tryWasm(opts: BackendOptions): Promise<BackendChoice | string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
+  else if (runtime() === 'node') {
+    const { createRequire } = await import('node:module');
+    const req = createRequire(import.meta.url);
+    const dir = req.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm').replace(/[^/\\]+$/, '');
+    wasm.setWasmPaths(dir);
+  }
+  // Threaded wasm hangs in minified bundles and needs cross-origin isolation; single-threaded SIMD is reliable.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  const ok = await tf.setBackend('wasm').catch(() => false);
+  if (!ok) return 'the wasm backend failed to initialise';
+  // The wasm heap tops out at 2-4 GB; keep single tensors well under that.
+  return { name: 'wasm', reason: 'CPU (wasm)', maxBufferBytes: 1 << 30, slow: false };
+}
+
+async function tryCpu(): Promise<BackendChoice | string> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  const ok = await tf.setBackend('cpu').catch(() => false);
+  if (!ok) return 'the cpu backend failed to initialise';
+  return { name: 'cpu', reason: 'CPU (plain JavaScript)', maxBufferBytes: 1 << 30, slow: true };
+}
+
+/**
+ * Picks and initialises a backend. `WEBIFT_BACKEND` (Node) overrides the order with a single backend.
+ * Throws only if every candidate fails, with each reason.
+ */
+export async function initBackend(opts: BackendOptions = {}): Promise<BackendChoice> {
+  const forced = envVar('WEBIFT_BACKEND') as BackendName | undefined;
+  const order = opts.prefer ?? (forced ? [forced] : ['webgpu', 'wasm', 'cpu']);
+  const why: string[] = [];
+  for (const name of order) {
+    const r = name === 'webgpu' ? await tryWebGpu() : name === 'wasm' ? await tryWasm(opts) : name === 'cpu' ? await tryCpu() : `unknown backend '${name}'`;
+    if (typeof r === 'string') {
+      why.push(`${name}: ${r}`);
+      continue;
+    }
+    await tf.ready();
+    if (why.length) r.reason = `${r.reason}; ${why.map((w) => w.replace(/^webgpu:/, 'WebGPU not available because')).join('; ')}`;
+    current = r;
+    return r;
+  }
+  throw new Error(`no backend could start (${why.join('; ')})`);
+}
+
+/** True for browsers known to run WebGPU compute poorly (e.g. Firefox before its WebGPU release). */
+export function knownSlowBrowser(): boolean {
+  return /Firefox\/(\d+)/.test(userAgent()) && Number(/Firefox\/(\d+)/.exec(userAgent())?.[1] ?? 0) < 141;
+}

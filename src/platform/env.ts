@@ -1,0 +1,33 @@
+/**
+ * Where are we running? The ONLY module that reads environment globals (process, window, navigator, self).
+ * Everything else asks platform/. Not handled: Deno and Bun are treated as Node if they expose `process.versions.node`.
+ */
+
+export type Runtime = 'node' | 'browser' | 'worker';
+
+export function runtime(): Runtime {
+  const g = globalThis as Record<string, unknown>;
+  const proc = g.process as { versions?: { node?: string } } | undefined;
+  if (proc?.versions?.node) return 'node';
+  if (typeof g.window === 'undefined' && typeof g.importScripts === 'function') return 'worker';
+  if (typeof g.window === 'undefined' && typeof g.WorkerGlobalScope !== 'undefined') return 'worker';
+  return 'browser';
+}
+
+/** Reads an environment variable in Node; undefined in the browser. */
+export function envVar(name: string): string | undefined {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return g.process?.env?.[name];
+}
+
+/** The user agent string ('' in Node). */
+export function userAgent(): string {
+  const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
+  return nav?.userAgent ?? '';
+}
+
+/** Hardware concurrency, for thread counts and messages. */
+export function cpuCount(): number {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  return nav?.hardwareConcurrency ?? 1;
+}
