@@ -1,0 +1,4 @@
+/** HF parity suite (see parity-suite.ts) on the cpu backend. One file per backend: the backend is process-global. */
+import { paritySuite } from './parity-suite';
+
+paritySuite('cpu');
