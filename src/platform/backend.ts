@@ -84,6 +84,8 @@ async function tryCpu(): Promise<BackendChoice | string> {
  * Throws only if every candidate fails, with each reason.
  */
 export async function initBackend(opts: BackendOptions = {}): Promise<BackendChoice> {
+  // PROD silences tfjs's console nags (e.g. "install tfjs-node"), which would pollute CLI output.
+  tf.env().set('PROD', true);
   const forced = envVar('WEBIFT_BACKEND') as BackendName | undefined;
   const order = opts.prefer ?? (forced ? [forced] : ['webgpu', 'wasm', 'cpu']);
   const why: string[] = [];

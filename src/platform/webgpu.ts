@@ -33,6 +33,9 @@ async function installNodeGpu(): Promise<string | null> {
   const nav = g.navigator as { gpu?: unknown } | undefined;
   if (nav?.gpu) return null;
   const fs = await import('node:fs');
+  const env = (g.process as { env: Record<string, string | undefined> }).env;
+  // Without it the Vulkan loader prints "XDG_RUNTIME_DIR is invalid" on every start; any private dir will do.
+  if (!env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
   if (!envVar('VK_ICD_FILENAMES') && fs.existsSync(SWIFTSHADER_ICD)) {
     // Dawn's Vulkan backend needs an ICD; with no GPU, Chromium's SwiftShader is the one that works.
     (g.process as { env: Record<string, string> }).env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;

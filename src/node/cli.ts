@@ -1,0 +1,45 @@
+/**
+ * The `webift` command line: dispatches to one module per command. Same model/generate code as the browser, on
+ * Dawn WebGPU or wasm. Contract: --json prints machine-readable JSON on stdout; bad input exits 2 with one line.
+ */
+import { envVar } from '../platform/env';
+import { UsageError, reportError } from './errors';
+
+const HELP = `webift: instruction fine-tuning of LLMs, in the browser and here.
+
+usage: webift <command> [flags]
+
+commands:
+  logits    --model <dir|repo> --inputs <file.json> --out <file.safetensors> [--adapter <dir>] [--json]
+  generate  --model <dir|repo> (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T]
+            [--top-p P] [--top-k K] [--repetition-penalty R] [--no-repeat-ngram-size N] [--num-beams N]
+            [--seed S] [--stop STR] [--json]
+  chat      --model <dir|repo> [sampling flags]        multi-turn in the terminal with the chat template
+  convert   llama2c --checkpoint X.bin --tokenizer tok.bin --out DIR
+
+common flags: --backend webgpu|wasm|cpu (default: the first that works), --json
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  logits: async () => (await import('./commands/logits')).logitsCommand,
+  generate: async () => (await import('./commands/generate')).generateCommand,
+  chat: async () => (await import('./commands/chat')).chatCommand,
+  convert: async () => (await import('./commands/convert')).convertCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP);
+    return cmd ? 0 : 2;
+  }
+  try {
+    const load = COMMANDS[cmd];
+    if (!load) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    return await (await load())(rest);
+  } catch (e) {
+    return reportError(e, envVar('WEBIFT_DEBUG') === '1');
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * `webift logits --model <dir|repo> --inputs <file.json> [--adapter <dir>] --out <file.safetensors>`:
+ * runs one forward pass on input_ids (B×T) with an optional attention_mask (positions derived from the mask, as HF
+ * generate() does) and writes `logits` [B,T,V] as F32 safetensors, atomically.
+ */
+import { readFile } from 'node:fs/promises';
+import { writeSafetensors } from '../../model/safetensors';
+import { forward } from '../../model/transformer';
+import { positionIdsFromMask } from '../../model/mask';
+import { bool, parse, str, type FlagSpec } from '../args';
+import { UsageError } from '../errors';
+import { writeFileAtomic } from '../atomic';
+import { openModel } from '../runtime';
+
+export const LOGITS_FLAGS: FlagSpec = {
+  model: { type: 'string' }, inputs: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' },
+  backend: { type: 'string' }, json: { type: 'boolean' },
+};
+
+function matrix(v: unknown, name: string): number[][] {
+  if (!Array.isArray(v) || !v.length || !v.every((r) => Array.isArray(r) && r.length === (v[0] as unknown[]).length && r.every((x) => Number.isInteger(x)))) {
+    throw new UsageError(`inputs: '${name}' must be a non-empty rectangular array of integer rows`);
+  }
+  return v as number[][];
+}
+
+export async function logitsCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, LOGITS_FLAGS);
+  const json = bool(p, 'json');
+  let raw: Record<string, unknown>;
+  const inputsPath = str(p, 'inputs', true);
+  try {
+    raw = JSON.parse(await readFile(inputsPath, 'utf8'));
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw new UsageError(`--inputs ${inputsPath}: no such file`);
+    throw new UsageError(`--inputs ${inputsPath}: not valid JSON`);
+  }
+  const ids = matrix(raw.input_ids, 'input_ids');
+  const B = ids.length, T = ids[0].length;
+  const mask = raw.attention_mask === undefined ? null : matrix(raw.attention_mask, 'attention_mask');
+  if (mask && (mask.length !== B || mask[0].length !== T)) throw new UsageError(`inputs: attention_mask is ${mask.length}×${mask[0].length} but input_ids is ${B}×${T}`);
+  const out = str(p, 'out', true);
+  if (str(p, 'adapter')) throw new UsageError('--adapter needs the PEFT module, which is not in this build yet');
+  const { model } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  const flatMask = mask ? Int32Array.from(mask.flat()) : undefined;
+  const res = forward(model, {
+    ids: Int32Array.from(ids.flat()), B, T, attentionMask: flatMask,
+    positionIds: flatMask ? positionIdsFromMask(flatMask, B, T) : undefined,
+  });
+  const data = (await res.logits!.data()) as Float32Array;
+  const shape = res.logits!.shape;
+  res.logits!.dispose();
+  model.dispose();
+  await writeFileAtomic(out, writeSafetensors({ logits: { shape, data } }));
+  if (json) process.stdout.write(`${JSON.stringify({ out, shape })}\n`);
+  else process.stderr.write(`wrote logits [${shape}] to ${out}\n`);
+  return 0;
+}
