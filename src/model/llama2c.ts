@@ -1,13 +1,13 @@
 /**
- * llama2.c legacy (v0) checkpoint + tokenizer.bin -> an HF Llama checkpoint in memory: config.json, model.safetensors
- * bytes, tokenizer.json, tokenizer_config.json, generation_config.json. Pure: bytes in, objects and bytes out.
+ * llama2.c legacy (v0) checkpoint -> an HF Llama checkpoint in memory: config.json, generation_config.json and
+ * model.safetensors bytes. Pure: bytes in, objects and bytes out. Its tokenizer.bin is converted by
+ * tokenizer/llama2c-tokenizer.ts (model/ may not import tokenizer/); node/convert-llama2c.ts joins the two.
  * Layout (karpathy/llama2.c export.py `legacy_export`, run.c `memory_map_weights`): 7 int32 (dim, hidden_dim, n_layers,
  * n_heads, n_kv_heads, vocab_size (< 0: unshared classifier), seq_len), then f32 arrays, each [out, in] like nn.Linear.
  * q/k rows are permuted from llama2.c's interleaved RoPE pairs (2i, 2i+1) to HF's rotate_half halves (i, i + D/2), as
  * transformers' convert_llama_weights_to_hf.py `permute` does. Not handled: v1/v2 exports ("ak42" header), int8 weights.
  */
 import { writeSafetensors, type WritableTensor } from './safetensors';
-import { llamaTokenizerConfig, llamaTokenizerJson, parseLlama2cTokenizer } from '../tokenizer/llama2c-tokenizer';
 
 export interface Llama2cHeader {
   /** C */
@@ -147,16 +147,4 @@ export function convertLlama2cCheckpoint(bytes: Uint8Array, label = 'checkpoint'
   // llama2.c models delimit stories with BOS (run.c stops when it samples id 1), so generation also stops there.
   const generationConfig = { bos_token_id: 1, eos_token_id: [2, 1] };
   return { header: h, config, generationConfig, safetensors: writeSafetensors(out, { format: 'pt' }) };
-}
-
-export interface ConvertedLlama2c extends ConvertedCheckpoint {
-  tokenizerJson: Record<string, unknown>;
-  tokenizerConfig: Record<string, unknown>;
-}
-
-/** Checkpoint + tokenizer.bin; the tokenizer must have exactly the checkpoint's vocab_size entries. */
-export function convertLlama2cModel(checkpoint: Uint8Array, tokenizer: Uint8Array, labels = { checkpoint: 'checkpoint', tokenizer: 'tokenizer.bin' }): ConvertedLlama2c {
-  const ck = convertLlama2cCheckpoint(checkpoint, labels.checkpoint);
-  const vocab = parseLlama2cTokenizer(tokenizer, ck.header.vocabSize, labels.tokenizer);
-  return { ...ck, tokenizerJson: llamaTokenizerJson(vocab), tokenizerConfig: llamaTokenizerConfig(ck.header.seqLen) };
 }

@@ -7,7 +7,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { convertLlama2cModel, type Llama2cHeader } from '../model/llama2c';
+import { convertLlama2cCheckpoint, type Llama2cHeader } from '../model/llama2c';
+import { llamaTokenizerConfig, llamaTokenizerJson, parseLlama2cTokenizer } from '../tokenizer/llama2c-tokenizer';
 
 export interface ConvertLlama2cParams {
   /** Path of the llama2.c legacy .bin checkpoint (e.g. stories260K.bin). */
@@ -41,15 +42,14 @@ export async function convertLlama2c(params: ConvertLlama2cParams): Promise<Conv
   if (!params.overwrite && (await isNonEmptyDir(out))) throw new Error(`${out} already exists and is not empty (pass overwrite: true to replace it)`);
   const [ck, tok] = await Promise.all([fsp.readFile(params.checkpoint), fsp.readFile(params.tokenizer)]);
   // Pure conversion first: any format error is thrown before a single byte is written.
-  const c = convertLlama2cModel(new Uint8Array(ck.buffer, ck.byteOffset, ck.byteLength), new Uint8Array(tok.buffer, tok.byteOffset, tok.byteLength), {
-    checkpoint: params.checkpoint,
-    tokenizer: params.tokenizer,
-  });
+  const c = convertLlama2cCheckpoint(new Uint8Array(ck.buffer, ck.byteOffset, ck.byteLength), params.checkpoint);
+  // The tokenizer must have exactly the checkpoint's vocab_size entries (run.c reads that many).
+  const vocab = parseLlama2cTokenizer(new Uint8Array(tok.buffer, tok.byteOffset, tok.byteLength), c.header.vocabSize, params.tokenizer);
   const files: Record<string, string | Uint8Array> = {
     'config.json': JSON.stringify(c.config, null, 2) + '\n',
     'generation_config.json': JSON.stringify(c.generationConfig, null, 2) + '\n',
-    'tokenizer_config.json': JSON.stringify(c.tokenizerConfig, null, 2) + '\n',
-    'tokenizer.json': JSON.stringify(c.tokenizerJson) + '\n',
+    'tokenizer_config.json': JSON.stringify(llamaTokenizerConfig(c.header.seqLen), null, 2) + '\n',
+    'tokenizer.json': JSON.stringify(llamaTokenizerJson(vocab)) + '\n',
     'model.safetensors': c.safetensors,
   };
 
