@@ -1,7 +1,13 @@
 /**
- * App entry: mounts the Solid root. The UI never touches tensors; it talks to workers through protocol/.
+ * App entry: starts the model worker, installs the test hook (see test-hook.ts), and mounts the Solid root.
+ * The UI never touches tensors; it talks to workers through protocol/ only.
  */
 import { render } from 'solid-js/web';
 import { App } from './App';
+import { startModelWorker } from './model-client';
+import { installTestHook } from './test-hook';
+import './styles.css';
 
-render(() => <App />, document.getElementById('root')!);
+const client = startModelWorker();
+installTestHook(client);
+render(() => <App client={client} />, document.getElementById('root')!);

@@ -1,0 +1,50 @@
+/**
+ * `window.__webift`: a small hook for the Playwright suite (tests/e2e), and handy in devtools. It only wraps the
+ * model client the app already has, converting base64 and number arrays to the protocol's buffers so a test can
+ * drive it from `page.evaluate`. It adds no capability the app lacks. Not a public API: it may change any time.
+ */
+import type { ModelClient } from './model-client';
+import type { BackendChoice, LogitsResult, ModelSummary } from '../protocol/model-api';
+
+export interface WebiftTestHook {
+  /** The raw protocol client, for tests of progress, abort and errors. */
+  client: ModelClient;
+  backend(): Promise<BackendChoice>;
+  /** Loads a checkpoint from files given as base64 strings (as a test reads them in Node). */
+  loadModel(files: { name: string; base64: string }[], label?: string): Promise<ModelSummary>;
+  /** Loads a checkpoint the worker fetches from `${baseUrl}/${name}`. */
+  loadModelFromUrl(baseUrl: string, label?: string): Promise<ModelSummary>;
+  /** Full logits for plain-array inputs; logits come back as a plain array. */
+  logits(p: { ids: number[]; B: number; T: number; attentionMask?: number[]; positionIds?: number[] }): Promise<Omit<LogitsResult, 'logits'> & { logits: number[] }>;
+}
+
+declare global {
+  interface Window {
+    __webift?: WebiftTestHook;
+  }
+}
+
+function fromBase64(s: string): ArrayBuffer {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out.buffer;
+}
+
+export function installTestHook(client: ModelClient): void {
+  const i32 = (a?: number[]) => (a ? Int32Array.from(a) : undefined);
+  window.__webift = {
+    client,
+    backend: () => client.call('backend', {}),
+    loadModel(files, label) {
+      const decoded = files.map((f) => ({ name: f.name, bytes: fromBase64(f.base64) }));
+      return client.call('loadModel', { files: decoded, label }, { transfer: decoded.map((f) => f.bytes) });
+    },
+    loadModelFromUrl: (baseUrl, label) => client.call('loadModel', { baseUrl, label }),
+    async logits(p) {
+      const ids = Int32Array.from(p.ids);
+      const r = await client.call('logits', { ids, B: p.B, T: p.T, attentionMask: i32(p.attentionMask), positionIds: i32(p.positionIds) });
+      return { ...r, logits: Array.from(r.logits) };
+    },
+  };
+}
