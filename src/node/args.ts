@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
 
-export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 export interface Parsed {
   values: Record<string, string | boolean | undefined>;

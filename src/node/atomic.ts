@@ -17,21 +17,28 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
   }
 }
 
-/** Fills a temporary sibling folder with `fill`, then swaps it in for `dir` (the old one is removed only after). */
+/**
+ * Fills a temporary sibling folder with `fill`, then swaps it in for `dir`. A previous `dir` is moved aside first
+ * and put back if the swap fails, and removed only once the new one is in place.
+ */
 export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
   const abs = path.resolve(dir);
   await fsp.mkdir(path.dirname(abs), { recursive: true });
-  const tmp = `${abs}.tmp-${process.pid}-${Date.now()}`;
-  const old = `${abs}.old-${process.pid}-${Date.now()}`;
-  await fsp.mkdir(tmp, { recursive: true });
+  const stamp = `${process.pid}-${Date.now().toString(36)}`;
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.tmp-${stamp}`);
+  let old: string | null = null;
+  await fsp.mkdir(tmp);
   try {
     await fill(tmp);
+    if (await fsp.stat(abs).catch(() => null)) {
+      old = path.join(path.dirname(abs), `.${path.basename(abs)}.old-${stamp}`);
+      await fsp.rename(abs, old);
+    }
+    await fsp.rename(tmp, abs);
   } catch (e) {
     await fsp.rm(tmp, { recursive: true, force: true });
+    if (old) await fsp.rename(old, abs).catch(() => undefined);
     throw e;
   }
-  const existed = await fsp.stat(abs).then(() => true, () => false);
-  if (existed) await fsp.rename(abs, old);
-  await fsp.rename(tmp, abs);
-  if (existed) await fsp.rm(old, { recursive: true, force: true });
+  if (old) await fsp.rm(old, { recursive: true, force: true });
 }

@@ -8,6 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { convertLlama2cCheckpoint, type Llama2cHeader } from '../model/llama2c';
+import { writeDirAtomic } from './atomic';
 import { llamaTokenizerConfig, llamaTokenizerJson, parseLlama2cTokenizer } from '../tokenizer/llama2c-tokenizer';
 
 export interface ConvertLlama2cParams {
@@ -33,10 +34,6 @@ async function isNonEmptyDir(p: string): Promise<boolean> {
   return (await fsp.readdir(p)).length > 0;
 }
 
-function tempName(out: string, tag: string): string {
-  return path.join(path.dirname(out), `.${path.basename(out)}.${tag}-${process.pid}-${Date.now().toString(36)}`);
-}
-
 export async function convertLlama2c(params: ConvertLlama2cParams): Promise<ConvertLlama2cResult> {
   const out = path.resolve(params.out);
   if (!params.overwrite && (await isNonEmptyDir(out))) throw new Error(`${out} already exists and is not empty (pass overwrite: true to replace it)`);
@@ -53,23 +50,8 @@ export async function convertLlama2c(params: ConvertLlama2cParams): Promise<Conv
     'model.safetensors': c.safetensors,
   };
 
-  await fsp.mkdir(path.dirname(out), { recursive: true });
-  const tmp = tempName(out, 'tmp');
-  let old: string | null = null;
-  try {
-    await fsp.mkdir(tmp);
+  await writeDirAtomic(out, async (tmp) => {
     for (const [name, data] of Object.entries(files)) await fsp.writeFile(path.join(tmp, name), data);
-    if (await fsp.stat(out).catch(() => null)) {
-      // An empty folder could be replaced by rename directly; moving it aside handles both cases the same way.
-      old = tempName(out, 'old');
-      await fsp.rename(out, old);
-    }
-    await fsp.rename(tmp, out);
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true });
-    if (old) await fsp.rename(old, out).catch(() => undefined); // put the previous folder back
-    throw e;
-  }
-  if (old) await fsp.rm(old, { recursive: true, force: true });
+  });
   return { out, header: c.header, files: Object.keys(files) };
 }

@@ -17,26 +17,25 @@ export async function startBackend(name: string | undefined, quiet: boolean): Pr
 }
 
 /** A folder path, or `owner/name[@revision]` fetched from the hub (WEBIFT_HUB_HOST, default huggingface.co). */
-export async function resolveModelSource(spec: string): Promise<ModelSource> {
+export async function resolveModelSource(spec: string, quiet = false): Promise<ModelSource> {
   if (existsSync(spec)) {
     if (!statSync(spec).isDirectory()) throw new UsageError(`--model ${spec} is a file; pass the checkpoint folder (config.json + *.safetensors)`);
     return folderSource(spec);
   }
   if (/^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(spec)) {
     const { hubSourceFromSpec } = await import('./hub-model');
-    return hubSourceFromSpec(spec);
+    return hubSourceFromSpec(spec, quiet);
   }
   throw new UsageError(`--model ${spec}: no such folder, and not a hub repo id (owner/name)`);
 }
 
 /**
- * Resolves the model, starts the backend and loads the weights. The backend line goes to stderr only after the
- * model loaded, so a bad input still produces exactly one line on stderr.
+ * Resolves the model, starts the backend and loads the weights. `announce()` prints the backend line on stderr; a
+ * command calls it once its inputs are validated, so a bad input still produces exactly one line on stderr.
  */
-export async function openModel(spec: string, backend: string | undefined, quiet: boolean): Promise<{ model: Model; backend: BackendChoice }> {
-  const source = await resolveModelSource(spec);
+export async function openModel(spec: string, backend: string | undefined, quiet: boolean): Promise<{ model: Model; backend: BackendChoice; source: ModelSource; announce: () => void }> {
+  const source = await resolveModelSource(spec, quiet);
   const choice = await startBackend(backend, true);
   const model = await loadModel(source);
-  if (!quiet) process.stderr.write(`backend: ${choice.reason}\n`);
-  return { model, backend: choice };
+  return { model, backend: choice, source, announce: () => void (quiet || process.stderr.write(`backend: ${choice.reason}\n`)) };
 }

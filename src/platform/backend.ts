@@ -4,7 +4,7 @@
  * Not handled: multi-threaded wasm (it hangs in minified bundles; see ENVIRONMENT.md), tfjs-node.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { envVar, runtime, userAgent } from './env';
+import { envVar, importNodeOnly, runtime, userAgent } from './env';
 import { probeWebGpu, type GpuInfo } from './webgpu';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -59,7 +59,7 @@ async function tryWasm(opts: BackendOptions): Promise<BackendChoice | string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
   else if (runtime() === 'node') {
-    const { createRequire } = await import('node:module');
+    const { createRequire } = await importNodeOnly<typeof import('node:module')>('node:module');
     const req = createRequire(import.meta.url);
     const dir = req.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm').replace(/[^/\\]+$/, '');
     wasm.setWasmPaths(dir);
@@ -96,7 +96,8 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendCho
       continue;
     }
     await tf.ready();
-    if (why.length) r.reason = `${r.reason}; ${why.map((w) => w.replace(/^webgpu:/, 'WebGPU not available because')).join('; ')}`;
+    // "CPU (wasm): WebGPU not available because …": the one line the app header and the CLI show.
+    if (why.length) r.reason = `${r.reason}: ${why.map((w) => w.replace(/^webgpu:/, 'WebGPU not available because')).join('; ')}`;
     current = r;
     return r;
   }

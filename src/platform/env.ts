@@ -31,3 +31,11 @@ export function cpuCount(): number {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   return nav?.hardwareConcurrency ?? 1;
 }
+
+/**
+ * Imports a Node-only module (node:*, the Dawn `webgpu` package) in a way bundlers do not follow, so the browser
+ * build never contains them. Call only when runtime() === 'node'.
+ */
+export function importNodeOnly<T>(specifier: string): Promise<T> {
+  return import(/* @vite-ignore */ specifier) as Promise<T>;
+}

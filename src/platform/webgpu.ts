@@ -3,7 +3,7 @@
  * Reports the adapter's real limits (maxBufferSize, maxStorageBufferBindingSize), never the spec defaults.
  * Not handled: multiple adapters (we take the default one) and Dawn's OpenGL ES compatibility adapter.
  */
-import { envVar, runtime } from './env';
+import { envVar, importNodeOnly, runtime } from './env';
 
 export interface GpuInfo {
   adapterName: string;
@@ -32,17 +32,17 @@ async function installNodeGpu(): Promise<string | null> {
   const g = globalThis as Record<string, unknown>;
   const nav = g.navigator as { gpu?: unknown } | undefined;
   if (nav?.gpu) return null;
-  const fs = await import('node:fs');
+  const fs = await importNodeOnly<typeof import('node:fs')>('node:fs');
   const env = (g.process as { env: Record<string, string | undefined> }).env;
   // Without it the Vulkan loader prints "XDG_RUNTIME_DIR is invalid" on every start; any private dir will do.
-  if (!env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = (await import('node:os')).tmpdir();
+  if (!env.XDG_RUNTIME_DIR) env.XDG_RUNTIME_DIR = (await importNodeOnly<typeof import('node:os')>('node:os')).tmpdir();
   if (!envVar('VK_ICD_FILENAMES') && fs.existsSync(SWIFTSHADER_ICD)) {
     // Dawn's Vulkan backend needs an ICD; with no GPU, Chromium's SwiftShader is the one that works.
     (g.process as { env: Record<string, string> }).env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   }
   let mod: { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
   try {
-    mod = (await import('webgpu')) as unknown as typeof mod;
+    mod = await importNodeOnly<typeof mod>('webgpu');
   } catch (e) {
     return `the 'webgpu' (Dawn) package could not be loaded: ${(e as Error).message}`;
   }

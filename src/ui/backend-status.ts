@@ -11,11 +11,9 @@ export type BackendStatus =
   | { state: 'ready'; choice: BackendChoice; line: string }
   | { state: 'failed'; message: string; details: string };
 
-/** platform/ joins "CPU (wasm)" and the reasons with "; ". The header wants "CPU (wasm): WebGPU not available …". */
+/** platform/ already words it as the header wants: "WebGPU: <adapter>" or "CPU (wasm): WebGPU not available because …". */
 export function backendLine(choice: BackendChoice): string {
-  if (choice.name === 'webgpu') return choice.reason;
-  const i = choice.reason.indexOf('; ');
-  return i < 0 ? choice.reason : `${choice.reason.slice(0, i)}: ${choice.reason.slice(i + 2)}`;
+  return choice.reason;
 }
 
 export function createBackendStatus(client: ModelClient): Accessor<BackendStatus> {

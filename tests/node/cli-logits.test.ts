@@ -9,13 +9,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsFile, bytesReader } from '../../src/model/safetensors';
 import { HAVE_SHARED, caseDir, compareClose, tensors } from '../helpers/fixtures';
+import { webift } from '../helpers/cli';
 
-const BIN = path.resolve(__dirname, '../../bin/webift.mjs');
-
-export function webift(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, WEBIFT_BACKEND: 'cpu', ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe.skipIf(!HAVE_SHARED)('webift logits', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'webift-cli-'));

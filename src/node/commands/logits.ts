@@ -41,7 +41,8 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   if (mask && (mask.length !== B || mask[0].length !== T)) throw new UsageError(`inputs: attention_mask is ${mask.length}×${mask[0].length} but input_ids is ${B}×${T}`);
   const out = str(p, 'out', true);
   if (str(p, 'adapter')) throw new UsageError('--adapter needs the PEFT module, which is not in this build yet');
-  const { model } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  const { model, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  announce();
   const flatMask = mask ? Int32Array.from(mask.flat()) : undefined;
   const res = forward(model, {
     ids: Int32Array.from(ids.flat()), B, T, attentionMask: flatMask,

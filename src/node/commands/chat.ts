@@ -1,0 +1,63 @@
+/**
+ * `webift chat --model ... [--system TEXT] [sampling flags]`: multi-turn in the terminal with the model's chat
+ * template (Alpaca when it has none). Replies stream; Ctrl-C stops a reply, /reset clears history, /exit quits.
+ * Reads stdin line by line, so it also works piped (one user turn per line).
+ */
+import * as readline from 'node:readline';
+import { ChatSession } from '../../generate/chat-session';
+import { bool, parse, str } from '../args';
+import { UsageError } from '../errors';
+import { openModel } from '../runtime';
+import { tokenizerFrom } from '../model-tokenizer';
+import { SAMPLING_FLAGS, samplingOptions } from '../sampling-flags';
+
+export async function chatCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, { model: { type: 'string' }, system: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS });
+  const json = bool(p, 'json');
+  const options = samplingOptions(p);
+  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  const tok = await tokenizerFrom(source);
+  if (!tok) {
+    model.dispose();
+    throw new UsageError(`${source.label} has no tokenizer.json; chat needs one`);
+  }
+  announce();
+  const session = new ChatSession(model, tok, options, str(p, 'system'));
+  const interactive = process.stdin.isTTY === true;
+  if (!json) process.stderr.write(`chat (${session.format}); /reset clears the history, /exit quits\n`);
+  const rl = readline.createInterface({ input: process.stdin, terminal: interactive });
+  let current: AbortController | null = null;
+  rl.on('SIGINT', () => (current ? current.abort() : rl.close()));
+  const prompt = () => interactive && process.stdout.write('> ');
+  prompt();
+  try {
+    for await (const line of rl) {
+      const text = line.trim();
+      if (text === '/exit') break;
+      if (text === '/reset') {
+        session.reset();
+        prompt();
+        continue;
+      }
+      if (!text) {
+        prompt();
+        continue;
+      }
+      current = new AbortController();
+      const gen = session.send(text, current.signal);
+      let r = await gen.next();
+      while (!r.done) {
+        if (!json) process.stdout.write(r.value.textDelta[0]);
+        r = await gen.next();
+      }
+      current = null;
+      if (json) process.stdout.write(`${JSON.stringify({ role: 'assistant', content: r.value.texts[0], ids: r.value.tokens[0], finish_reason: r.value.finishReasons[0] })}\n`);
+      else process.stdout.write('\n');
+      prompt();
+    }
+  } finally {
+    rl.close();
+    model.dispose();
+  }
+  return 0;
+}

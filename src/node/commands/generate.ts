@@ -1,0 +1,56 @@
+/**
+ * `webift generate --model ... (--prompt TEXT | --prompt-ids 1,2,3) [sampling flags] [--json]`: decodes with
+ * HF semantics, streaming text to stdout as it comes. With --json it prints one object at the end:
+ * {"ids": [generated ids], "text": "...", "prompt_ids": [...], "finish_reason": "eos|stop_string|length"}.
+ */
+import { generate } from '../../generate/generate';
+import { GenerationOptionsError } from '../../generate/options';
+import { bool, intList, parse, str, type FlagSpec } from '../args';
+import { UsageError } from '../errors';
+import { openModel } from '../runtime';
+import { tokenizerFrom } from '../model-tokenizer';
+import { SAMPLING_FLAGS, samplingOptions } from '../sampling-flags';
+
+export const GENERATE_FLAGS: FlagSpec = {
+  model: { type: 'string' }, prompt: { type: 'string' }, 'prompt-ids': { type: 'string' }, adapter: { type: 'string' },
+  backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS,
+};
+
+export async function generateCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, GENERATE_FLAGS);
+  const json = bool(p, 'json');
+  const text = str(p, 'prompt');
+  const ids = intList(p, 'prompt-ids');
+  if ((text === undefined) === (ids === undefined)) throw new UsageError('pass exactly one of --prompt TEXT or --prompt-ids 1,2,3');
+  if (str(p, 'adapter')) throw new UsageError('--adapter needs the PEFT module, which is not in this build yet');
+  let options;
+  try {
+    options = samplingOptions(p);
+  } catch (e) {
+    throw e instanceof GenerationOptionsError ? new UsageError(e.message) : e;
+  }
+  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  try {
+    const tok = await tokenizerFrom(source);
+    if (text !== undefined && !tok) throw new UsageError(`${source.label} has no tokenizer.json; use --prompt-ids`);
+    const promptIds = ids ?? tok!.encode(text!, { addSpecialTokens: true });
+    if (!promptIds.length) throw new UsageError('the prompt encodes to zero tokens');
+    for (const id of promptIds) if (id >= model.config.vocabSize) throw new UsageError(`prompt id ${id} is outside the vocabulary (${model.config.vocabSize})`);
+    announce();
+    const decode = tok ? (g: number[]) => tok.decode(g, { skipSpecialTokens: true }) : undefined;
+    const gen = generate(model, { ids: [promptIds] }, options, { decode });
+    let r = await gen.next();
+    while (!r.done) {
+      if (!json && r.value.textDelta[0]) process.stdout.write(r.value.textDelta[0]);
+      r = await gen.next();
+    }
+    const res = r.value;
+    if (json) process.stdout.write(`${JSON.stringify({ ids: res.tokens[0], text: res.texts[0], prompt_ids: promptIds, finish_reason: res.finishReasons[0] })}\n`);
+    else process.stdout.write(tok ? '\n' : `${res.tokens[0].join(',')}\n`);
+  } catch (e) {
+    throw e instanceof GenerationOptionsError ? new UsageError(e.message) : e;
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
