@@ -39,3 +39,8 @@ export function cpuCount(): number {
 export function importNodeOnly<T>(specifier: string): Promise<T> {
   return import(/* @vite-ignore */ specifier) as Promise<T>;
 }
+
+/** The Cache API (browser, worker), or null where there is none (Node, insecure contexts). */
+export function cacheStorage(): CacheStorage | null {
+  return (globalThis as { caches?: CacheStorage }).caches ?? null;
+}

@@ -17,7 +17,9 @@ export type LoadModelParams =
   /** Files in memory (drag and drop, tests). Pass their buffers in `transfer` to avoid a copy. */
   | { files: ModelFile[]; label?: string }
   /** A folder on a web server: the worker fetches `${baseUrl}/${name}` for each file it needs. */
-  | { baseUrl: string; label?: string };
+  | { baseUrl: string; label?: string }
+  /** A hub repo (`{host}/{repo}/resolve/{revision}/{file}`), cached in the browser's Cache API. */
+  | { hub: { repo: string; revision?: string; host?: string }; label?: string };
 
 export interface LoadProgress {
   /** The file being read. */

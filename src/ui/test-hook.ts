@@ -14,6 +14,8 @@ export interface WebiftTestHook {
   loadModel(files: { name: string; base64: string }[], label?: string): Promise<ModelSummary>;
   /** Loads a checkpoint the worker fetches from `${baseUrl}/${name}`. */
   loadModelFromUrl(baseUrl: string, label?: string): Promise<ModelSummary>;
+  /** Loads a hub repo through the worker's Cache-API-backed hub source; resolves with the progress events seen. */
+  loadModelFromHub(hub: { repo: string; revision?: string; host?: string }): Promise<{ summary: ModelSummary; progress: number }>;
   /** Full logits for plain-array inputs; logits come back as a plain array. */
   logits(p: { ids: number[]; B: number; T: number; attentionMask?: number[]; positionIds?: number[] }): Promise<Omit<LogitsResult, 'logits'> & { logits: number[] }>;
 }
@@ -41,6 +43,11 @@ export function installTestHook(client: ModelClient): void {
       return client.call('loadModel', { files: decoded, label }, { transfer: decoded.map((f) => f.bytes) });
     },
     loadModelFromUrl: (baseUrl, label) => client.call('loadModel', { baseUrl, label }),
+    async loadModelFromHub(hub) {
+      let progress = 0;
+      const summary = await client.call('loadModel', { hub }, { onProgress: () => progress++ });
+      return { summary, progress };
+    },
     async logits(p) {
       const ids = Int32Array.from(p.ids);
       const r = await client.call('logits', { ids, B: p.B, T: p.T, attentionMask: i32(p.attentionMask), positionIds: i32(p.positionIds) });

@@ -8,7 +8,7 @@ import { forward } from '../model/transformer';
 import type { Model } from '../model/types';
 import type { BackendChoice, ModelApi, ModelSummary } from '../protocol/model-api';
 import { withTransfer, type Handlers } from '../protocol/serve';
-import { memorySource, urlSource } from './model-sources';
+import { hubSource, memorySource, urlSource } from './model-sources';
 
 function summarize(model: Model, label: string): ModelSummary {
   const c = model.config;
@@ -33,7 +33,9 @@ export function createModelHandlers(backendReady: Promise<BackendChoice>): Handl
       const src: ModelSource =
         'files' in params
           ? memorySource(params.files, params.label)
-          : urlSource(params.baseUrl, { label: params.label, signal, onProgress: progress });
+          : 'hub' in params
+            ? hubSource(params.hub, { signal, onProgress: progress })
+            : urlSource(params.baseUrl, { label: params.label, signal, onProgress: progress });
       const next = await loadModel(src);
       if (signal.aborted) {
         next.dispose();

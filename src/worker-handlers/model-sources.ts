@@ -1,11 +1,31 @@
 /**
  * ModelSources for the browser worker: checkpoint files already in memory ({name, bytes}), and a folder on a web
  * server (fetch `${baseUrl}/${name}`, streamed with byte progress, cancellable). Each file is read whole into memory.
- * Not handled: HTTP range reads of multi-GB shards, the hub's resolve URLs and caching (later: data/ and store/).
+ * The hub (resolve URLs, Cache API, resumable downloads) goes through data/hub. Not handled: range reads of multi-GB shards.
  */
 import type { ModelSource } from '../model/load';
 import { bytesReader } from '../model/safetensors';
 import type { LoadProgress, ModelFile } from '../protocol/model-api';
+import { hubModelSource } from '../data/hub/hub-source';
+import { browserFileCache } from '../data/hub/browser-file-cache';
+import { memoryFileCache } from '../data/hub/file-cache';
+import { cacheStorage } from '../platform/env';
+
+/**
+ * A hub repo, each file downloaded once into the Cache API ('webift-hub') and read from there afterwards; a
+ * dropped download resumes with a Range request on the next try. Without the Cache API it caches in memory.
+ */
+export function hubSource(hub: { repo: string; revision?: string; host?: string }, opts: { signal?: AbortSignal; onProgress?: (p: LoadProgress) => void } = {}): ModelSource {
+  const storage = cacheStorage();
+  return hubModelSource({
+    repo: hub.repo,
+    revision: hub.revision,
+    host: hub.host,
+    cache: storage ? browserFileCache(storage) : memoryFileCache(),
+    signal: opts.signal,
+    onProgress: (file, p) => opts.onProgress?.({ file, loaded: p.loaded, total: p.total ?? null }),
+  });
+}
 
 export function memorySource(files: ModelFile[], label = 'uploaded files'): ModelSource {
   const byName = new Map(files.map((f) => [f.name.replace(/^.*[\\/]/, ''), new Uint8Array(f.bytes)]));
