@@ -8,12 +8,53 @@ import * as tf from '@tensorflow/tfjs-core';
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
 export const MASK_VALUE = -1e9;
 
+/** Swaps the last two axes (explicitly, so the following matmul runs without a transpose flag). */
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const r = t.rank;
+  const perm = [...Array(r).keys()];
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return tf.transpose(t, perm);
+}
+
+/**
+ * a (..., M, K) @ b (..., K, N) whose gradient uses only plain products: da = dy @ bᵀ, db = aᵀ @ dy with the
+ * transposes materialised first. tfjs's own matMul gradient passes transpose flags, which on wasm run 12× slower
+ * (measured: 780 ms vs 65 ms for 1024×1536·1536×576; ENVIRONMENT.md pitfall 5). Same forward numerics as matMul.
+ */
+export const mm: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+  save([a, b]); // through save(): customGrad disposes closure-captured tensors (pitfall 7)
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * a @ b for a constant b (a frozen weight): the gradient flows to `a` only, so backprop skips the aᵀ @ dy product
+ * that a frozen weight never uses (customGrad computes every input's gradient eagerly). b is captured, not created
+ * here, so customGrad's disposal of captured intermediates does not touch it.
+ */
+function mmFrozenRight(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad(((x: tf.Tensor) => ({
+    value: tf.matMul(x, b),
+    gradFunc: (dy: tf.Tensor) => tf.matMul(dy, swapLast(b)),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(a) as tf.Tensor;
+}
+
+function isTrainable(t: tf.Tensor): boolean {
+  return t instanceof tf.Variable && t.trainable;
+}
+
 /** x [..., in] @ w [in, out] (+ b [out]). Weights are kept [in, out] so the matmul needs no transpose flag. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor | null): tf.Tensor {
   const inDim = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const x2 = tf.reshape(x, [-1, inDim]); // (N, in)
-  let y = tf.matMul(x2, w as tf.Tensor2D); // (N, out)
+  let y = isTrainable(w) ? mm(x2, w) : mmFrozenRight(x2, w); // (N, out)
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [...lead, w.shape[1]!]);
 }
@@ -90,9 +131,9 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   const Hkv = k.shape[1]!, S = k.shape[2]!;
   const g = H / Hkv;
   const qg = tf.reshape(q, [B, Hkv, g * T, D]);
-  let s = tf.mul(tf.matMul(qg, k, false, true), opts.scale); // (B, Hkv, g*T, S)
+  let s = tf.mul(mm(qg, swapLast(k)), opts.scale); // (B, Hkv, g*T, S)
   if (opts.softcap) s = tf.mul(tf.tanh(tf.div(s, opts.softcap)), opts.softcap);
   s = tf.add(tf.reshape(s, [B, H, T, S]), opts.bias);
   const p = tf.reshape(tf.softmax(s, -1), [B, Hkv, g * T, S]);
-  return tf.reshape(tf.matMul(p, v), [B, H, T, D]);
+  return tf.reshape(mm(p, v), [B, H, T, D]);
 }

@@ -2,6 +2,8 @@
  * The one door to tfjs for code above kernels/. Other folders import `tf` and `Tensor` from here, never from
  * '@tensorflow/tfjs-core' directly (lint enforces it), so swapping the substrate touches kernels/ and platform/.
  */
+// tfjs-core alone registers no gradients (the `@tensorflow/tfjs` umbrella does this import); training needs them.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 export * as tf from '@tensorflow/tfjs-core';
 export type { Tensor, Rank, DataType, TensorContainer } from '@tensorflow/tfjs-core';
 
