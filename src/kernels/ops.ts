@@ -66,10 +66,15 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number, plusOne = false
   return tf.mul(normed, plusOne ? tf.add(w, 1) : w);
 }
 
-/** LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. */
+/**
+ * LayerNorm over the last axis with biased variance, as torch.nn.LayerNorm. Spelled out rather than tf.moments:
+ * moments casts x to float32 even when it already is, and in tfjs 4.22 a same-dtype Cast breaks backprop (its
+ * gradient receives a null dy), so LoRA on GPT-2 / BLOOM could not be trained. Same values as moments.
+ */
 export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), w), b);
+  const centered = tf.sub(x, tf.mean(x, -1, true));
+  const variance = tf.mean(tf.square(centered), -1, true);
+  return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(variance, eps))), w), b);
 }
 
 export function silu(x: tf.Tensor): tf.Tensor {
