@@ -1,0 +1,143 @@
+/**
+ * merge / unmerge / merge_and_unload as peft 0.13, in our [in, out] layout (GPT-2's Conv1D included: the
+ * fan_in_fan_out transpose PEFT needs is already folded into our layout). LoRA: W += scaling * A B. DoRA:
+ * W = (m / ||W + dW||_c) * (W + dW), the norms cached for the exact unmerge. IA3: W *= l (columns, and the bias,
+ * for output scaling; rows for feed-forward); unmerge divides by l + 1e-8 as PEFT. Safe merge computes every new
+ * weight first and throws, base untouched, if any is non-finite (PEFT checks module by module and can stop halfway).
+ */
+import { tf, type Tensor } from '../kernels/tf';
+import { transpose2d } from '../model/load';
+import { expandTable } from '../model/weights';
+import type { WritableTensor } from '../model/safetensors';
+import type { Model } from '../model/types';
+import type { Adapter, AdapterModule } from './adapter';
+import { columnNorm } from './dora';
+
+export class MergeError extends Error {
+  override name = 'MergeError';
+}
+
+/** scaling * A B: the LoRA update in our layout, [in, out]. */
+function loraDelta(m: AdapterModule & { kind: 'lora' }): Tensor {
+  return tf.mul(tf.matMul(m.a, m.b), m.scaling);
+}
+
+interface Planned {
+  /** Our weight name -> its new value. */
+  weights: Map<string, Tensor>;
+  /** DoRA norms to cache, by module. */
+  norms: Map<string, Tensor>;
+}
+
+function plan(model: Model, adapter: Adapter): Planned {
+  const weights = new Map<string, Tensor>();
+  const norms = new Map<string, Tensor>();
+  for (const [name, m] of adapter.modules) {
+    const w = model.weights.get(`${name}.w`)!;
+    if (m.kind === 'lora') {
+      const [nw, norm] = tf.tidy(() => {
+        const delta = loraDelta(m);
+        if (!m.magnitude) return [tf.add(w, delta), null];
+        const merged = tf.add(w, delta);
+        const nrm = columnNorm(merged); // (out)
+        return [tf.mul(merged, tf.div(m.magnitude, nrm)), nrm];
+      });
+      weights.set(`${name}.w`, nw!);
+      if (norm) norms.set(name, norm);
+    } else {
+      const b = model.weights.get(`${name}.b`);
+      weights.set(`${name}.w`, tf.tidy(() => (m.feedforward ? tf.mul(w, tf.transpose(m.l)) : tf.mul(w, m.l))));
+      if (b && !m.feedforward) weights.set(`${name}.b`, tf.tidy(() => tf.mul(b, tf.reshape(m.l, [-1]))));
+    }
+  }
+  return { weights, norms };
+}
+
+async function firstNonFinite(weights: Map<string, Tensor>): Promise<string | null> {
+  const names = [...weights.keys()];
+  const flags = tf.tidy(() => tf.stack(names.map((n) => tf.cast(tf.all(tf.isFinite(weights.get(n)!)), 'int32'))));
+  const ok = await flags.data();
+  flags.dispose();
+  const bad = names.findIndex((_, i) => ok[i] === 0);
+  return bad < 0 ? null : names[bad];
+}
+
+function swapIn(model: Model, weights: Map<string, Tensor>): void {
+  for (const [name, t] of weights) {
+    model.weights.get(name)!.dispose();
+    model.weights.set(name, t);
+  }
+}
+
+/**
+ * Folds a LoRA / DoRA / IA3 adapter into the base weights (in place in model.weights). With `safe`, refuses
+ * non-finite results and leaves the model untouched. The adapter stays attached but adds nothing until unmerged.
+ */
+export async function mergeAdapter(model: Model, adapter: Adapter, opts: { safe?: boolean } = {}): Promise<void> {
+  if (adapter.method !== 'LORA' && adapter.method !== 'IA3') throw new MergeError(`${adapter.method} cannot be merged into the weights (PEFT cannot either)`);
+  if (adapter.merged) throw new MergeError('the adapter is already merged');
+  const p = plan(model, adapter);
+  if (opts.safe) {
+    const bad = await firstNonFinite(p.weights);
+    if (bad) {
+      tf.dispose([...p.weights.values(), ...p.norms.values()]);
+      throw new MergeError(`NaN or Inf in the merged weight '${bad}': the adapter seems to be broken; nothing was merged`);
+    }
+  }
+  swapIn(model, p.weights);
+  for (const [name, t] of p.norms) adapter.mergeCache.set(name, t);
+  adapter.merged = true;
+}
+
+/** Removes a merged adapter from the base weights: the inverse of mergeAdapter, up to rounding. */
+export function unmergeAdapter(model: Model, adapter: Adapter): void {
+  if (!adapter.merged) throw new MergeError('the adapter is not merged');
+  const weights = new Map<string, Tensor>();
+  for (const [name, m] of adapter.modules) {
+    const w = model.weights.get(`${name}.w`)!;
+    if (m.kind === 'lora') {
+      weights.set(`${name}.w`, tf.tidy(() => {
+        if (!m.magnitude) return tf.sub(w, loraDelta(m));
+        const factor = tf.div(m.magnitude, adapter.mergeCache.get(name)!); // (out)
+        return tf.sub(tf.div(w, factor), loraDelta(m));
+      }));
+    } else {
+      const b = model.weights.get(`${name}.b`);
+      weights.set(`${name}.w`, tf.tidy(() => tf.div(w, tf.add(m.feedforward ? tf.transpose(m.l) : m.l, 1e-8))));
+      if (b && !m.feedforward) weights.set(`${name}.b`, tf.tidy(() => tf.div(b, tf.add(tf.reshape(m.l, [-1]), 1e-8))));
+    }
+  }
+  swapIn(model, weights);
+  for (const t of adapter.mergeCache.values()) t.dispose();
+  adapter.mergeCache.clear();
+  adapter.merged = false;
+}
+
+/** merge_and_unload(): merge, then drop the adapter. The model keeps the merged weights. */
+export async function mergeAndUnload(model: Model, adapter: Adapter, opts: { safe?: boolean } = {}): Promise<void> {
+  await mergeAdapter(model, adapter, opts);
+  for (const t of adapter.mergeCache.values()) t.dispose();
+  adapter.mergeCache.clear();
+  adapter.dispose();
+}
+
+/**
+ * Every base weight under its HF name and in HF layout (nn.Linear [out, in]; Conv1D [in, out]), ready for
+ * writeSafetensors as model.safetensors. A tied lm_head is left out, as save_pretrained leaves it out.
+ */
+export async function mergedHfWeights(model: Model): Promise<Record<string, WritableTensor>> {
+  const out: Record<string, WritableTensor> = {};
+  for (const spec of expandTable(model.config)) {
+    if (spec.ours === 'lm_head.w' && model.config.tieEmbeddings) continue;
+    const t = model.weights.get(spec.ours);
+    if (!t) continue;
+    const data = (await t.data()) as Float32Array;
+    if (spec.kind === 'linear') {
+      const [inD, outD] = t.shape as [number, number];
+      out[spec.hf] = { shape: [outD, inD], data: transpose2d(data, inD, outD) };
+    } else {
+      out[spec.hf] = { shape: [...t.shape], data: Float32Array.from(data) };
+    }
+  }
+  return out;
+}
