@@ -44,3 +44,8 @@ export function importNodeOnly<T>(specifier: string): Promise<T> {
 export function cacheStorage(): CacheStorage | null {
   return (globalThis as { caches?: CacheStorage }).caches ?? null;
 }
+
+/** IndexedDB (browser, worker), or null where there is none (Node without a polyfill). */
+export function indexedDbFactory(): IDBFactory | null {
+  return (globalThis as { indexedDB?: IDBFactory }).indexedDB ?? null;
+}
