@@ -1,7 +1,7 @@
 /**
  * Forward (prefill) and decode throughput of a random model of SmolLM2-135M shape on every backend available,
  * side by side in one run. Prints one JSON line per measurement, then one line of ratios against wasm.
- * Usage: npx tsx bench/forward-decode.ts [--prefill 32] [--decode 8] [--backends webgpu,wasm,cpu]
+ * Usage: node --import ./bin/node-env.mjs bench/forward-decode.ts [--prefill 32] [--decode 8] [--backends webgpu,wasm,cpu]
  * On machines without a GPU, webgpu is SwiftShader (a CPU emulation): its number is a correctness smoke, not speed.
  */
 import { parseArgs } from 'node:util';

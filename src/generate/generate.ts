@@ -10,7 +10,7 @@ import { resolveOptions, type GenerationOptions, type ResolvedGeneration } from 
 import { applyProcessors, buildProcessors } from './processors';
 import { argmax, mulberry32, sampleToken } from './sampler';
 import { RowStream, type FinishReason } from './stop';
-import { modelStepper, type Stepper } from './step';
+import { modelStepper, type PrimeFn, type Stepper } from './step';
 import { beamSearch } from './beam-search';
 
 export interface PromptBatch {
@@ -25,6 +25,8 @@ export interface GenerateHooks {
   decode?: (ids: number[]) => string;
   /** Linear hook passed to the forward (LoRA and friends). */
   linear?: LinearFn;
+  /** Prompt / prefix tuning: primes the KV cache with the virtual tokens (peft's primeGeneration). */
+  prime?: PrimeFn;
   signal?: AbortSignal;
   /** Raw next-token logits (rows, V) of each step before any processor, as HF output_logits (beam search: B*numBeams rows). */
   onLogits?: (step: number, logits: Float32Array) => void;
@@ -61,7 +63,7 @@ function checkPrompt(p: PromptBatch): number[][] {
 /** Decodes with `model`, HF options and a KV cache (unless useCache is false). */
 export async function* generate(model: Model, prompt: PromptBatch, options: Partial<GenerationOptions> = {}, hooks: GenerateHooks = {}): AsyncGenerator<GenerationEvent, GenerationResult> {
   const o = resolveOptions(options, { eosTokenIds: model.config.eosTokenIds, padTokenId: model.config.padTokenId });
-  return yield* generateWith(modelStepper(model, { useCache: o.useCache, linear: hooks.linear }), prompt, o, hooks);
+  return yield* generateWith(modelStepper(model, { useCache: o.useCache, linear: hooks.linear, prime: hooks.prime }), prompt, o, hooks);
 }
 
 /** The decoding loop over any Stepper, which it owns and disposes. */

@@ -7,6 +7,7 @@
 import type { LinearFn, Model } from '../model/types';
 import { forward } from '../model/transformer';
 import { createCache, disposeCache, selectCacheRows } from '../model/kv-cache';
+import type { KVCache } from '../model/types';
 import { positionIdsFromMask } from '../model/mask';
 
 export interface Stepper {
@@ -21,9 +22,14 @@ export interface Stepper {
   dispose(): void;
 }
 
+/** A KV cache already holding `prefixLength` virtual slots (prompt / prefix tuning), built for batch size B. */
+export type PrimeFn = (B: number) => { cache: KVCache; prefixLength: number } | null;
+
 export interface ModelStepperOptions {
   useCache: boolean;
   linear?: LinearFn;
+  /** Prompt / prefix tuning: every row's mask is prefixed with `prefixLength` ones over the primed slots. */
+  prime?: PrimeFn;
 }
 
 /** Last `n` columns of a row-major (B, S) array. */
@@ -33,21 +39,45 @@ function lastColumns(a: Int32Array, B: number, S: number, n: number): Int32Array
   return out;
 }
 
+/** (B, S) mask with n ones prepended to every row. */
+function prefixOnes(mask: Int32Array, B: number, S: number, n: number): Int32Array {
+  const out = new Int32Array(B * (S + n)).fill(1);
+  for (let b = 0; b < B; b++) out.set(mask.subarray(b * S, b * S + S), b * (S + n) + n);
+  return out;
+}
+
 export function modelStepper(model: Model, opts: ModelStepperOptions): Stepper {
-  const cache = opts.useCache ? createCache(model.config.layers) : null;
+  let cache: KVCache | null = null;
+  let prefix = 0;
+  let started = false;
   return {
     async next(ids, mask, B, S, fresh) {
-      const positions = positionIdsFromMask(mask, B, S); // (B, S)
+      // Without a cache, a primed prefix is rebuilt for every full recompute and freed after it.
+      let scratch: KVCache | null = null;
+      if (!opts.useCache) {
+        const p = opts.prime?.(B) ?? null;
+        scratch = p?.cache ?? null;
+        prefix = p?.prefixLength ?? 0;
+      } else if (!started) {
+        const p = opts.prime?.(B) ?? null;
+        cache = p?.cache ?? createCache(model.config.layers);
+        prefix = p?.prefixLength ?? 0;
+        started = true;
+      }
+      const fullMask = prefix ? prefixOnes(mask, B, S, prefix) : mask; // (B, prefix + S)
+      const positions = positionIdsFromMask(fullMask, B, S + prefix); // (B, prefix + S)
       let T = S;
       if (cache) {
-        if (cache.length !== S - fresh) throw new Error(`KV cache holds ${cache.length} slots but ${S - fresh} were expected`);
+        if (cache.length !== prefix + S - fresh) throw new Error(`KV cache holds ${cache.length} slots but ${prefix + S - fresh} were expected`);
         T = fresh;
       }
+      const kv = cache ?? scratch ?? undefined;
       const out = forward(
         model,
-        { ids: lastColumns(ids, B, S, T), B, T, attentionMask: mask, positionIds: lastColumns(positions, B, S, T) },
-        { cache: cache ?? undefined, lastOnly: true, linear: opts.linear },
+        { ids: lastColumns(ids, B, S, T), B, T, attentionMask: fullMask, positionIds: lastColumns(positions, B, S + prefix, T) },
+        { cache: kv, lastOnly: true, linear: opts.linear },
       );
+      if (scratch) disposeCache(scratch);
       const logits = out.logits!; // (B, 1, V)
       try {
         return (await logits.data()) as Float32Array;

@@ -11,11 +11,13 @@ usage: webift <command> [flags]
 
 commands:
   logits    --model <dir|repo> --inputs <file.json> --out <file.safetensors> [--adapter <dir>] [--json]
-  generate  --model <dir|repo> (--prompt TEXT | --prompt-ids 1,2,3) [--max-new-tokens N] [--temperature T]
+  generate  --model <dir|repo> (--prompt TEXT | --prompt-ids 1,2,3) [--adapter <dir>] [--max-new-tokens N] [--temperature T]
             [--top-p P] [--top-k K] [--repetition-penalty R] [--no-repeat-ngram-size N] [--num-beams N]
             [--seed S] [--stop STR] [--json]
   chat      --model <dir|repo> [sampling flags]        multi-turn in the terminal with the chat template
   convert   llama2c --checkpoint X.bin --tokenizer tok.bin --out DIR
+  merge     --model <dir|repo> --adapter <dir> --out DIR          merged model folder (safe merge)
+  export    --model <dir|repo> --adapter <dir> --format peft|gguf|merged --out PATH [--dtype f32|f16]
 
 common flags: --backend webgpu|wasm|cpu (default: the first that works), --json
 `;
@@ -27,6 +29,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./commands/generate')).generateCommand,
   chat: async () => (await import('./commands/chat')).chatCommand,
   convert: async () => (await import('./commands/convert')).convertCommand,
+  merge: async () => (await import('./commands/merge')).mergeCommand,
+  export: async () => (await import('./commands/export')).exportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

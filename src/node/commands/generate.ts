@@ -4,6 +4,8 @@
  * {"ids": [generated ids], "text": "...", "prompt_ids": [...], "finish_reason": "eos|stop_string|length"}.
  */
 import { generate } from '../../generate/generate';
+import { adapterLinear, primeGeneration, type Adapter } from '../../peft';
+import { readAdapterDir } from '../adapter-dir';
 import { GenerationOptionsError } from '../../generate/options';
 import { bool, intList, parse, str, type FlagSpec } from '../args';
 import { UsageError } from '../errors';
@@ -22,7 +24,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const text = str(p, 'prompt');
   const ids = intList(p, 'prompt-ids');
   if ((text === undefined) === (ids === undefined)) throw new UsageError('pass exactly one of --prompt TEXT or --prompt-ids 1,2,3');
-  if (str(p, 'adapter')) throw new UsageError('--adapter needs the PEFT module, which is not in this build yet');
   let options;
   try {
     options = samplingOptions(p);
@@ -30,6 +31,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     throw e instanceof GenerationOptionsError ? new UsageError(e.message) : e;
   }
   const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  let adapter: Adapter | null = null;
   try {
     const tok = await tokenizerFrom(source);
     if (text !== undefined && !tok) throw new UsageError(`${source.label} has no tokenizer.json; use --prompt-ids`);
@@ -38,7 +40,11 @@ export async function generateCommand(argv: string[]): Promise<number> {
     for (const id of promptIds) if (id >= model.config.vocabSize) throw new UsageError(`prompt id ${id} is outside the vocabulary (${model.config.vocabSize})`);
     announce();
     const decode = tok ? (g: number[]) => tok.decode(g, { skipSpecialTokens: true }) : undefined;
-    const gen = generate(model, { ids: [promptIds] }, options, { decode });
+    const adapterDir = str(p, 'adapter');
+    adapter = adapterDir ? await readAdapterDir(model, adapterDir) : null;
+    const a = adapter;
+    const hooks = a ? { linear: adapterLinear(a), prime: (B: number) => primeGeneration(model, a, B) } : {};
+    const gen = generate(model, { ids: [promptIds] }, options, { decode, ...hooks });
     let r = await gen.next();
     while (!r.done) {
       if (!json && r.value.textDelta[0]) process.stdout.write(r.value.textDelta[0]);
@@ -50,6 +56,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw e instanceof GenerationOptionsError ? new UsageError(e.message) : e;
   } finally {
+    adapter?.dispose();
     model.dispose();
   }
   return 0;

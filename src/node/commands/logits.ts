@@ -1,11 +1,13 @@
 /**
  * `webift logits --model <dir|repo> --inputs <file.json> [--adapter <dir>] --out <file.safetensors>`:
  * runs one forward pass on input_ids (B×T) with an optional attention_mask (positions derived from the mask, as HF
- * generate() does) and writes `logits` [B,T,V] as F32 safetensors, atomically.
+ * generate() does) and writes `logits` [B,T,V] as F32 safetensors, atomically. --adapter takes a PEFT folder of any
+ * supported method (LoRA, DoRA, IA3, prompt and prefix tuning).
  */
 import { readFile } from 'node:fs/promises';
 import { writeSafetensors } from '../../model/safetensors';
-import { forward } from '../../model/transformer';
+import { adapterForward } from '../../peft';
+import { readAdapterDir } from '../adapter-dir';
 import { positionIdsFromMask } from '../../model/mask';
 import { bool, parse, str, type FlagSpec } from '../args';
 import { UsageError } from '../errors';
@@ -40,14 +42,17 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   const mask = raw.attention_mask === undefined ? null : matrix(raw.attention_mask, 'attention_mask');
   if (mask && (mask.length !== B || mask[0].length !== T)) throw new UsageError(`inputs: attention_mask is ${mask.length}×${mask[0].length} but input_ids is ${B}×${T}`);
   const out = str(p, 'out', true);
-  if (str(p, 'adapter')) throw new UsageError('--adapter needs the PEFT module, which is not in this build yet');
   const { model, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
   announce();
   const flatMask = mask ? Int32Array.from(mask.flat()) : undefined;
-  const res = forward(model, {
+  const adapterDir = str(p, 'adapter');
+  const adapter = adapterDir ? await readAdapterDir(model, adapterDir) : null;
+  // Prompt tuning returns (B, n + T, V): the virtual positions come first, as PEFT's logits do.
+  const res = adapterForward(model, adapter, {
     ids: Int32Array.from(ids.flat()), B, T, attentionMask: flatMask,
-    positionIds: flatMask ? positionIdsFromMask(flatMask, B, T) : undefined,
+    positionIds: flatMask && !adapter?.virtualTokens ? positionIdsFromMask(flatMask, B, T) : undefined,
   });
+  adapter?.dispose();
   const data = (await res.logits!.data()) as Float32Array;
   const shape = res.logits!.shape;
   res.logits!.dispose();

@@ -1,0 +1,68 @@
+/**
+ * `webift export --model <dir|repo> --adapter <dir> --format peft|gguf|merged --out PATH [--dtype f32|f16]`:
+ * peft re-saves the adapter folder (validated against the model) in PEFT's layout; gguf writes a llama.cpp LoRA
+ * adapter file (rsLoRA baked into alpha); merged writes the merged model folder. All writes are atomic.
+ */
+import { existsSync } from 'node:fs';
+import { adapterTensors, mergeAndUnload, MergeError, type LoraConfig } from '../../peft';
+import { exportLoraGguf, GgufExportError } from '../../peft/gguf';
+import { bool, parse, str } from '../args';
+import { UsageError } from '../errors';
+import { openModel } from '../runtime';
+import { readAdapterDir, writeAdapterDir } from '../adapter-dir';
+import { writeMergedModel } from '../merged-export';
+import { writeFileAtomic } from '../atomic';
+
+const FORMATS = ['peft', 'gguf', 'merged'];
+
+export async function exportCommand(argv: string[]): Promise<number> {
+  const p = parse(argv, {
+    model: { type: 'string' }, adapter: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
+    dtype: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const json = bool(p, 'json');
+  const format = str(p, 'format', true);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
+  const dtype = (str(p, 'dtype') ?? 'f32').toUpperCase();
+  if (dtype !== 'F32' && dtype !== 'F16') throw new UsageError(`--dtype must be f32 or f16, got '${str(p, 'dtype')}'`);
+  const adapterDir = str(p, 'adapter', true), out = str(p, 'out', true);
+  if (!existsSync(adapterDir)) throw new UsageError(`--adapter ${adapterDir}: no such folder`);
+  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  try {
+    const adapter = await readAdapterDir(model, adapterDir);
+    announce();
+    let files: string[] = [out];
+    if (format === 'peft') {
+      await writeAdapterDir(adapter, out, adapter.config.base_model_name_or_path ?? undefined);
+      files = ['adapter_config.json', 'adapter_model.safetensors'];
+    } else if (format === 'gguf') {
+      if (adapter.method !== 'LORA') throw new UsageError(`GGUF export is for LoRA adapters; this one is ${adapter.method}`);
+      const cfg = adapter.config as LoraConfig;
+      const tensors = new Map(Object.entries(await adapterTensors(adapter)).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
+      let bytes: Uint8Array;
+      try {
+        bytes = exportLoraGguf({
+          family: model.config.family, alpha: cfg.lora_alpha, r: cfg.r, useRslora: cfg.use_rslora, heads: model.config.heads,
+          kvHeads: model.config.kvHeads, tiedEmbeddings: model.config.tieEmbeddings, tensors, dtype: dtype as 'F32' | 'F16',
+        });
+      } catch (e) {
+        throw e instanceof GgufExportError ? new UsageError(e.message) : e;
+      }
+      await writeFileAtomic(out, bytes);
+    } else {
+      if (adapter.modules.size === 0) throw new UsageError(`${adapter.method} adds virtual tokens, not weight deltas: it cannot be merged`);
+      try {
+        await mergeAndUnload(model, adapter, { safe: true });
+      } catch (e) {
+        throw e instanceof MergeError ? new UsageError(e.message) : e;
+      }
+      files = await writeMergedModel(model, source, out);
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ out, format, files })}\n`);
+    else process.stderr.write(`exported ${adapter.method} as ${format} to ${out}\n`);
+    adapter.dispose();
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
