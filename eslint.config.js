@@ -60,5 +60,5 @@ export default tseslint.config(
     },
   },
   ...FOLDERS.map(arrows),
-  { files: ['bin/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly' } } },
+  { files: ['bin/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
 );

@@ -1,6 +1,6 @@
 // Node resolve hooks that load tfjs as ES modules, the same build Vite and Vitest use. tfjs 4.22's Node `main` is
 // a CommonJS bundle WITHOUT gradient registrations, and its ESM build uses extensionless and directory imports
-// that Node's ESM loader refuses. Here: bare `@tensorflow/*` -> the package's `module` entry; a relative import
+// that Node's ESM loader refuses, and it reads `seedrandom.alea` off a CJS namespace (seedrandom-esm.mjs). Here: bare `@tensorflow/*` -> the package's `module` entry; a relative import
 // inside @tensorflow/*/dist that names no file -> `.js` or `/index.js`. Everything else is left alone.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,6 +10,9 @@ import * as path from 'node:path';
 const require = createRequire(import.meta.url);
 
 export async function resolve(specifier, context, next) {
+  if (specifier === 'seedrandom' && context.parentURL?.includes('/@tensorflow/')) {
+    return { url: new URL('./seedrandom-esm.mjs', import.meta.url).href, format: 'module', shortCircuit: true };
+  }
   const bare = /^(@tensorflow\/[^/]+)$/.exec(specifier);
   if (bare) {
     const pkgJson = require.resolve(`${bare[1]}/package.json`, { paths: [context.parentURL ? path.dirname(fileURLToPath(context.parentURL)) : process.cwd()] });

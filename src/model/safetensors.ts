@@ -91,8 +91,9 @@ function f16ToF32(h: number): number {
 
 /** Converts raw little-endian bytes of a float dtype to a fresh (aligned) Float32Array. */
 export function toFloat32(dtype: Dtype, bytes: Uint8Array): Float32Array {
-  // Copy first: Node buffers may be unaligned for a Float32Array view (ENVIRONMENT.md pitfall 9).
-  const copy = bytes.slice();
+  // Copy first: Node buffers may be unaligned for a Float32Array view (ENVIRONMENT.md pitfall 9). Not
+  // bytes.slice(): on a Node Buffer that is a view, not a copy.
+  const copy = new Uint8Array(bytes);
   switch (dtype) {
     case 'F32':
       return new Float32Array(copy.buffer, 0, copy.byteLength / 4);

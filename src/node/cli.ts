@@ -10,6 +10,10 @@ const HELP = `webift: instruction fine-tuning of LLMs, in the browser and here.
 usage: webift <command> [flags]
 
 commands:
+  train     --model <dir|repo> --data FILE.json[l] --out DIR [--config experiment.json] [--peft lora|dora|ia3|prompt|prefix|full]
+            [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj,v_proj|all-linear] [--lr 3e-4]
+            [--epochs N | --max-steps N] [--batch-size 4] [--grad-accum N] [--cutoff-len 256] [--warmup-steps N]
+            [--eval-split 0.05|N] [--seed S] [--resume] [--json]
   logits    --model <dir|repo> --inputs <file.json> --out <file.safetensors> [--adapter <dir>] [--json]
   generate  --model <dir|repo> (--prompt TEXT | --prompt-ids 1,2,3) [--adapter <dir>] [--max-new-tokens N] [--temperature T]
             [--top-p P] [--top-k K] [--repetition-penalty R] [--no-repeat-ngram-size N] [--num-beams N]
@@ -29,6 +33,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./commands/generate')).generateCommand,
   chat: async () => (await import('./commands/chat')).chatCommand,
   convert: async () => (await import('./commands/convert')).convertCommand,
+  train: async () => (await import('./commands/train')).trainCommand,
   merge: async () => (await import('./commands/merge')).mergeCommand,
   export: async () => (await import('./commands/export')).exportCommand,
 };

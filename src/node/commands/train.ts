@@ -1,0 +1,108 @@
+/**
+ * `webift train`: fine-tunes a model on a local JSON/JSONL file of unified records with any PEFT method (or full
+ * fine-tuning), checkpointing into OUT/checkpoints (resume with --resume), and writes the adapter (PEFT layout) or
+ * the full model to OUT atomically. Refuses to start when the memory estimate exceeds the device. Progress on
+ * stderr; with --json every TrainEvent is a JSON line on stdout.
+ */
+import { readFile } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { attachAdapter, PeftConfigError } from '../../peft';
+import { parseRecords, RecordsParseError } from '../../data/records';
+import { tokenizeRecords } from '../../data/tokenize-example';
+import { splitTrainEval } from '../../data/split';
+import { BatchSource } from '../../data/batches';
+import { resolveTrainConfig, TrainConfigError } from '../../train/config';
+import { estimateMemory } from '../../train/estimate';
+import { train } from '../../train/trainer';
+import { methodSpec, objective, paramsOf } from '../../train/objective';
+import { fsCheckpointStore } from '../fs-checkpoint-store';
+import { parse } from '../args';
+import { UsageError } from '../errors';
+import { openModel } from '../runtime';
+import { tokenizerFrom } from '../model-tokenizer';
+import { writeAdapterDir } from '../adapter-dir';
+import { writeMergedModel } from '../merged-export';
+import { progressPrinter } from '../progress';
+import { TRAIN_FLAGS, method, peftConfig, trainOptions, trainOverrides } from '../train-flags';
+
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TrainConfigError || e instanceof PeftConfigError || e instanceof RecordsParseError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export async function trainCommand(argv: string[]): Promise<number> {
+  const o = trainOptions(parse(argv, TRAIN_FLAGS));
+  const json = o.json === true;
+  const need = (k: string) => {
+    if (typeof o[k] !== 'string') throw new UsageError(`--${k} is required`);
+    return o[k] as string;
+  };
+  const modelSpec = need('model'), dataPath = need('data'), out = need('out');
+  const peft = asUsage(() => peftConfig(o));
+  const config = asUsage(() => resolveTrainConfig(trainOverrides(o), o.preset as string | undefined));
+  let text: string;
+  try {
+    text = await readFile(dataPath, 'utf8');
+  } catch {
+    throw new UsageError(`--data ${dataPath}: no such file`);
+  }
+  const parsed = asUsage(() => parseRecords(text, { label: dataPath }));
+  const { model, source, backend, announce } = await openModel(modelSpec, o.backend as string | undefined, json);
+  try {
+    const tok = await tokenizerFrom(source);
+    if (!tok) throw new UsageError(`${source.label} has no tokenizer.json; training needs one to tokenize --data`);
+    const tokenized = tokenizeRecords(parsed.records, tok, { cutoffLen: config.cutoffLen, trainOnInputs: o['train-on-inputs'] === true, where: parsed.where });
+    const rejected = [...parsed.rejected, ...tokenized.rejected];
+    if (!tokenized.examples.length) throw new UsageError(`--data ${dataPath}: no usable record (${rejected.length} rejected; first: ${rejected[0] ? `${rejected[0].where}: ${rejected[0].reason}` : 'empty file'})`);
+    const split = config.evalSplit > 0 && tokenized.examples.length > 1
+      ? splitTrainEval(tokenized.examples, config.evalSplit < 1 ? { evalFraction: config.evalSplit, seed: config.seed } : { evalSize: Math.min(config.evalSplit, Math.floor(tokenized.examples.length / 10)), seed: config.seed })
+      : { train: tokenized.examples, eval: [] };
+    const padId = tok.padTokenId ?? tok.eosTokenId ?? 0;
+    const data = new BatchSource(split.train, { batchSize: config.batchSize, padId, seed: config.seed, packing: o.packing === true, cutoffLen: config.cutoffLen });
+    const evalData = split.eval.length ? new BatchSource(split.eval, { batchSize: config.batchSize, padId, shuffle: false, cutoffLen: config.cutoffLen }) : undefined;
+    const adapter = peft ? asUsage(() => attachAdapter(model, peft, { seed: config.seed })) : null;
+    const spec = methodSpec(adapter);
+    const budgetGb = o['memory-budget-gb'] !== undefined ? Number(o['memory-budget-gb']) : backend.name === 'wasm' ? 4 : os.totalmem() / 2 ** 30 * 0.75;
+    announce();
+    if (!json) {
+      process.stderr.write(`data: ${tokenized.examples.length} examples (${split.train.length} train, ${split.eval.length} eval), ${rejected.length} rejected${rejected[0] ? ` (first: ${rejected[0].where}: ${rejected[0].reason})` : ''}\n`);
+      process.stderr.write(`method: ${method(o)}${peft && 'r' in peft ? ` r=${peft.r} alpha=${peft.lora_alpha}` : ''}\n`);
+    }
+    const show = progressPrinter(json);
+    let failed: string | null = null;
+    for await (const e of train({
+      config,
+      params: paramsOf(model, adapter),
+      loss: objective(model, adapter),
+      data,
+      evalData,
+      store: fsCheckpointStore(path.join(out, 'checkpoints')),
+      resumeFrom: o.resume === true ? 'latest' : undefined,
+      memoryCheck: { estimate: estimateMemory(model.config, spec, config.batchSize, config.cutoffLen), maxBufferBytes: backend.maxBufferBytes, deviceBytes: budgetGb * 2 ** 30, method: spec },
+    })) {
+      show(e);
+      if (e.kind === 'error') failed = e.reason === 'over-budget' ? e.message : `${e.message}${e.lastCheckpoint ? ` (kept ${path.join(out, 'checkpoints', e.lastCheckpoint)})` : ''}`;
+    }
+    if (failed) {
+      adapter?.dispose();
+      throw new UsageError(failed);
+    }
+    if (adapter) {
+      await writeAdapterDir(adapter, path.join(out, 'adapter'), source.label);
+      adapter.dispose();
+    } else {
+      await writeMergedModel(model, source, path.join(out, 'model'));
+    }
+    const where = path.join(out, adapter ? 'adapter' : 'model');
+    if (json) process.stdout.write(`${JSON.stringify({ kind: 'saved', out: where })}\n`);
+    else process.stderr.write(`saved ${adapter ? 'adapter' : 'model'} to ${where}\n`);
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}

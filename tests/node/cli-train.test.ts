@@ -1,0 +1,85 @@
+/**
+ * `webift train` end to end on the llama2.c stories260K model (converted here) and a small Alpaca-format file:
+ * JSON-line events with the contract fields, a falling loss, a PEFT adapter that `generate --adapter` accepts,
+ * resume from the last checkpoint, and refusals (over the memory budget, bad data, unknown method) that exit 2
+ * with one line and write no adapter.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { webift } from '../helpers/cli';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'webift-train-'));
+const model = path.join(tmp, 'stories');
+const data = path.join(tmp, 'data.jsonl');
+
+// Short records so the byte-level 512-token vocabulary leaves response tokens inside cutoff 256.
+const RECORDS = Array.from({ length: 24 }, (_, i) => ({ instruction: `Say the number ${i}.`, input: '', output: `The number is ${i}.` }));
+
+function events(stdout: string) {
+  return stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+describe.skipIf(!HAVE_SHARED)('webift train', () => {
+  beforeAll(() => {
+    const dir = path.join(SHARED, 'data/tiny-models/stories260K');
+    const r = webift(['convert', 'llama2c', '--checkpoint', path.join(dir, 'stories260K.bin'), '--tokenizer', path.join(dir, 'tok512.bin'), '--out', model]);
+    expect(r.code, r.stderr).toBe(0);
+    writeFileSync(data, RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  });
+
+  const base = (out: string, extra: string[] = []) => ['train', '--model', model, '--data', data, '--out', out, '--batch-size', '4', '--grad-accum', '1', '--cutoff-len', '256', '--lr', '3e-3', '--warmup-steps', '0', '--eval-split', '4', '--eval-every', '4', '--checkpoint-every', '4', '--json', ...extra];
+
+  it('emits step events, lowers the loss, and writes a PEFT adapter generate accepts', () => {
+    const out = path.join(tmp, 'run');
+    const r = webift(base(out, ['--max-steps', '8']), { WEBIFT_BACKEND: 'wasm' });
+    expect(r.code, r.stderr).toBe(0);
+    const ev = events(r.stdout);
+    const steps = ev.filter((e) => e.kind === 'step');
+    expect(steps).toHaveLength(8);
+    for (const s of steps) for (const k of ['step', 'loss', 'lr', 'gradNorm', 'tokensPerSec', 'etaSeconds', 'memoryBytes']) expect(typeof s[k]).toBe('number');
+    expect(steps[7].loss).toBeLessThan(steps[0].loss);
+    expect(ev.some((e) => e.kind === 'eval')).toBe(true);
+    expect(ev[ev.length - 1]).toEqual({ kind: 'saved', out: path.join(out, 'adapter') });
+    const g = webift(['generate', '--model', model, '--adapter', path.join(out, 'adapter'), '--prompt-ids', '1', '--max-new-tokens', '4', '--json']);
+    expect(g.code, g.stderr).toBe(0);
+  });
+
+  it('resumes from the last checkpoint with the same losses as an uninterrupted run', () => {
+    const full = events(webift(base(path.join(tmp, 'full'), ['--max-steps', '8']), { WEBIFT_BACKEND: 'wasm' }).stdout).filter((e) => e.kind === 'step');
+    const out = path.join(tmp, 'resumed');
+    // Run 8 steps, drop the last checkpoint (step 8) as if the process had died after step 7, resume from step 4.
+    expect(webift(base(out, ['--max-steps', '8']), { WEBIFT_BACKEND: 'wasm' }).code).toBe(0);
+    rmSync(path.join(out, 'checkpoints', 'step-00000008'), { recursive: true });
+    const r = webift(base(out, ['--max-steps', '8', '--resume']), { WEBIFT_BACKEND: 'wasm' });
+    expect(r.code, r.stderr).toBe(0);
+    const ev = events(r.stdout);
+    expect(ev[0]).toMatchObject({ kind: 'start', resumedFrom: 'step-00000004' });
+    const resumed = ev.filter((e) => e.kind === 'step');
+    expect(resumed.map((e) => e.step)).toEqual([5, 6, 7, 8]);
+    expect(resumed.map((e) => e.loss)).toEqual(full.slice(4).map((e) => e.loss));
+  });
+
+  it.each([
+    [['--max-steps', '2', '--memory-budget-gb', '0.00001'], /training needs ~.*the device allows/],
+    [['--max-steps', '2', '--peft', 'lokr'], /--peft must be one of/],
+    [['--max-steps', '2', '--lora-r', 'x'], /--lora-r must be an integer/],
+  ])('%j exits 2 with one line and writes no adapter', (extra, msg) => {
+    const out = path.join(tmp, `refused-${Math.random().toString(36).slice(2)}`);
+    const r = webift(base(out, extra).filter((a) => a !== '--json'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(msg);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('webift: error'))).toHaveLength(1);
+    expect(existsSync(path.join(out, 'adapter'))).toBe(false);
+  });
+
+  it('a data file with no usable record exits 2 naming the first rejection', () => {
+    const bad = path.join(tmp, 'bad.jsonl');
+    writeFileSync(bad, '{"instruction": "x"}\nnot json\n');
+    const r = webift(['train', '--model', model, '--data', bad, '--out', path.join(tmp, 'bad-run'), '--max-steps', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no usable record .*line 1/);
+  });
+});
