@@ -4,24 +4,26 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const FOLDERS = ['platform', 'kernels', 'model', 'quant', 'peft', 'tokenizer', 'data', 'train', 'generate', 'eval', 'experiment', 'protocol', 'ui', 'node', 'worker-handlers'];
+const FOLDERS = ['util', 'platform', 'kernels', 'model', 'quant', 'peft', 'tokenizer', 'data', 'train', 'generate', 'eval', 'experiment', 'protocol', 'ui', 'node', 'worker-handlers'];
 
 // Which folders each folder may import (its own folder is always allowed).
+// util/ is a leaf of plain helpers (no environment, no tfjs) that every folder may use.
 const ALLOWED = {
-  platform: [],
-  kernels: ['platform'],
-  model: ['kernels', 'platform'],
-  quant: ['kernels', 'platform'],
-  peft: ['model', 'quant', 'kernels', 'platform'],
-  tokenizer: [],
-  data: ['tokenizer', 'platform'],
-  train: ['peft', 'model', 'quant', 'kernels', 'platform', 'data', 'tokenizer', 'generate'],
-  generate: ['peft', 'model', 'kernels', 'platform', 'tokenizer'],
-  eval: ['generate', 'data', 'peft', 'model', 'kernels', 'platform', 'tokenizer'],
-  experiment: ['data', 'tokenizer'],
-  protocol: [],
-  ui: ['protocol', 'experiment'],
-  'worker-handlers': ['protocol', 'train', 'generate', 'eval', 'data', 'peft', 'model', 'quant', 'kernels', 'platform', 'tokenizer', 'experiment'],
+  util: [],
+  platform: ['util'],
+  kernels: ['util', 'platform'],
+  model: ['util', 'kernels', 'platform'],
+  quant: ['util', 'kernels', 'platform'],
+  peft: ['util', 'model', 'quant', 'kernels', 'platform'],
+  tokenizer: ['util'],
+  data: ['util', 'tokenizer', 'platform'],
+  train: ['util', 'peft', 'model', 'quant', 'kernels', 'platform', 'data', 'tokenizer', 'generate'],
+  generate: ['util', 'peft', 'model', 'kernels', 'platform', 'tokenizer'],
+  eval: ['util', 'generate', 'data', 'peft', 'model', 'kernels', 'platform', 'tokenizer'],
+  experiment: ['util', 'data', 'tokenizer'],
+  protocol: ['util'],
+  ui: ['util', 'protocol', 'experiment'],
+  'worker-handlers': ['util', 'protocol', 'train', 'generate', 'eval', 'data', 'peft', 'model', 'quant', 'kernels', 'platform', 'tokenizer', 'experiment'],
   node: FOLDERS,
 };
 

@@ -3,6 +3,7 @@
  * data cursor can store it as a plain number, plus Fisher-Yates permutations over it. Statistical quality is ample
  * for shuffling and splitting data; it is not for cryptography. Not handled: streams longer than its 2^32 period.
  */
+import { mulberry32Next } from '../util/mulberry32';
 
 export class Rng {
   private s: number;
@@ -24,11 +25,9 @@ export class Rng {
 
   /** Uniform in [0, 2^32). */
   nextU32(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    const r = mulberry32Next(this.s);
+    this.s = r.state;
+    return r.u32;
   }
 
   /** Uniform in [0, 1). */

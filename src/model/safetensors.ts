@@ -23,25 +23,14 @@ export interface SafetensorsHeader {
   metadata: Record<string, string>;
 }
 
-/** Reads byte ranges of one file. Node: a file handle; browser: a Blob or a cached Response; tests: bytes. */
-export interface ByteReader {
-  size(): Promise<number>;
-  read(offset: number, length: number): Promise<Uint8Array>;
-}
+export type { ByteReader } from '../util/byte-reader';
+export { bytesReader } from '../util/byte-reader';
+import type { ByteReader } from '../util/byte-reader';
 
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
-export function bytesReader(bytes: Uint8Array): ByteReader {
-  return {
-    size: async () => bytes.byteLength,
-    read: async (offset, length) => {
-      if (offset + length > bytes.byteLength) throw new SafetensorsError(`read past the end (${offset + length} > ${bytes.byteLength} bytes): the file is truncated`);
-      return bytes.subarray(offset, offset + length);
-    },
-  };
-}
 
 /** Parses and validates the header: every range inside the file, sizes matching shapes, no overlaps. */
 export async function readHeader(reader: ByteReader, label = 'safetensors file'): Promise<SafetensorsHeader> {

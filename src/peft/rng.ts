@@ -7,16 +7,7 @@
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;
 
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '../util/mulberry32';
 
 /** n values from U(-bound, bound). */
 export function uniformFill(rng: Rng, n: number, bound: number): Float32Array {

@@ -5,7 +5,7 @@
  * read in slices. Not handled: storage quota (ask platform/), eviction. The caller passes the CacheStorage
  * (`caches`), since only platform/ reads globals.
  */
-import type { ByteReader } from '../../model/safetensors';
+import type { ByteReader } from '../../util/byte-reader';
 import { CacheError, storeFileCache, type EntryStore, type FileCache } from './file-cache';
 
 // Cache API keys must be http(s) URLs; this origin is never contacted.

@@ -5,7 +5,7 @@
  * Not handled: checksums (HF's X-Linked-Etag sha256), content-encoded bodies beyond skipping the length check,
  * streaming to disk (the file is held in memory once), two callers downloading the same key at once.
  */
-import type { ByteReader } from '../../model/safetensors';
+import type { ByteReader } from '../../util/byte-reader';
 import { bytesReader, type FileCache } from './file-cache';
 
 export interface DownloadProgress {

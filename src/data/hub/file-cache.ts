@@ -4,7 +4,7 @@
  * Also a generic FileCache over a flat entry store, shared by the in-memory (tests) and Cache API (browser)
  * implementations. Not handled: eviction, quotas, locking between two writers of the same key (last one wins).
  */
-import type { ByteReader } from '../../model/safetensors';
+import type { ByteReader } from '../../util/byte-reader';
 
 export interface CacheEntryInfo {
   key: string;
@@ -44,16 +44,9 @@ export class CacheError extends Error {
   override name = 'CacheError';
 }
 
-/** A ByteReader over bytes in memory (model/'s bytesReader, which data/ may not import at run time). */
-export function bytesReader(bytes: Uint8Array): ByteReader {
-  return {
-    size: async () => bytes.byteLength,
-    read: async (offset, length) => {
-      if (offset < 0 || offset + length > bytes.byteLength) throw new CacheError(`read of [${offset}, ${offset + length}) outside a ${bytes.byteLength}-byte entry`);
-      return bytes.subarray(offset, offset + length);
-    },
-  };
-}
+import { bytesReader } from '../../util/byte-reader';
+
+export { bytesReader };
 
 /** Reads a whole reader into one array. */
 export async function readAll(r: ByteReader): Promise<Uint8Array> {

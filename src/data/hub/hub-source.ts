@@ -5,7 +5,7 @@
  * branch into a commit hash (pass a commit as `revision` for reproducible, never-stale caching).
  */
 import type { ModelSource } from '../../model/load';
-import type { ByteReader } from '../../model/safetensors';
+import type { ByteReader } from '../../util/byte-reader';
 import { downloadFile, type DownloadProgress } from './download';
 import { readAll, type FileCache } from './file-cache';
 import { cacheKey, DEFAULT_HOST, DEFAULT_REVISION, missingKey, resolveUrl, type HubFileRef } from './url';
