@@ -4,15 +4,13 @@
  * Not here: shuffling, padding or truncation policy (the source decides; the trainer only counts and forwards).
  */
 
-/** One micro-batch, row-major (B, T). labels use -100 for positions that are not trained on. */
-export interface Batch {
-  ids: Int32Array;
-  labels: Int32Array;
-  /** 1 = real token, 0 = padding. */
-  attentionMask: Int32Array;
-  B: number;
-  T: number;
-}
+import type { Batch as DataBatch } from '../data/batches';
+
+/**
+ * One micro-batch, row-major (B, T): the part of data/'s Batch the trainer reads (ids, HF labels with -100 where
+ * nothing is learned, the attention mask), so tests can build batches by hand without the data pipeline's extras.
+ */
+export type Batch = Pick<DataBatch, 'ids' | 'labels' | 'attentionMask' | 'B' | 'T'>;
 
 /**
  * A resumable stream of micro-batches. One pass = one epoch; the trainer calls startEpoch(e) before each pass after
