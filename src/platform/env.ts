@@ -49,3 +49,33 @@ export function cacheStorage(): CacheStorage | null {
 export function indexedDbFactory(): IDBFactory | null {
   return (globalThis as { indexedDB?: IDBFactory }).indexedDB ?? null;
 }
+
+/** What the storage has room for: `quota - usage` bytes may still be written. */
+export interface StorageEstimate {
+  /** Bytes already used (browser: by this origin; Node: 0, the disk's free space is the whole budget). */
+  usage: number;
+  /** Bytes allowed in all (browser: the origin's quota; Node: free bytes on the disk holding `dir`). */
+  quota: number;
+}
+
+/**
+ * The storage budget: navigator.storage.estimate() in a browser or worker, the free disk space under `dir` in Node
+ * (node:fs statfs, available to unprivileged users), or null where neither can be asked.
+ */
+export async function storageQuota(dir = '.'): Promise<StorageEstimate | null> {
+  const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> } } }).navigator?.storage;
+  if (runtime() !== 'node') {
+    if (!storage?.estimate) return null;
+    const e = await storage.estimate();
+    return e.quota === undefined ? null : { usage: e.usage ?? 0, quota: e.quota };
+  }
+  const fs = await importNodeOnly<{ promises: { statfs?: (p: string) => Promise<{ bavail: number; bsize: number }> } }>('node:fs');
+  if (!fs.promises.statfs) return null;
+  const s = await fs.promises.statfs(dir).catch(() => null);
+  return s ? { usage: 0, quota: s.bavail * s.bsize } : null;
+}
+
+/** Web Crypto's SubtleCrypto (browser, worker, Node >= 19), or null (insecure browser contexts). */
+export function subtleCrypto(): SubtleCrypto | null {
+  return (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle ?? null;
+}
