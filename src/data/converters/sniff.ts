@@ -3,7 +3,8 @@
  * `PAR1` magic; TSV by three tab-separated columns; CSV by a .csv name or a header line naming instruction/output;
  * JSON and JSON Lines by the keys of the first row (conversations, messages, context+response, question+answer with
  * `####`, 题目, instances, instruction+output). Literal `\n` pairs in the first rows mean Alpaca-CoT's formatted CoT;
- * JSON Lines with Chinese text means BELLE. Returns null (with the reason) rather than guessing.
+ * so does a FLAN CoT cue ("step by step") in most first instructions; JSON Lines with Chinese
+ * text means BELLE. Returns null (with the reason) rather than guessing.
  */
 import { EXAM_KEYS } from './exam-cn';
 import { decodeText, readJsonRows } from './rows';
@@ -16,6 +17,8 @@ export interface Sniffed {
 }
 
 const CJK = /[\u4e00-\u9fff]/;
+/** The trigger phrases of FLAN's CoT templates, as Alpaca-CoT's formatted files carry them. */
+const COT_CUE = /step[- ]by[- ]step|let's think|stream of consciousness|chain[- ]of[- ]thought|reasoning process|some random reasoning/i;
 
 function isParquet(b: Uint8Array): boolean {
   const magic = (o: number) => b[o] === 0x50 && b[o + 1] === 0x41 && b[o + 2] === 0x52 && b[o + 3] === 0x31;
@@ -34,6 +37,8 @@ function keysShape(o: Record<string, unknown>, format: 'json' | 'jsonl', sample:
     const text = (r: Record<string, unknown>) => `${r.instruction ?? ''}${r.input ?? ''}${r.output ?? ''}`;
     const literal = sample.filter((r) => countLiteralNewlines(text(r)) > 0).length;
     if (literal * 2 > sample.length) return { shape: 'alpaca-cot', reason: `${literal} of the first ${sample.length} rows hold literal "\\n" pairs` };
+    const cued = sample.filter((r) => COT_CUE.test(String(r.instruction ?? ''))).length;
+    if (cued * 2 > sample.length) return { shape: 'alpaca-cot', reason: `${cued} of the first ${sample.length} instructions carry a FLAN CoT cue` };
     if (format === 'jsonl' && sample.some((r) => CJK.test(text(r)))) return { shape: 'belle', reason: 'JSON Lines of instruction/output with Chinese text' };
     return format === 'json' ? { shape: 'alpaca', reason: 'a JSON array of instruction/input/output' } : { shape: 'jsonl', reason: 'JSON Lines of instruction/output' };
   }
