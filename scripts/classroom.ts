@@ -1,0 +1,91 @@
+/**
+ * `npm run classroom [-- --steps N --seeds 1,2,3 --json]`: "Does chain-of-thought data help?" The same base
+ * (webift-tiny), LoRA r 8 and step budget, trained on (a) direct-answer data, (b) CoT data, (c) CoT data without the
+ * Chinese sets; each evaluated by exact match on held-out English arithmetic and on held-out Chinese prompts, over
+ * 3 seeds. Prints a table of mean ± std (and min..max) and writes public/data/classroom-results.json for the app.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { initBackend } from '../src/platform/backend';
+import { evaluateHeldOut } from '../src/eval/heldout';
+import type { SyntheticIndex } from '../src/data/synthetic/index-file';
+import type { SyntheticRecord } from '../src/data/synthetic/record';
+import type { Adapter } from '../src/peft';
+import { DATA_DIR, loraRun, openTiny, readJsonl, ROOT } from './lib/lora-run';
+
+const argv = process.argv.slice(2);
+const flag = (k: string, d: string) => {
+  const i = argv.indexOf(`--${k}`);
+  return i >= 0 ? argv[i + 1] : d;
+};
+const steps = Number(flag('steps', '150'));
+const seeds = flag('seeds', '1,2,3').split(',').map(Number);
+const nArith = Number(flag('n-arith', '60')), nZh = Number(flag('n-zh', '60'));
+const out = flag('out', path.join(ROOT, 'public', 'data', 'classroom-results.json'));
+const say = (s: string) => process.stderr.write(`${s}\n`);
+const started = Date.now();
+
+await initBackend({ prefer: ['wasm', 'cpu'] });
+const idx = JSON.parse(readFileSync(path.join(DATA_DIR, 'index.json'), 'utf8')) as SyntheticIndex;
+const load = (files: string[]): SyntheticRecord[] => files.flatMap(readJsonl);
+const CONDITIONS = [
+  { id: 'direct', label: '(a) direct-answer data', files: idx.classroom.direct },
+  { id: 'cot', label: '(b) CoT data', files: idx.classroom.cot },
+  { id: 'no-zh', label: '(c) CoT data without Chinese', files: idx.classroom.noChinese },
+];
+const testArith = readJsonl(idx.classroom.testArithmetic).slice(0, nArith);
+const zhAll = load(idx.classroom.testChinese);
+const testZh = [...zhAll.filter((r) => r.family === 'arithmetic').slice(0, Math.ceil(nZh / 2)), ...zhAll.filter((r) => r.family !== 'arithmetic').slice(0, Math.floor(nZh / 2))];
+
+async function score(adapterRun: (m: Awaited<ReturnType<typeof openTiny>>) => Promise<Adapter | null>) {
+  const tiny = await openTiny();
+  const adapter = await adapterRun(tiny);
+  const arith = await evaluateHeldOut(tiny.model, tiny.tok, testArith, { adapter });
+  const zh = await evaluateHeldOut(tiny.model, tiny.tok, testZh, { adapter });
+  adapter?.dispose();
+  tiny.model.dispose();
+  return { arithmetic: arith.accuracy, chinese: zh.accuracy };
+}
+
+const base = await score(async () => null);
+say(`base model: arithmetic ${base.arithmetic.toFixed(3)}, chinese ${base.chinese.toFixed(3)}`);
+const runs: { condition: string; seed: number; arithmetic: number; chinese: number; finalLoss: number; seconds: number }[] = [];
+for (const c of CONDITIONS) {
+  const records = load(c.files);
+  for (const seed of seeds) {
+    const t0 = Date.now();
+    let finalLoss = NaN;
+    const r = await score(async ({ model, tok }) => {
+      const { adapter, losses } = await loraRun(model, tok, records, { steps, seed });
+      finalLoss = losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length);
+      return adapter;
+    });
+    runs.push({ condition: c.id, seed, ...r, finalLoss, seconds: (Date.now() - t0) / 1000 });
+    say(`${c.label} seed ${seed}: arithmetic ${r.arithmetic.toFixed(3)}, chinese ${r.chinese.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+}
+
+const stats = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std, min: Math.min(...xs), max: Math.max(...xs) };
+};
+const summary = CONDITIONS.map((c) => {
+  const rs = runs.filter((r) => r.condition === c.id);
+  return { condition: c.id, label: c.label, records: load(c.files).length, arithmetic: stats(rs.map((r) => r.arithmetic)), chinese: stats(rs.map((r) => r.chinese)) };
+});
+const cell = (s: { mean: number; std: number; min: number; max: number }) => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)} (${(100 * s.min).toFixed(0)}..${(100 * s.max).toFixed(0)})`.padEnd(24);
+const lines = [
+  `Does chain-of-thought data help? webift-tiny + LoRA r=8, ${steps} steps each, seeds ${seeds.join(',')}; exact match %, mean ± std (min..max)`,
+  `${'training data'.padEnd(32)}${`held-out arithmetic (n=${testArith.length})`.padEnd(26)}Chinese prompts (n=${testZh.length})`,
+  `${'base model, no tuning'.padEnd(32)}${`${(100 * base.arithmetic).toFixed(1)}`.padEnd(26)}${(100 * base.chinese).toFixed(1)}`,
+  ...summary.map((s) => `${s.label.padEnd(32)}  ${cell(s.arithmetic)}${cell(s.chinese)}`),
+];
+process.stdout.write(`${lines.join('\n')}\n`);
+const result = {
+  question: 'Does chain-of-thought data help?', model: 'public/models/webift-tiny', method: { peft: 'LORA', r: 8, lora_alpha: 16, target_modules: 'all-linear', lr: 3e-3, batchSize: 16 },
+  steps, seeds, heldout: { arithmetic: testArith.length, chinese: testZh.length }, base, summary, runs, seconds: Math.round((Date.now() - started) / 1000),
+  command: `npm run classroom -- --steps ${steps} --seeds ${seeds.join(',')}`,
+};
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+say(`wrote ${out} (${result.seconds} s)`);
