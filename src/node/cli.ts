@@ -22,6 +22,8 @@ commands:
   convert   llama2c --checkpoint X.bin --tokenizer tok.bin --out DIR
   merge     --model <dir|repo> --adapter <dir> --out DIR          merged model folder (safe merge)
   export    --model <dir|repo> --adapter <dir> --format peft|gguf|merged --out PATH [--dtype f32|f16]
+  data      list [--tag CN] | show <id> | convert --format <shape|auto> IN [--out OUT.jsonl] | mix <name|ids...> --out OUT.jsonl
+            | pull <id> [--host URL] | filter --rater <url|local> IN --out OUT     (webift data --help)
 
 common flags: --backend webgpu|wasm|cpu (default: the first that works), --json
 `;
@@ -36,6 +38,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./commands/train')).trainCommand,
   merge: async () => (await import('./commands/merge')).mergeCommand,
   export: async () => (await import('./commands/export')).exportCommand,
+  data: async () => (await import('./commands/data')).dataCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
