@@ -35,8 +35,13 @@ function keyPath(key: string): string {
 
 const readOrNull = (p: string) => fsp.readFile(p).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength), () => null);
 
+/** Where a shard's bytes lie on disk (valid once the store lists the shard). */
+export function shardFilePath(dir: string, key: string): string {
+  return path.join(dir, 'files', keyPath(key));
+}
+
 export function fsShardStore(dir: string = defaultShardDir()): ShardStore {
-  const dataPath = (key: string) => path.join(dir, 'files', keyPath(key));
+  const dataPath = (key: string) => shardFilePath(dir, key);
   const metaPath = (key: string) => path.join(dir, 'meta', keyPath(key) + '.json');
   const partPath = (key: string) => path.join(dir, 'partial', keyPath(key) + '.partial');
   const tmpDir = path.join(dir, 'tmp');
