@@ -14,6 +14,7 @@ import { CorruptShardError, globToRegExp, pullShards, PullError, QuotaError, typ
 import { memoryShardStore } from '../../src/data/store/memory-shard-store';
 import { readShard, type ShardStore } from '../../src/data/store/shard-store';
 import { fsShardStore } from '../../src/node/fs-shard-store';
+import { storageQuota } from '../../src/platform/env';
 import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
 import { startHubServer, type HubServer, type HubServerOptions } from './hub-server';
 
@@ -34,6 +35,18 @@ describe('globToRegExp', () => {
     expect(globToRegExp('{qasc,strategyqa}_train.tsv').test('aqua_train.tsv')).toBe(false);
     expect(globToRegExp('data/train-0000?.parquet').test('data/train-00001.parquet')).toBe(true);
     expect(globToRegExp('a.b').test('aXb')).toBe(false);
+  });
+});
+
+describe('storageQuota in Node', () => {
+  it('is the free space of the disk under the folder (statfs), with usage 0', async () => {
+    const q = await storageQuota(os.tmpdir());
+    const s = await fsp.statfs(os.tmpdir());
+    expect(q).not.toBeNull();
+    expect(q!.usage).toBe(0);
+    // Free space moves a little between the two calls; within 64 MiB of statfs's bavail * bsize.
+    expect(Math.abs(q!.quota - s.bavail * s.bsize)).toBeLessThan(64 * 2 ** 20);
+    expect(q!.quota).toBeGreaterThan(0);
   });
 });
 
