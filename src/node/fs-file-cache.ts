@@ -17,7 +17,7 @@ export function defaultCacheDir(): string {
 }
 
 // Percent-encodes everything but [A-Za-z0-9._-], so a segment is a safe file name on every OS.
-function encodeSegment(s: string): string {
+export function encodeSegment(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 

@@ -5,6 +5,7 @@
  * between the two renames leaves a record that does not match, read as "no shard", never as a wrong one.
  * Partials live in partial/<key>.partial + .partial.json (bytes first). Not handled: locking between processes.
  */
+import { encodeSegment } from './fs-file-cache';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -24,10 +25,6 @@ interface Record_ {
   meta: ShardMeta;
 }
 
-// Percent-encodes everything but [A-Za-z0-9._-] (as fs-file-cache.ts does), so a segment is a safe file name.
-function encodeSegment(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*~]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-}
 
 function keyPath(key: string): string {
   return path.join(...checkKey(key).split('/').map(encodeSegment));
