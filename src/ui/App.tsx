@@ -1,15 +1,44 @@
 /**
- * The shell: a header with the name, one sentence on what this is, and the backend line; then the screens.
- * Gets the model client from main.tsx and never touches tensors. Not here yet: the experiment card, "Start
- * training", "Export adapter" and "Copy share link" (the web-app issue).
+ * The app: header (name, one line on what this is, the backend line), the first-minute card (Hero), then the
+ * screens. On start it reads a share link from the hash (validated; all or nothing), loads the embedded data index
+ * and the model, and asks the worker whether a run can be resumed. Never touches tensors.
  */
+import { createMemo, onMount } from 'solid-js';
 import { BackendLine } from './BackendLine';
 import { createBackendStatus } from './backend-status';
-import type { ModelClient } from './model-client';
+import type { Controller } from './stores/controller';
+import { createChat } from './stores/chat-store';
+import { decodeExperiment, experimentParam } from '../experiment/share-link';
+import { Hero } from './Hero';
 import { Screens } from './Screens';
+import { ExperimentScreen } from './ExperimentScreen';
+import { DataScreen } from './DataScreen';
+import { TrainScreen } from './TrainScreen';
+import { ChatScreen } from './ChatScreen';
+import { ExportScreen } from './ExportScreen';
+import { StorageScreen } from './StorageScreen';
+import { estimateMinutes } from './stores/time-estimate';
 
-export function App(props: { client: ModelClient }) {
-  const status = createBackendStatus(props.client);
+export function App(props: { ctl: Controller }) {
+  const ctl = props.ctl;
+  const status = createBackendStatus(() => ctl.client().call('backend', {}));
+  const chat = createChat(ctl);
+  const minutes = createMemo(() => estimateMinutes(status(), ctl.model(), ctl.estimate(), ctl.exp.train.maxSteps));
+
+  onMount(async () => {
+    const encoded = experimentParam(location.hash);
+    if (encoded) {
+      const d = decodeExperiment(encoded);
+      if (d.ok) ctl.replaceExperiment(d.value);
+      else ctl.setError({ message: `${d.message} The default experiment is loaded instead.`, details: d.errors.join('\n') });
+    }
+    await Promise.all([ctl.loadIndex(), ctl.refreshResumable()]);
+    if (await ctl.ensureModel()) {
+      await ctl.ensureData();
+      await ctl.refreshEstimate();
+    }
+  });
+
   return (
     <div class="app">
       <header class="app-header">
@@ -20,7 +49,15 @@ export function App(props: { client: ModelClient }) {
         <BackendLine status={status} />
       </header>
       <main>
-        <Screens />
+        <Hero ctl={ctl} minutes={minutes} />
+        <Screens initial="train" screens={[
+          { id: 'experiment', label: 'Experiment', body: () => <ExperimentScreen ctl={ctl} /> },
+          { id: 'data', label: 'Data', body: () => <DataScreen ctl={ctl} /> },
+          { id: 'train', label: 'Train', body: () => <TrainScreen ctl={ctl} chat={chat} minutes={minutes} /> },
+          { id: 'chat', label: 'Chat', body: () => <ChatScreen ctl={ctl} chat={chat} /> },
+          { id: 'export', label: 'Export', body: () => <ExportScreen ctl={ctl} /> },
+          { id: 'storage', label: 'Storage', body: (active) => <StorageScreen ctl={ctl} active={active} /> },
+        ]} />
       </main>
     </div>
   );

@@ -1,46 +1,29 @@
 /**
- * The screens as accessible tabs (WAI-ARIA tabs pattern: arrow keys, Home/End, roving tabindex). Train, Chat and
- * Data are placeholders until their issues land; each says what it will hold. Not here: the Experiment, Evaluate
- * and Storage screens (later), routing or URL state.
+ * The screens as accessible tabs (WAI-ARIA tabs pattern: arrow keys, Home/End, roving tabindex): Experiment, Data,
+ * Train (the default), Chat, Export and Storage. Every screen edits the one experiment in the controller.
  */
 import { For, createSignal, type JSX } from 'solid-js';
 
-interface Screen {
+export interface Screen {
   id: string;
   label: string;
-  body: () => JSX.Element;
+  body: (active: () => boolean) => JSX.Element;
 }
 
-const SCREENS: Screen[] = [
-  {
-    id: 'train',
-    label: 'Train',
-    body: () => <p>Training will live here: the loss curve, tokens per second, the estimated time on this device, and pause, stop and resume.</p>,
-  },
-  {
-    id: 'chat',
-    label: 'Chat',
-    body: () => <p>The chat playground will live here: the base model and your adapter side by side, with sampling controls.</p>,
-  },
-  {
-    id: 'data',
-    label: 'Data',
-    body: () => <p>The dataset catalogue will live here: a filterable table, record previews, the mix builder and the AlpaGasus filter.</p>,
-  },
-];
-
-export function Screens() {
-  const [active, setActive] = createSignal(0);
+export function Screens(props: { screens: Screen[]; initial?: string }) {
+  const start = Math.max(0, props.screens.findIndex((s) => s.id === props.initial));
+  const [active, setActive] = createSignal(start);
   const tabs: HTMLButtonElement[] = [];
+  const n = () => props.screens.length;
 
   const select = (i: number) => {
-    const n = (i + SCREENS.length) % SCREENS.length;
-    setActive(n);
-    tabs[n]?.focus();
+    const k = (i + n()) % n();
+    setActive(k);
+    tabs[k]?.focus();
   };
 
   const onKey = (e: KeyboardEvent) => {
-    const moves: Record<string, number> = { ArrowRight: active() + 1, ArrowLeft: active() - 1, Home: 0, End: SCREENS.length - 1 };
+    const moves: Record<string, number> = { ArrowRight: active() + 1, ArrowLeft: active() - 1, Home: 0, End: n() - 1 };
     if (e.key in moves) {
       e.preventDefault();
       select(moves[e.key]);
@@ -50,28 +33,20 @@ export function Screens() {
   return (
     <div class="screens">
       <div class="tabs" role="tablist" aria-label="Screens" onKeyDown={onKey}>
-        <For each={SCREENS}>
+        <For each={props.screens}>
           {(s, i) => (
-            <button
-              ref={(el) => (tabs[i()] = el)}
-              id={`tab-${s.id}`}
-              type="button"
-              role="tab"
-              aria-selected={active() === i()}
-              aria-controls={`panel-${s.id}`}
-              tabIndex={active() === i() ? 0 : -1}
-              onClick={() => setActive(i())}
-            >
+            <button ref={(el) => (tabs[i()] = el)} id={`tab-${s.id}`} type="button" role="tab" aria-selected={active() === i()} aria-controls={`panel-${s.id}`}
+              tabIndex={active() === i() ? 0 : -1} onClick={() => setActive(i())}>
               {s.label}
             </button>
           )}
         </For>
       </div>
-      <For each={SCREENS}>
+      <For each={props.screens}>
         {(s, i) => (
           <section class="panel" id={`panel-${s.id}`} role="tabpanel" aria-labelledby={`tab-${s.id}`} hidden={active() !== i()} tabIndex={0}>
             <h2>{s.label}</h2>
-            {s.body()}
+            {s.body(() => active() === i())}
           </section>
         )}
       </For>

@@ -3,7 +3,6 @@
  * header shows ("WebGPU: <adapter>" or "CPU (wasm): WebGPU not available because …"). No tensors, no tfjs.
  */
 import { createSignal, type Accessor } from 'solid-js';
-import type { ModelClient } from './model-client';
 import type { BackendChoice } from '../protocol/model-api';
 
 export type BackendStatus =
@@ -16,9 +15,10 @@ export function backendLine(choice: BackendChoice): string {
   return choice.reason;
 }
 
-export function createBackendStatus(client: ModelClient): Accessor<BackendStatus> {
+/** `ask` is any worker's `backend` call. */
+export function createBackendStatus(ask: () => Promise<BackendChoice>): Accessor<BackendStatus> {
   const [status, setStatus] = createSignal<BackendStatus>({ state: 'starting' });
-  client.call('backend', {}).then(
+  ask().then(
     (choice) => setStatus({ state: 'ready', choice, line: backendLine(choice) }),
     (e: Error & { details?: string }) => setStatus({ state: 'failed', message: e.message, details: e.details ?? '' }),
   );

@@ -1,13 +1,17 @@
 /**
- * App entry: starts the model worker, installs the test hook (see test-hook.ts), and mounts the Solid root.
- * The UI never touches tensors; it talks to workers through protocol/ only.
+ * App entry: starts the session worker, builds the controller, installs the test hook (test-hook.ts; the model
+ * worker behind it starts only when a test uses it), and mounts the Solid root.
  */
 import { render } from 'solid-js/web';
 import { App } from './App';
-import { startModelWorker } from './model-client';
+import { startModelWorker, type ModelClient } from './model-client';
+import { startTrainWorker } from './train-worker-handle';
+import { createController } from './stores/controller';
 import { installTestHook } from './test-hook';
 import './styles.css';
 
-const client = startModelWorker();
-installTestHook(client);
-render(() => <App client={client} />, document.getElementById('root')!);
+const handle = startTrainWorker();
+const ctl = createController({ handle, origin: location.origin });
+let modelClient: ModelClient | null = null;
+installTestHook(() => (modelClient ??= startModelWorker()), ctl);
+render(() => <App ctl={ctl} />, document.getElementById('root')!);

@@ -4,11 +4,15 @@
  * drive it from `page.evaluate`. It adds no capability the app lacks. Not a public API: it may change any time.
  */
 import type { ModelClient } from './model-client';
+import type { Controller } from './stores/controller';
 import type { BackendChoice, LogitsResult, ModelSummary } from '../protocol/model-api';
 
 export interface WebiftTestHook {
-  /** The raw protocol client, for tests of progress, abort and errors. */
-  client: ModelClient;
+  /** The raw protocol client, for tests of progress, abort and errors (the model worker starts on first use). */
+  readonly client: ModelClient;
+  /** The app's experiment as plain JSON, and the run phase: what a test compares after opening a share link. */
+  experiment(): unknown;
+  phase(): string;
   backend(): Promise<BackendChoice>;
   /** Loads a checkpoint from files given as base64 strings (as a test reads them in Node). */
   loadModel(files: { name: string; base64: string }[], label?: string): Promise<ModelSummary>;
@@ -33,24 +37,28 @@ function fromBase64(s: string): ArrayBuffer {
   return out.buffer;
 }
 
-export function installTestHook(client: ModelClient): void {
+export function installTestHook(getClient: () => ModelClient, ctl: Controller): void {
   const i32 = (a?: number[]) => (a ? Int32Array.from(a) : undefined);
   window.__webift = {
-    client,
-    backend: () => client.call('backend', {}),
+    get client() {
+      return getClient();
+    },
+    experiment: () => JSON.parse(JSON.stringify(ctl.exp)),
+    phase: () => ctl.run.phase,
+    backend: () => getClient().call('backend', {}),
     loadModel(files, label) {
       const decoded = files.map((f) => ({ name: f.name, bytes: fromBase64(f.base64) }));
-      return client.call('loadModel', { files: decoded, label }, { transfer: decoded.map((f) => f.bytes) });
+      return getClient().call('loadModel', { files: decoded, label }, { transfer: decoded.map((f) => f.bytes) });
     },
-    loadModelFromUrl: (baseUrl, label) => client.call('loadModel', { baseUrl, label }),
+    loadModelFromUrl: (baseUrl, label) => getClient().call('loadModel', { baseUrl, label }),
     async loadModelFromHub(hub) {
       let progress = 0;
-      const summary = await client.call('loadModel', { hub }, { onProgress: () => progress++ });
+      const summary = await getClient().call('loadModel', { hub }, { onProgress: () => progress++ });
       return { summary, progress };
     },
     async logits(p) {
       const ids = Int32Array.from(p.ids);
-      const r = await client.call('logits', { ids, B: p.B, T: p.T, attentionMask: i32(p.attentionMask), positionIds: i32(p.positionIds) });
+      const r = await getClient().call('logits', { ids, B: p.B, T: p.T, attentionMask: i32(p.attentionMask), positionIds: i32(p.positionIds) });
       return { ...r, logits: Array.from(r.logits) };
     },
   };

@@ -1,7 +1,7 @@
 /**
  * The shell in real Chromium against the production build: the page loads, the worker picks WebGPU (SwiftShader on
  * the CI machines) and the header says so, at a laptop (1280x800) and a phone (390x844) viewport.
- * Not tested here: the screens' contents (placeholders until the web-app issue).
+ * Not tested here: the screens' contents (tests/e2e/app.spec.ts).
  */
 import { expect, test, type Page } from '@playwright/test';
 
@@ -33,7 +33,7 @@ test('the screens are tabs reachable by keyboard', async ({ page }) => {
   await expect(page.getByRole('tab', { name: 'Chat' })).toBeFocused();
   await expect(page.getByRole('tabpanel', { name: 'Chat' })).toBeVisible();
   await page.keyboard.press('End');
-  await expect(page.getByRole('tabpanel', { name: 'Data' })).toBeVisible();
+  await expect(page.getByRole('tabpanel', { name: 'Storage' })).toBeVisible();
   await expect(page.getByRole('tabpanel', { name: 'Train' })).toBeHidden();
 });
 

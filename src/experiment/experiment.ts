@@ -1,0 +1,115 @@
+/**
+ * The experiment: the one object every screen edits, the share link carries and the CLI can read. Model, data
+ * mix, adapter (PEFT), training and generation settings, as plain JSON with a version. Never an API key or a
+ * token: there is no field for one, and validate.ts rejects unknown fields. Defaults: the embedded tiny model, the
+ * embedded synthetic data and LoRA r=8, alpha=16, dropout 0.05 on q_proj, v_proj (Alpaca-CoT's LoRA setting).
+ */
+
+export const EXPERIMENT_VERSION = 1;
+
+export type ModelRef =
+  /** A folder on this server, e.g. '/models/webift-tiny/' (the embedded default). */
+  | { kind: 'url'; url: string; label: string }
+  /** A hub repo id, e.g. 'HuggingFaceTB/SmolLM2-135M'. */
+  | { kind: 'hub'; repo: string; revision: string }
+  /** Files dropped from disk: a link cannot carry them, so the receiver is asked to drop them too. */
+  | { kind: 'local'; label: string };
+
+export interface DataSourceRef {
+  /** Shown in tables, e.g. 'arithmetic-cot.jsonl'. */
+  name: string;
+  /** A URL on this server or the hub; '' for a dropped file (its text is not part of the link). */
+  url: string;
+  /** Share of the source's records used, in (0, 1], e.g. 0.5 (1 = all). */
+  weight: number;
+}
+
+export interface PeftSettings {
+  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING';
+  /** LoRA rank, e.g. 8. */
+  r: number;
+  /** LoRA alpha; scaling = alpha / r. e.g. 16. */
+  alpha: number;
+  /** LoRA dropout in [0, 1), e.g. 0.05. */
+  dropout: number;
+  /** Module names, e.g. ['q_proj', 'v_proj']. */
+  targetModules: string[];
+  useRslora: boolean;
+  useDora: boolean;
+  /** Prompt / prefix tuning: virtual tokens, e.g. 20. */
+  virtualTokens: number;
+}
+
+export interface TrainSettings {
+  /** Peak learning rate, e.g. 3e-3 for LoRA on a tiny model. */
+  lr: number;
+  /** Optimizer steps, e.g. 60. */
+  maxSteps: number;
+  /** Sequences per micro-batch, e.g. 4. */
+  batchSize: number;
+  /** Micro-batches per step, e.g. 1. */
+  gradAccum: number;
+  /** Tokens per example at most, e.g. 128. */
+  cutoffLen: number;
+  /** Warmup steps, e.g. 5. */
+  warmupSteps: number;
+  scheduler: 'cosine' | 'linear' | 'constant';
+  /** Held-out examples: a share in [0, 1), e.g. 0.05, or a whole count, e.g. 24. */
+  evalSplit: number;
+  /** Eval every N steps, e.g. 10. */
+  evalEvery: number;
+  /** Checkpoint every N steps, e.g. 5. */
+  checkpointEvery: number;
+  /** e.g. 42. */
+  seed: number;
+  /** 'alpaca' (base models), 'chat' (the tokenizer's template) or 'auto'. */
+  promptFormat: 'alpaca' | 'chat' | 'auto';
+  trainOnInputs: boolean;
+}
+
+export interface GenerationSettings {
+  doSample: boolean;
+  temperature: number;
+  topP: number;
+  topK: number;
+  repetitionPenalty: number;
+  noRepeatNgramSize: number;
+  maxNewTokens: number;
+  numBeams: number;
+  stopStrings: string[];
+  seed: number;
+}
+
+export interface Experiment {
+  version: typeof EXPERIMENT_VERSION;
+  /** A short title, e.g. 'Tiny model, synthetic tasks, LoRA'. */
+  name: string;
+  model: ModelRef;
+  data: DataSourceRef[];
+  peft: PeftSettings;
+  train: TrainSettings;
+  generation: GenerationSettings;
+}
+
+export const EMBEDDED_MODEL_URL = '/models/webift-tiny/';
+export const EMBEDDED_DATA_INDEX = '/data/synthetic/index.json';
+
+export function defaultExperiment(): Experiment {
+  return {
+    version: EXPERIMENT_VERSION,
+    name: 'Tiny model, synthetic tasks, LoRA',
+    model: { kind: 'url', url: EMBEDDED_MODEL_URL, label: 'webift-tiny (embedded)' },
+    data: [],
+    peft: { method: 'LORA', r: 8, alpha: 16, dropout: 0.05, targetModules: ['q_proj', 'v_proj'], useRslora: false, useDora: false, virtualTokens: 20 },
+    train: { lr: 3e-3, maxSteps: 60, batchSize: 4, gradAccum: 1, cutoffLen: 128, warmupSteps: 5, scheduler: 'cosine', evalSplit: 24, evalEvery: 10, checkpointEvery: 5, seed: 42, promptFormat: 'auto', trainOnInputs: false },
+    generation: { doSample: false, temperature: 0.7, topP: 0.9, topK: 50, repetitionPenalty: 1.1, noRepeatNgramSize: 0, maxNewTokens: 48, numBeams: 1, stopStrings: ['### Instruction:'], seed: 0 },
+  };
+}
+
+/** The worker's TrainConfig overrides for these settings (src/train/config.ts names). */
+export function trainOverrides(t: TrainSettings): Record<string, unknown> {
+  return {
+    lr: t.lr, maxSteps: t.maxSteps, batchSize: t.batchSize, gradAccum: t.gradAccum, cutoffLen: t.cutoffLen, warmupSteps: t.warmupSteps,
+    scheduler: t.scheduler, evalSplit: t.evalSplit, evalEvery: t.evalEvery, checkpointEvery: t.checkpointEvery, seed: t.seed, keepCheckpoints: 3,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The session worker's API (workers/train-worker.ts): one model in memory with its tokenizer, a prepared dataset,
+ * one adapter being trained, generation with or without that adapter, exports as bytes, and the browser storage
+ * that holds checkpoints and cached files. Types only: the UI imports them without tfjs. Errors come back as
+ * RemoteError; `name` 'DeviceLostError' means the worker must be restarted (the last checkpoint is kept).
+ */
+import type { BackendChoice } from '../platform/backend';
+import type { TrainEvent, TrainSummary } from '../train/trainer';
+import type { LoadProgress, ModelFile, ModelSummary } from './model-api';
+
+export type { BackendChoice, LoadProgress, ModelFile, ModelSummary, TrainEvent, TrainSummary };
+
+/** Where a model comes from: a folder on this server (the embedded model), the hub, or dropped files. */
+export type ModelSpec = { baseUrl: string; label?: string } | { hub: { repo: string; revision?: string; host?: string }; label?: string } | { files: ModelFile[]; label?: string };
+
+export interface ModelInfo extends ModelSummary {
+  hasTokenizer: boolean;
+  /** 'chat template' when the tokenizer has one, else 'alpaca'. */
+  promptFormat: 'chat template' | 'alpaca';
+  /** Linear module names PEFT would target, e.g. ['q_proj', 'k_proj', ...]. */
+  linearModules: string[];
+}
+
+/** One source of a data mix: a URL the worker fetches, or a dropped file's text. */
+export interface DataSourceSpec {
+  name: string;
+  url?: string;
+  text?: string;
+  /** Share of examples drawn from this source, relative to the others (1 = all of it). */
+  weight: number;
+}
+
+export interface PrepareDataParams {
+  sources: DataSourceSpec[];
+  cutoffLen: number;
+  promptFormat: 'alpaca' | 'chat' | 'auto';
+  trainOnInputs: boolean;
+}
+
+export interface DataSummary {
+  perSource: { name: string; records: number; used: number; rejected: number; firstRejection: string | null }[];
+  examples: number;
+  totalTokens: number;
+  meanLength: number;
+  maxLength: number;
+  truncated: number;
+  histogram: { lo: number; hi: number; count: number }[];
+  /** A few records of each source, as the user wrote them (instruction/input/output or messages). */
+  preview: { source: string; record: unknown }[];
+}
+
+/** The adapter to train: PEFT's method with the fields the UI exposes. */
+export interface PeftSpec {
+  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING';
+  r: number;
+  alpha: number;
+  dropout: number;
+  targetModules: string[];
+  useRslora: boolean;
+  useDora: boolean;
+  virtualTokens: number;
+}
+
+export interface TrainParams {
+  peft: PeftSpec;
+  /** TrainConfig overrides (see src/train/config.ts); validated by the worker. */
+  config: Record<string, unknown>;
+  /** Continue from the latest IndexedDB checkpoint instead of starting a fresh adapter. */
+  resume: boolean;
+  /** The experiment as JSON, kept beside the checkpoints so a reload can offer to resume it. */
+  experimentJson: string;
+}
+
+export interface EstimateResult {
+  totalBytes: number;
+  fits: boolean;
+  message: string | null;
+  trainableParams: number;
+  totalSteps: number;
+  tokensPerStep: number;
+}
+
+export interface GenerateParams {
+  /** The conversation so far, the last message from the user. */
+  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  useAdapter: boolean;
+  options: Record<string, unknown>;
+}
+
+export interface GenerateDelta {
+  text: string;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number;
+  finishReason: string;
+  promptFormat: string;
+  ms: number;
+}
+
+export type ExportFormat = 'peft' | 'gguf' | 'merged';
+
+export interface ExportResult {
+  /** Suggested file name, e.g. 'webift-adapter.zip'. */
+  fileName: string;
+  mime: string;
+  bytes: Uint8Array;
+  /** Files inside a zip. */
+  files: string[];
+}
+
+export interface ResumableRun {
+  checkpoint: string;
+  step: number;
+  experimentJson: string | null;
+}
+
+export interface StorageItem {
+  kind: 'checkpoint' | 'hub-file' | 'run';
+  name: string;
+  bytes: number;
+}
+
+export interface StorageReport {
+  items: StorageItem[];
+  usageBytes: number | null;
+  quotaBytes: number | null;
+}
+
+export type TrainApi = {
+  backend: { params: Record<string, never>; result: BackendChoice; progress: never };
+  loadModel: { params: ModelSpec; result: ModelInfo; progress: LoadProgress };
+  prepareData: { params: PrepareDataParams; result: DataSummary; progress: { source: string; done: number; total: number } };
+  estimate: { params: { peft: PeftSpec; config: Record<string, unknown> }; result: EstimateResult; progress: never };
+  /** Streams every TrainEvent; resolves when the run ends (completed, stopped or failed). */
+  train: { params: TrainParams; result: TrainSummary; progress: TrainEvent };
+  /** Asks a running train to stop after its current step and save a checkpoint; resolves to whether one ran. */
+  stopTraining: { params: Record<string, never>; result: boolean; progress: never };
+  resumable: { params: Record<string, never>; result: ResumableRun | null; progress: never };
+  checkpoints: { params: Record<string, never>; result: { name: string; step: number }[]; progress: never };
+  generate: { params: GenerateParams; result: GenerateResult; progress: GenerateDelta };
+  exportAdapter: { params: { format: ExportFormat }; result: ExportResult; progress: never };
+  importAdapter: { params: { config: string; weights: Uint8Array }; result: { method: string; trainableParams: number }; progress: never };
+  storage: { params: Record<string, never>; result: StorageReport; progress: never };
+  deleteStorage: { params: { kind: StorageItem['kind'] | 'all'; name?: string }; result: number; progress: never };
+};

@@ -1,0 +1,52 @@
+/**
+ * The live loss chart: train loss per step and eval loss at its steps, drawn with uPlot (axes "step" and "loss",
+ * a legend, both series). Redraws when the run's series grow; resizes with its container. Colours follow the theme.
+ */
+import { createEffect, onCleanup, onMount } from 'solid-js';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { RunState } from './stores/run-state';
+
+/** Aligns train and eval series on one x axis (the union of their steps), null where a series has no point. */
+export function alignSeries(steps: number[], loss: number[], evalSteps: number[], evalLoss: number[]): [number[], (number | null)[], (number | null)[]] {
+  const xs = [...new Set([...steps, ...evalSteps])].sort((a, b) => a - b);
+  const t = new Map(steps.map((s, i) => [s, loss[i]]));
+  const v = new Map(evalSteps.map((s, i) => [s, evalLoss[i]]));
+  return [xs, xs.map((x) => t.get(x) ?? null), xs.map((x) => v.get(x) ?? null)];
+}
+
+export function LossChart(props: { run: RunState }) {
+  let box!: HTMLDivElement;
+  let plot: uPlot | null = null;
+  const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+
+  onMount(() => {
+    const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
+    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    plot = new uPlot({
+      width: Math.max(280, box.clientWidth),
+      height: 240,
+      scales: { x: { time: false } },
+      axes: [{ ...axis, label: 'step' }, { ...axis, label: 'loss (nats/token)', size: 56 }],
+      series: [
+        { label: 'step' },
+        { label: 'train loss', stroke: css('--accent', '#1f5fbf'), width: 2, spanGaps: true },
+        { label: 'eval loss', stroke: '#d9730d', width: 2, spanGaps: true, points: { show: true, size: 6 } },
+      ],
+    }, [[], [], []], box);
+    const ro = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, box.clientWidth), height: 240 }));
+    ro.observe(box);
+    onCleanup(() => {
+      ro.disconnect();
+      plot?.destroy();
+    });
+  });
+
+  createEffect(() => {
+    const r = props.run;
+    const data = alignSeries(r.steps, r.loss, r.evalSteps, r.evalLoss);
+    plot?.setData(data as uPlot.AlignedData);
+  });
+
+  return <div class="loss-chart" ref={box} role="img" aria-label={`Loss chart: ${props.run.steps.length} training steps${props.run.loss.length ? `, last train loss ${props.run.loss[props.run.loss.length - 1].toFixed(3)}` : ''}`} data-points={props.run.steps.length} />;
+}

@@ -1,0 +1,66 @@
+/**
+ * The verbs that leave the page: "Export adapter" (bytes from the worker, saved as a download), "Copy share link"
+ * (the experiment in the URL hash, to the clipboard, with the link shown when the clipboard is refused), and
+ * importing a PEFT adapter from files. The share link never carries dropped files or anything but the experiment.
+ */
+import { unzipSync, strFromU8 } from 'fflate';
+import { shareUrl } from '../../experiment/share-link';
+import type { ExportFormat } from '../../protocol/train-api';
+import type { Controller } from './controller';
+
+export function download(bytes: Uint8Array, fileName: string, mime: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export async function exportAdapter(ctl: Controller, format: ExportFormat): Promise<string | null> {
+  try {
+    if (!(await ctl.ensureModel())) return null;
+    const r = await ctl.client().call('exportAdapter', { format });
+    download(r.bytes, r.fileName, r.mime);
+    return `Saved ${r.fileName}${r.files.length ? ` (${r.files.join(', ')})` : ''}.`;
+  } catch (e) {
+    ctl.fail(e);
+    return null;
+  }
+}
+
+/** Copies the link; resolves to the link and whether the clipboard took it. */
+export async function copyShareLink(ctl: Controller, page: string): Promise<{ url: string; copied: boolean }> {
+  const x = JSON.parse(JSON.stringify(ctl.exp));
+  const url = shareUrl(page, x);
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(url);
+    copied = true;
+  } catch {
+    copied = false;
+  }
+  return { url, copied };
+}
+
+/** A PEFT adapter from dropped files: adapter_config.json + adapter_model.safetensors, or a zip holding them. */
+export async function importAdapterFiles(ctl: Controller, files: File[]): Promise<string> {
+  let config: string | null = null, weights: Uint8Array | null = null;
+  for (const f of files) {
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    if (/\.zip$/i.test(f.name)) {
+      const z = unzipSync(bytes);
+      for (const [name, b] of Object.entries(z)) {
+        if (name.endsWith('adapter_config.json')) config = strFromU8(b);
+        if (name.endsWith('adapter_model.safetensors')) weights = b;
+      }
+    } else if (f.name.endsWith('adapter_config.json')) config = new TextDecoder().decode(bytes);
+    else if (f.name.endsWith('.safetensors')) weights = bytes;
+  }
+  if (!config || !weights) throw Object.assign(new Error('A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both).'), { details: files.map((f) => f.name).join(', ') });
+  if (!(await ctl.ensureModel())) throw new Error('Load a model first: the adapter is attached to it.');
+  const r = await ctl.client().call('importAdapter', { config, weights }, { transfer: [weights.buffer as ArrayBuffer] });
+  return `Imported a ${r.method} adapter with ${r.trainableParams.toLocaleString('en-US')} parameters.`;
+}

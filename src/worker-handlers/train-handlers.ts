@@ -1,0 +1,78 @@
+/**
+ * The session worker's handler table (protocol/train-api.ts): model loading (same sources as the model worker),
+ * data preparation, estimate, train/stop/resume with IndexedDB checkpoints, generation, export/import and storage.
+ * Each verb lives in its own file; this one only wires them to one Session and one checkpoint store.
+ */
+import { loadModel, type ModelSource } from '../model/load';
+import { allLinearNames } from '../peft';
+import { hasChatTemplate } from '../tokenizer/chat-template';
+import { loadTokenizer } from '../tokenizer/tokenizer';
+import { idbCheckpointStore } from '../train/idb-checkpoint-store';
+import type { CheckpointStore } from '../train/checkpoint';
+import type { BackendChoice, ModelInfo, TrainApi } from '../protocol/train-api';
+import type { Handlers } from '../protocol/serve';
+import { hubSource, memorySource, urlSource } from './model-sources';
+import { asDeviceError, disposeModel, newSession, userError } from './session';
+import { prepareData } from './train-data';
+import { estimate, listCheckpoints, resumable, runTraining } from './train-run';
+import { runGenerate } from './train-generate';
+import { exportAdapter, importAdapter } from './train-export';
+import { deleteStorage, storageReport } from './storage';
+
+export function createTrainHandlers(backendReady: Promise<BackendChoice>, store: CheckpointStore = idbCheckpointStore()): Handlers<TrainApi> {
+  const session = newSession(backendReady);
+
+  return {
+    backend: () => backendReady,
+
+    async loadModel(params, { signal, progress }) {
+      await backendReady;
+      if (session.stop) throw userError('Training is running. Stop it before loading another model.');
+      const src: ModelSource =
+        'files' in params ? memorySource(params.files, params.label)
+          : 'hub' in params ? hubSource(params.hub, { signal, onProgress: progress })
+            : urlSource(params.baseUrl, { label: params.label, signal, onProgress: progress });
+      let next;
+      try {
+        next = await loadModel(src);
+      } catch (e) {
+        throw asDeviceError(Object.assign(new Error(`The model at ${src.label} could not be loaded: ${(e as Error).message}`), { details: String((e as Error).stack ?? e) }), null);
+      }
+      if (signal.aborted) {
+        next.dispose();
+        signal.throwIfAborted();
+      }
+      const tokJson = await src.readText('tokenizer.json');
+      const tokCfg = await src.readText('tokenizer_config.json');
+      disposeModel(session);
+      session.data = null;
+      session.model = next;
+      session.source = src;
+      session.tok = tokJson ? loadTokenizer(JSON.parse(tokJson), tokCfg ? JSON.parse(tokCfg) : null) : null;
+      const c = next.config;
+      let parameters = 0;
+      for (const [name, t] of next.weights) if (!(name === 'lm_head.w' && c.tieEmbeddings)) parameters += t.size;
+      const info: ModelInfo = {
+        label: src.label, family: c.family, layers: c.layers, hidden: c.hidden, heads: c.heads, kvHeads: c.kvHeads, vocabSize: c.vocabSize, parameters,
+        hasTokenizer: session.tok !== null, promptFormat: session.tok && hasChatTemplate(session.tok) ? 'chat template' : 'alpaca', linearModules: allLinearNames(c),
+      };
+      return info;
+    },
+
+    prepareData: (p, ctx) => prepareData(session, p, ctx),
+    estimate: (p) => estimate(session, p),
+    train: (p, ctx) => runTraining(session, store, p, ctx),
+    async stopTraining() {
+      if (!session.stop) return false;
+      session.stop.abort();
+      return true;
+    },
+    resumable: () => resumable(store),
+    checkpoints: () => listCheckpoints(store),
+    generate: (p, ctx) => runGenerate(session, p, ctx),
+    exportAdapter: (p) => exportAdapter(session, p.format),
+    importAdapter: (p) => importAdapter(session, p),
+    storage: () => storageReport(store),
+    deleteStorage: (p) => deleteStorage(store, p),
+  };
+}

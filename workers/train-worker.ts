@@ -1,0 +1,20 @@
+/**
+ * The session worker entry: picks the compute backend and serves the train API (src/protocol/train-api.ts):
+ * model, data, training with IndexedDB checkpoints, generation and export. Wiring only; logic is in
+ * src/worker-handlers/. The wasm binaries are Vite `?url` assets, served by the production build itself.
+ */
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { initBackend } from '../src/platform/backend';
+import { serveHandlers } from '../src/protocol/serve';
+import type { TrainApi } from '../src/protocol/train-api';
+import type { Endpoint } from '../src/protocol/wire';
+import { createTrainHandlers } from '../src/worker-handlers/train-handlers';
+
+const backend = initBackend({
+  wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded },
+});
+backend.catch(() => undefined); // reported through the `backend` method
+
+serveHandlers<TrainApi>(self as unknown as Endpoint, createTrainHandlers(backend));
