@@ -1,9 +1,10 @@
 /**
- * `npm run classroom [-- --steps N --seeds 1,2,3 --json]`: "Does chain-of-thought data help?" The same base
+ * `npm run classroom [-- --steps N --seeds 1,2,3 --jobs 2]`: "Does chain-of-thought data help?" The same base
  * (webift-tiny), LoRA r 8 and step budget, trained on (a) direct-answer data, (b) CoT data, (c) CoT data without the
  * Chinese sets; each evaluated by exact match on held-out English arithmetic and on held-out Chinese prompts, over
  * 3 seeds. Prints a table of mean ± std (and min..max) and writes public/data/classroom-results.json for the app.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../src/platform/backend';
@@ -47,23 +48,44 @@ async function score(adapterRun: (m: Awaited<ReturnType<typeof openTiny>>) => Pr
   return { arithmetic: arith.accuracy, chinese: zh.accuracy };
 }
 
+type Run = { condition: string; seed: number; arithmetic: number; chinese: number; finalLoss: number; seconds: number };
+async function runOne(id: string, seed: number): Promise<Run> {
+  const c = CONDITIONS.find((x) => x.id === id)!;
+  const t0 = Date.now();
+  let finalLoss = NaN;
+  const r = await score(async ({ model, tok }) => {
+    const { adapter, losses } = await loraRun(model, tok, load(c.files), { steps, seed });
+    finalLoss = losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length);
+    return adapter;
+  });
+  return { condition: id, seed, ...r, finalLoss, seconds: (Date.now() - t0) / 1000 };
+}
+
+// --only ID:SEED is one run in a child process (--jobs N runs N of them at once, one per core; tfjs-wasm is one thread).
+const only = flag('only', '');
+if (only) {
+  const [id, seed] = only.split(':');
+  process.stdout.write(`${JSON.stringify(await runOne(id, Number(seed)))}\n`);
+  process.exit(0);
+}
+const jobs = Number(flag('jobs', '1'));
+const todo = CONDITIONS.flatMap((c) => seeds.map((seed) => ({ id: c.id, seed })));
+const runs: Run[] = [];
+const child = (id: string, seed: number) => new Promise<Run>((resolve, reject) => {
+  const args = ['--import', './bin/node-env.mjs', 'scripts/classroom.ts', '--only', `${id}:${seed}`, '--steps', String(steps), '--n-arith', String(nArith), '--n-zh', String(nZh)];
+  execFile(process.execPath, args, { cwd: ROOT, maxBuffer: 1 << 24 }, (err, stdout, stderr) => (err ? reject(new Error(`${id}:${seed} failed: ${stderr}`)) : resolve(JSON.parse(stdout.trim().split('\n').pop()!))));
+});
 const base = await score(async () => null);
 say(`base model: arithmetic ${base.arithmetic.toFixed(3)}, chinese ${base.chinese.toFixed(3)}`);
-const runs: { condition: string; seed: number; arithmetic: number; chinese: number; finalLoss: number; seconds: number }[] = [];
-for (const c of CONDITIONS) {
-  const records = load(c.files);
-  for (const seed of seeds) {
-    const t0 = Date.now();
-    let finalLoss = NaN;
-    const r = await score(async ({ model, tok }) => {
-      const { adapter, losses } = await loraRun(model, tok, records, { steps, seed });
-      finalLoss = losses.slice(-10).reduce((a, b) => a + b, 0) / Math.min(10, losses.length);
-      return adapter;
-    });
-    runs.push({ condition: c.id, seed, ...r, finalLoss, seconds: (Date.now() - t0) / 1000 });
-    say(`${c.label} seed ${seed}: arithmetic ${r.arithmetic.toFixed(3)}, chinese ${r.chinese.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+const workers = Array.from({ length: Math.max(1, jobs) }, async () => {
+  for (let t = todo.shift(); t; t = todo.shift()) {
+    const r = jobs > 1 ? await child(t.id, t.seed) : await runOne(t.id, t.seed);
+    runs.push(r);
+    say(`${t.id} seed ${t.seed}: arithmetic ${r.arithmetic.toFixed(3)}, chinese ${r.chinese.toFixed(3)} (${r.seconds.toFixed(0)} s)`);
   }
-}
+});
+await Promise.all(workers);
+runs.sort((a, b) => CONDITIONS.findIndex((c) => c.id === a.condition) - CONDITIONS.findIndex((c) => c.id === b.condition) || a.seed - b.seed);
 
 const stats = (xs: number[]) => {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

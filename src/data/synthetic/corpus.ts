@@ -1,7 +1,7 @@
 /**
  * The plain-text pretraining corpus: short documents about the synthetic world in English and Chinese. They state
- * the knowledge the tasks need (one-step sums and differences, unit facts, ordered lists, words, brackets) as prose,
- * never as answers to the task prompts, plus Alpaca-framed examples of OTHER instructions (name a fruit, count,
+ * the knowledge the tasks need (one-step sums and differences, one-step stories, unit facts, ordered lists, a word
+ * repeated or in brackets) as prose, never as answers to the task prompts (and never a two-step story), plus Alpaca-framed examples of OTHER instructions (name a fruit, count,
  * greet) so a base model knows the frame but not the tasks. Not here: the instruction sets (arithmetic.ts, tasks.ts).
  */
 import { alpacaPrompt } from '../../tokenizer/alpaca';
@@ -26,13 +26,18 @@ const diffZh: Sentence = (r) => {
   const y = between(r, 0, 9), x = between(r, y, 27);
   return pick(r, [`${x} - ${y} = ${x - y}。`, `${x}减${y}等于${x - y}。`]);
 };
+/** One-step stories: reading a number from the text and applying one change (the tasks chain two). */
 const storyEn: Sentence = (r) => {
-  const n = pick(r, NAMES_EN), [, objs] = pick(r, OBJECTS_EN), a = between(r, 2, 9);
-  return pick(r, [`${n} has ${a} ${objs}.`, `${n} likes ${objs}.`, `${n} gives ${a} ${objs} to a friend.`, `${n} buys ${a} ${objs} at the shop.`]);
+  const n = pick(r, NAMES_EN), [, objs] = pick(r, OBJECTS_EN), a = between(r, 2, 18), b = between(r, 2, 9);
+  if (r.int(2) === 0) return `${n} has ${a} ${objs}. ${n} ${pick(r, ['gets', 'buys', 'finds'])} ${b} more. Now ${n} has ${a + b} ${objs}.`;
+  const c = Math.min(a, b);
+  return `${n} has ${a} ${objs}. ${n} ${pick(r, ['gives away', 'loses', 'sells'])} ${c}. Now ${n} has ${a - c} ${objs}.`;
 };
 const storyZh: Sentence = (r) => {
-  const n = pick(r, NAMES_ZH), [obj, m] = pick(r, OBJECTS_ZH), a = between(r, 2, 9);
-  return pick(r, [`${n}有${a}${m}${obj}。`, `${n}喜欢${obj}。`, `${n}买了${a}${m}${obj}。`, `${n}送给朋友${a}${m}${obj}。`]);
+  const n = pick(r, NAMES_ZH), [obj, m] = pick(r, OBJECTS_ZH), a = between(r, 2, 18), b = between(r, 2, 9);
+  if (r.int(2) === 0) return `${n}有${a}${m}${obj}。${n}${pick(r, ['又买了', '又得到了', '又找到了'])}${b}${m}。现在${n}有${a + b}${m}${obj}。`;
+  const c = Math.min(a, b);
+  return `${n}有${a}${m}${obj}。${n}${pick(r, ['送出了', '丢了', '卖掉了'])}${c}${m}。现在${n}有${a - c}${m}${obj}。`;
 };
 const unitEn: Sentence = (r) => {
   const u = pick(r, UNITS), n = between(r, 1, 9);
@@ -50,17 +55,18 @@ const orderZh: Sentence = (r) => {
   const xs = Array.from({ length: between(r, 3, 5) }, () => between(r, 0, 9));
   return `数字${xs.join(', ')}从小到大是${[...xs].sort((a, b) => a - b).join(', ')}。`;
 };
+const TIMES = ['', '', 'two', 'three', 'four'], TIMES_ZH = ['', '', '两', '三', '四'];
 const wordsEn: Sentence = (r) => {
-  const w = pick(r, WORDS_EN), v = pick(r, WORDS_EN);
-  return pick(r, [`The ${w} saw the ${v}.`, `A word in brackets looks like [${w}].`, `${w} ${w}, said the child.`, `I like the ${w} and the ${v}.`]);
+  const w = pick(r, WORDS_EN), v = pick(r, WORDS_EN), k = between(r, 2, 4);
+  return pick(r, [`The ${w} saw the ${v}.`, `The word ${w} in square brackets is [${w}].`, `The word ${w} ${TIMES[k]} times is ${Array(k).fill(w).join(' ')}.`, `I like the ${w} and the ${v}.`]);
 };
 const wordsZh: Sentence = (r) => {
-  const w = pick(r, WORDS_ZH), v = pick(r, WORDS_ZH);
-  return pick(r, [`${w}看见了${v}。`, `方括号里的词是[${w}]。`, `我喜欢${w}和${v}。`]);
+  const w = pick(r, WORDS_ZH), v = pick(r, WORDS_ZH), k = between(r, 2, 4);
+  return pick(r, [`${w}看见了${v}。`, `"${w}"放进方括号里是[${w}]。`, `"${w}"写${TIMES_ZH[k]}遍是${Array(k).fill(w).join(' ')}。`, `我喜欢${w}和${v}。`]);
 };
 
-const EN = [sumEn, sumEn, diffEn, diffEn, storyEn, unitEn, orderEn, wordsEn];
-const ZH = [sumZh, sumZh, diffZh, diffZh, storyZh, unitZh, orderZh, wordsZh];
+const EN = [sumEn, diffEn, storyEn, storyEn, unitEn, orderEn, wordsEn, wordsEn];
+const ZH = [sumZh, diffZh, storyZh, storyZh, unitZh, orderZh, wordsZh, wordsZh];
 
 /** Instructions unlike the tasks, with answers, in the Alpaca frame. */
 const FRAMED: ((r: Rng) => [string, string])[] = [
