@@ -19,7 +19,7 @@ const flag = (k: string, d: string) => {
   return i >= 0 ? argv[i + 1] : d;
 };
 const json = argv.includes('--json');
-const steps = Number(flag('steps', '150')), seed = Number(flag('seed', '42'));
+const steps = Number(flag('steps', '240')), seed = Number(flag('seed', '42'));
 const heldoutN = Number(flag('heldout-n', '1000000'));
 const outDir = flag('out', path.join(os.tmpdir(), 'webift-demo'));
 const say = (s: string) => process.stderr.write(`${s}\n`);
