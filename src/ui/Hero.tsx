@@ -54,6 +54,7 @@ export function Hero(props: { ctl: Controller; minutes: () => number | null }) {
               <Show when={ctl.run.loss.length}> · loss {ctl.run.loss[ctl.run.loss.length - 1].toFixed(3)}</Show>
               <Show when={ctl.run.tokensPerSec !== null}> · {Math.round(ctl.run.tokensPerSec!)} tokens/s</Show>
               <Show when={ctl.run.etaSeconds !== null}> · about {formatSeconds(ctl.run.etaSeconds!)} left</Show>
+              <Show when={ctl.run.resumedFrom}> · resumed from {ctl.run.resumedFrom}</Show>
               <Show when={ctl.run.phase === 'stopping'}> · stopping…</Show>
             </span>
           </Match>

@@ -2,18 +2,11 @@
  * The live loss chart: train loss per step and eval loss at its steps, drawn with uPlot (axes "step" and "loss",
  * a legend, both series). Redraws when the run's series grow; resizes with its container. Colours follow the theme.
  */
-import { createEffect, onCleanup, onMount } from 'solid-js';
+import { Show, createEffect, onCleanup, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RunState } from './stores/run-state';
-
-/** Aligns train and eval series on one x axis (the union of their steps), null where a series has no point. */
-export function alignSeries(steps: number[], loss: number[], evalSteps: number[], evalLoss: number[]): [number[], (number | null)[], (number | null)[]] {
-  const xs = [...new Set([...steps, ...evalSteps])].sort((a, b) => a - b);
-  const t = new Map(steps.map((s, i) => [s, loss[i]]));
-  const v = new Map(evalSteps.map((s, i) => [s, evalLoss[i]]));
-  return [xs, xs.map((x) => t.get(x) ?? null), xs.map((x) => v.get(x) ?? null)];
-}
+import { alignSeries } from './stores/chart-data';
 
 export function LossChart(props: { run: RunState }) {
   let box!: HTMLDivElement;
@@ -48,5 +41,10 @@ export function LossChart(props: { run: RunState }) {
     plot?.setData(data as uPlot.AlignedData);
   });
 
-  return <div class="loss-chart" ref={box} role="img" aria-label={`Loss chart: ${props.run.steps.length} training steps${props.run.loss.length ? `, last train loss ${props.run.loss[props.run.loss.length - 1].toFixed(3)}` : ''}`} data-points={props.run.steps.length} />;
+  return (
+    <div class="loss-chart-wrap">
+      <Show when={!props.run.steps.length}><p class="chart-empty muted">The loss curve appears here at the first step: it should go down as the adapter learns.</p></Show>
+      <div class="loss-chart" ref={box} role="img" aria-label={`Loss chart: ${props.run.steps.length} training steps${props.run.loss.length ? `, last train loss ${props.run.loss[props.run.loss.length - 1].toFixed(3)}` : ''}`} data-points={props.run.steps.length} />
+    </div>
+  );
 }

@@ -9,7 +9,7 @@ import { defaultExperiment, trainOverrides, EMBEDDED_DATA_INDEX, type Experiment
 import { validateExperiment } from '../../experiment/validate';
 import type { DataSourceSpec, DataSummary, EstimateResult, ModelInfo, ModelSpec, ResumableRun } from '../../protocol/train-api';
 import type { WorkerHandle } from '../train-worker-handle';
-import { applyEvent, initialRun, isBusy, type RunState, type UiError } from './run-state';
+import { applyEvent, initialRun, type RunState, type UiError } from './run-state';
 import { defaultMix, parseDataIndex, type IndexEntry } from './data-index';
 import { isAbort, needsRestart, toUiError } from './errors';
 
@@ -65,15 +65,20 @@ export function createController(deps: Deps) {
     return droppedModel;
   }
 
-  /** One load at a time: a second caller waits for the first (page start and a quick click race otherwise). */
+  /**
+   * One load at a time: a caller first waits for the load in flight, then loads again only if the experiment now
+   * asks for something else (a resume can change the cutoff while the page-open load still runs).
+   */
   let modelLoading: Promise<ModelInfo | null> | null = null;
   let dataLoading: Promise<DataSummary | null> | null = null;
-  function ensureModel(): Promise<ModelInfo | null> {
-    modelLoading ??= loadModelOnce().finally(() => (modelLoading = null));
+  async function ensureModel(): Promise<ModelInfo | null> {
+    while (modelLoading) await modelLoading.catch(() => null);
+    modelLoading = loadModelOnce().finally(() => (modelLoading = null));
     return modelLoading;
   }
-  function ensureData(): Promise<DataSummary | null> {
-    dataLoading ??= prepareDataOnce().finally(() => (dataLoading = null));
+  async function ensureData(): Promise<DataSummary | null> {
+    while (dataLoading) await dataLoading.catch(() => null);
+    dataLoading = prepareDataOnce().finally(() => (dataLoading = null));
     return dataLoading;
   }
 
@@ -145,7 +150,8 @@ export function createController(deps: Deps) {
   }
 
   async function start(resume = false): Promise<void> {
-    if (isBusy(run.phase)) return;
+    // A model or data load in flight is awaited below (ensure* share it); only a running train refuses.
+    if (run.phase === 'training' || run.phase === 'stopping') return;
     setError(null);
     setResumeOffer(null);
     if (!(await ensureModel()) || !(await ensureData())) return;

@@ -56,7 +56,7 @@ export function applyEvent(s: RunState, e: TrainEvent): RunState {
       return { ...s, phase: 'failed', error: { message: errorMessage(e), details: e.message } };
     case 'done': {
       const phase = e.summary.status === 'completed' ? 'finished' : e.summary.status === 'aborted' ? 'stopped' : 'failed';
-      const note = phase === 'finished' ? `Finished ${e.summary.steps} steps in ${formatSeconds(e.summary.seconds)}.` : phase === 'stopped' ? `Stopped at step ${e.summary.steps}; checkpoint ${e.summary.lastCheckpoint ?? 'none'} kept.` : s.note;
+      const note = phase === 'finished' ? `Finished ${e.summary.steps} steps in ${formatSeconds(e.summary.seconds)}${s.resumedFrom ? ` (resumed from ${s.resumedFrom})` : ''}.` : phase === 'stopped' ? `Stopped at step ${e.summary.steps}; checkpoint ${e.summary.lastCheckpoint ?? 'none'} kept.` : s.note;
       return { ...s, phase: s.phase === 'failed' ? 'failed' : phase, summary: e.summary, note, etaSeconds: phase === 'finished' ? 0 : s.etaSeconds };
     }
   }

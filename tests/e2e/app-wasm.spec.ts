@@ -1,0 +1,72 @@
+/**
+ * The same flow on the wasm fallback: a Chromium without WebGPU, the header says why, and the app still trains 20
+ * steps (the chart moves), chats with streamed text and exports the adapter zip. Logs the training time. Also a
+ * reload mid-training: the page offers to resume, and the run continues from its IndexedDB checkpoint.
+ */
+import { readFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
+import { expect, test, type LaunchOptions, type PlaywrightWorkerArgs } from '@playwright/test';
+import { HAVE_SHARED } from '../helpers/fixtures';
+import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
+import { openApp, setNumber, shot, smallRun, tab, trainSteps } from './app-helpers';
+
+const WEBGPU_FLAGS = /webgpu|swiftshader|Vulkan/i;
+
+test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
+test.beforeAll(async () => convertFixtureModel());
+
+async function wasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined) {
+  const args = (launchOptions.args ?? []).filter((a) => !WEBGPU_FLAGS.test(a));
+  const browser = await playwright.chromium.launch({ ...launchOptions, args: [...args, '--disable-features=WebGPU'] });
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  return { browser, page: await context.newPage() };
+}
+
+test('without WebGPU: train 20 steps, chat and export on wasm', async ({ playwright, launchOptions, baseURL }) => {
+  test.setTimeout(240_000);
+  const { browser, page } = await wasmPage(playwright, launchOptions, baseURL);
+  try {
+    await openApp(page);
+    await expect(page.getByRole('status', { name: 'Compute backend' })).toContainText(/^CPU \(wasm\): WebGPU not available because \S/);
+    const { seconds } = await trainSteps(page, 20);
+    console.log(`[e2e timing] 20 training steps on wasm: ${seconds.toFixed(1)} s`);
+    await shot(page, 'train-wasm');
+
+    await tab(page, 'Chat');
+    await page.getByLabel('Message').fill('What is 2 plus 5?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const reply = page.getByRole('region', { name: 'With adapter' }).locator('.msg-assistant');
+    await expect(reply).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
+    await expect(reply.locator('p')).not.toHaveText(/^(…|\(empty reply\))?$/);
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export adapter' }).click();
+    const zip = unzipSync(new Uint8Array(readFileSync(await (await download).path())));
+    expect(Object.keys(zip).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+  } finally {
+    await browser.close();
+  }
+});
+
+test('reload mid-training, then resume from the last checkpoint', async ({ playwright, launchOptions, baseURL }) => {
+  test.setTimeout(240_000);
+  const { browser, page } = await wasmPage(playwright, launchOptions, baseURL);
+  await openApp(page);
+  await tab(page, 'Train');
+  await smallRun(page, 400);
+  await setNumber(page, 'Checkpoint every', 3);
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await expect(page.getByRole('listitem').filter({ hasText: 'step-00000006' })).toBeVisible({ timeout: 200_000 });
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'Resume training' })).toBeVisible({ timeout: 60_000 });
+  await shot(page, 'resume-offer', false);
+  await page.getByRole('button', { name: 'Resume training' }).click();
+  await expect(page.locator('.hero-status')).not.toHaveAttribute('data-phase', /idle|loading-model|preparing-data/, { timeout: 120_000 });
+  await expect(page.locator('.hero-status')).not.toHaveAttribute('data-phase', 'failed', { timeout: 5_000 }).catch(async (e) => {
+    throw new Error(`resume failed: ${(await page.getByRole('alert').allInnerTexts()).join(' | ')}`, { cause: e });
+  });
+  await expect(page.locator('.hero-status')).toContainText(/resumed from step-000000(0[6-9]|[1-2]\d)/, { timeout: 120_000 });
+  await expect(page.locator('.hero-status')).toHaveAttribute('data-phase', 'finished', { timeout: 240_000 });
+  await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('400');
+  await browser.close();
+});
