@@ -1,5 +1,5 @@
 /**
- * `npm run classroom [-- --steps N --seeds 1,2,3 --jobs 2]`: "Does chain-of-thought data help?" The same base
+ * `npm run classroom [-- --steps N --seeds 1,2,3 --jobs 2 --conditions direct,cot,no-zh]`: "Does chain-of-thought data help?" The same base
  * (webift-tiny), LoRA r 8 and step budget, trained on (a) direct-answer data, (b) CoT data, (c) CoT data without the
  * Chinese sets; each evaluated by exact match on held-out English arithmetic and on held-out Chinese prompts, over
  * 3 seeds. Prints a table of mean ± std (and min..max) and writes public/data/classroom-results.json for the app.
@@ -33,7 +33,7 @@ const CONDITIONS = [
   { id: 'direct', label: '(a) direct-answer data', files: idx.classroom.direct },
   { id: 'cot', label: '(b) CoT data', files: idx.classroom.cot },
   { id: 'no-zh', label: '(c) CoT data without Chinese', files: idx.classroom.noChinese },
-];
+].filter((c) => flag('conditions', 'direct,cot,no-zh').split(',').includes(c.id) || flag('only', '').startsWith(`${c.id}:`));
 const testArith = readJsonl(idx.classroom.testArithmetic).slice(0, nArith);
 const zhAll = load(idx.classroom.testChinese);
 const testZh = [...zhAll.filter((r) => r.family === 'arithmetic').slice(0, Math.ceil(nZh / 2)), ...zhAll.filter((r) => r.family !== 'arithmetic').slice(0, Math.floor(nZh / 2))];
@@ -99,8 +99,8 @@ const summary = CONDITIONS.map((c) => {
 const cell = (s: { mean: number; std: number; min: number; max: number }) => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)} (${(100 * s.min).toFixed(0)}..${(100 * s.max).toFixed(0)})`.padEnd(24);
 const lines = [
   `Does chain-of-thought data help? webift-tiny + LoRA r=8, ${steps} steps each, seeds ${seeds.join(',')}; exact match %, mean ± std (min..max)`,
-  `${'training data'.padEnd(32)}${`held-out arithmetic (n=${testArith.length})`.padEnd(26)}Chinese prompts (n=${testZh.length})`,
-  `${'base model, no tuning'.padEnd(32)}${`${(100 * base.arithmetic).toFixed(1)}`.padEnd(26)}${(100 * base.chinese).toFixed(1)}`,
+  `${'training data'.padEnd(32)}${`held-out arithmetic (n=${testArith.length})`.padEnd(28)}Chinese prompts (n=${testZh.length})`,
+  `${'base model, no tuning'.padEnd(32)}${`  ${(100 * base.arithmetic).toFixed(1)}`.padEnd(28)}${(100 * base.chinese).toFixed(1)}`,
   ...summary.map((s) => `${s.label.padEnd(32)}  ${cell(s.arithmetic)}${cell(s.chinese)}`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
