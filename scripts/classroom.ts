@@ -19,7 +19,7 @@ const flag = (k: string, d: string) => {
   const i = argv.indexOf(`--${k}`);
   return i >= 0 ? argv[i + 1] : d;
 };
-const steps = Number(flag('steps', '150'));
+const steps = Number(flag('steps', '240'));
 const seeds = flag('seeds', '1,2,3').split(',').map(Number);
 const nArith = Number(flag('n-arith', '60')), nZh = Number(flag('n-zh', '60'));
 const out = flag('out', path.join(ROOT, 'public', 'data', 'classroom-results.json'));
