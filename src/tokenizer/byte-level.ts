@@ -5,6 +5,7 @@
  * Training is plain word-level BPE (Sennrich et al. 2016): words are '▁'-started runs, merges never cross words and
  * never touch a digit (digits stay single tokens, as Llama splits them, which arithmetic needs). Not handled: unigram.
  */
+import { SPECIAL_FLAGS, llamaBpeTokenizerJson } from './llama-bpe-json';
 
 export const BYTE_LEVEL_SPECIALS = ['<unk>', '<s>', '</s>', '<pad>'];
 const isDigit = (s: string) => /[0-9]/.test(s);
@@ -73,35 +74,9 @@ export function trainBpe(texts: Iterable<string>, opts: { numMerges: number; min
   return { pieces: [...BYTE_LEVEL_SPECIALS, ...bytes, ...chars, ...merged], merges };
 }
 
-const flags = { single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-
 /** The tokenizer.json object for a trained vocabulary. */
 export function bpeTokenizerJson(vocab: BpeVocab): Record<string, unknown> {
-  const v: Record<string, number> = {};
-  vocab.pieces.forEach((p, i) => (v[p] = i));
-  const bos = { SpecialToken: { id: '<s>', type_id: 0 } };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: BYTE_LEVEL_SPECIALS.map((content, id) => ({ id, content, ...flags })),
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-    pre_tokenizer: null,
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [bos, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [bos, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-    },
-    decoder: {
-      type: 'Sequence',
-      decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }],
-    },
-    model: {
-      type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab: v, merges: vocab.merges,
-    },
-  };
+  return llamaBpeTokenizerJson(vocab.pieces, vocab.merges, BYTE_LEVEL_SPECIALS);
 }
 
 /** tokenizer_config.json: bos added, eos learned after responses, a real pad token. */
@@ -117,6 +92,6 @@ export function bpeTokenizerConfig(modelMaxLength: number): Record<string, unkno
     clean_up_tokenization_spaces: false,
     legacy: true,
     model_max_length: modelMaxLength,
-    added_tokens_decoder: Object.fromEntries(BYTE_LEVEL_SPECIALS.map((content, i) => [String(i), { content, ...flags }])),
+    added_tokens_decoder: Object.fromEntries(BYTE_LEVEL_SPECIALS.map((content, i) => [String(i), { content, ...SPECIAL_FLAGS }])),
   };
 }

@@ -7,6 +7,7 @@
  * Merges: every split of a piece into two pieces, ordered by the merged piece's score, as transformers'
  * generate_merges (convert_slow_tokenizer.py) does. Not handled: unigram sentencepiece models, user-defined symbols.
  */
+import { SPECIAL_FLAGS, llamaBpeTokenizerJson } from './llama-bpe-json';
 
 export interface Llama2cVocab {
   maxTokenLength: number;
@@ -82,41 +83,9 @@ export function mergesFromScores(pieces: string[], scores: ArrayLike<number>): [
   return all.map((m) => [m.l, m.r]);
 }
 
-const flags = { single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
-const special = (id: number, content: string) => ({ id, content, ...flags });
-
 /** The tokenizer.json object (legacy Llama layout). */
 export function llamaTokenizerJson(vocab: Llama2cVocab): Record<string, unknown> {
-  const v: Record<string, number> = {};
-  vocab.pieces.forEach((p, i) => (v[p] = i));
-  const bos = { SpecialToken: { id: '<s>', type_id: 0 } };
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIALS.map((s, i) => special(i, s)),
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
-    pre_tokenizer: null,
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [bos, { Sequence: { id: 'A', type_id: 0 } }],
-      pair: [bos, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
-      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
-    },
-    decoder: {
-      type: 'Sequence',
-      decoders: [
-        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
-        { type: 'ByteFallback' },
-        { type: 'Fuse' },
-        { type: 'Strip', content: ' ', start: 1, stop: 0 },
-      ],
-    },
-    model: {
-      type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
-      fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab: v, merges: mergesFromScores(vocab.pieces, vocab.scores),
-    },
-  };
+  return llamaBpeTokenizerJson(vocab.pieces, mergesFromScores(vocab.pieces, vocab.scores), SPECIALS);
 }
 
 /** tokenizer_config.json as LlamaTokenizer writes it (no chat template: llama2.c models are base models). */
@@ -132,6 +101,6 @@ export function llamaTokenizerConfig(modelMaxLength: number): Record<string, unk
     clean_up_tokenization_spaces: false,
     legacy: true,
     model_max_length: modelMaxLength,
-    added_tokens_decoder: Object.fromEntries(SPECIALS.map((content, i) => [String(i), { content, ...flags }])),
+    added_tokens_decoder: Object.fromEntries(SPECIALS.map((content, i) => [String(i), { content, ...SPECIAL_FLAGS }])),
   };
 }
