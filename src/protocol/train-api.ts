@@ -4,6 +4,7 @@
  * that holds checkpoints and cached files. Types only: the UI imports them without tfjs. Errors come back as
  * RemoteError; `name` 'DeviceLostError' means the worker must be restarted (the last checkpoint is kept).
  */
+import type { PeftSettings } from '../experiment/experiment';
 import type { BackendChoice } from '../platform/backend';
 import type { TrainEvent, TrainSummary } from '../train/trainer';
 import type { LoadProgress, ModelFile, ModelSummary } from './model-api';
@@ -49,17 +50,8 @@ export interface DataSummary {
   preview: { source: string; record: unknown }[];
 }
 
-/** The adapter to train: PEFT's method with the fields the UI exposes. */
-export interface PeftSpec {
-  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING';
-  r: number;
-  alpha: number;
-  dropout: number;
-  targetModules: string[];
-  useRslora: boolean;
-  useDora: boolean;
-  virtualTokens: number;
-}
+/** The adapter to train: PEFT's method with the fields the UI exposes (the experiment's PEFT settings). */
+export type PeftSpec = PeftSettings;
 
 export interface TrainParams {
   peft: PeftSpec;
