@@ -7,17 +7,10 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { initBackend } from '../../src/platform/backend';
-import { loadModel, type ModelSource } from '../../src/model/load';
-import { bytesReader, writeSafetensors } from '../../src/model/safetensors';
+import { loadModel } from '../../src/model/load';
+import { writeSafetensors } from '../../src/model/safetensors';
 import { HAVE_SHARED, caseDir } from '../helpers/fixtures';
-
-function memSource(files: Record<string, string | Uint8Array>): ModelSource {
-  return {
-    label: 'mem',
-    readText: async (n) => (typeof files[n] === 'string' ? (files[n] as string) : null),
-    reader: async (n) => (files[n] instanceof Uint8Array ? bytesReader(files[n] as Uint8Array) : null),
-  };
-}
+import { memSource } from '../helpers/mem-source';
 
 describe.skipIf(!HAVE_SHARED)('checkpoint errors', () => {
   const dir = path.join(caseDir('llama-gqa'), 'model');

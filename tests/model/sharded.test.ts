@@ -7,18 +7,11 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/platform/backend';
-import { loadModel, type ModelSource } from '../../src/model/load';
+import { loadModel } from '../../src/model/load';
 import { SafetensorsFile, bytesReader, writeSafetensors, type WritableTensor } from '../../src/model/safetensors';
 import { forward } from '../../src/model/transformer';
 import { HAVE_SHARED, caseDir } from '../helpers/fixtures';
-
-function memSource(files: Record<string, string | Uint8Array>): ModelSource {
-  return {
-    label: 'mem',
-    readText: async (n) => (typeof files[n] === 'string' ? (files[n] as string) : null),
-    reader: async (n) => (files[n] instanceof Uint8Array ? bytesReader(files[n] as Uint8Array) : null),
-  };
-}
+import { memSource } from '../helpers/mem-source';
 
 describe.skipIf(!HAVE_SHARED)('sharded checkpoints', () => {
   const dir = path.join(caseDir('llama-gqa'), 'model');
