@@ -5,7 +5,9 @@
  */
 import { defineConfig } from '@playwright/test';
 
-const PORT = 4173;
+// E2E_PORT / E2E_OUT let two suites run side by side on one machine (each its own port and build folder).
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+const OUT = process.env.E2E_OUT ?? 'dist';
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -18,7 +20,7 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: process.env.CI ? [['list'], ['html', { open: 'never' }]] : 'list',
   webServer: {
-    command: `npx vite build && npx vite preview --port ${PORT} --strictPort`,
+    command: `npx vite build --outDir ${OUT} && npx vite preview --outDir ${OUT} --port ${PORT} --strictPort`,
     url: `http://localhost:${PORT}`,
     // Always build and serve afresh: a reused server on 4173 could be serving a stale build.
     reuseExistingServer: false,
