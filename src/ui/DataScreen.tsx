@@ -1,12 +1,14 @@
 /**
  * The Data screen: the mix (each source with its share), the embedded index's other files to add, your own file
- * dropped in (JSON, JSONL or CSV; its text stays in this tab and is not part of share links), then per-source counts,
- * the token-length histogram and a record preview from the worker's prepareData.
+ * dropped in (JSON, JSONL or CSV; its text stays in this tab and is not part of share links), the catalogue, record
+ * preview and AlpaGasus filter (data/IngestPanels), then per-source counts, the token-length histogram and a record
+ * preview from the worker's prepareData.
  */
 import { For, Show, createSignal } from 'solid-js';
 import type { Controller } from './stores/controller';
 import { NumberField, Card } from './fields';
 import { isBusy } from './stores/run-state';
+import { IngestPanels } from './data/IngestPanels';
 
 export function DataScreen(props: { ctl: Controller }) {
   const ctl = props.ctl;
@@ -62,6 +64,7 @@ export function DataScreen(props: { ctl: Controller }) {
         </div>
         <button type="button" onClick={() => void ctl.ensureModel().then((m) => m && ctl.ensureData())}>Read and tokenize the mix</button>
       </Card>
+      <IngestPanels ctl={ctl} />
       <Show when={ctl.data()}>
         {(s) => (
           <>
