@@ -8,6 +8,7 @@ import type { PeftSettings } from '../experiment/experiment';
 import type { BackendChoice } from '../platform/backend';
 import type { TrainEvent, TrainSummary } from '../train/trainer';
 import type { LoadProgress, ModelFile, ModelSummary } from './model-api';
+import type { AdapterSnapshot } from './generate-api';
 
 export type { BackendChoice, LoadProgress, ModelFile, ModelSummary, TrainEvent, TrainSummary };
 
@@ -129,6 +130,12 @@ export type TrainApi = {
   train: { params: TrainParams; result: TrainSummary; progress: TrainEvent };
   /** Asks a running train to stop after its current step and save a checkpoint; resolves to whether one ran. */
   stopTraining: { params: Record<string, never>; result: boolean; progress: never };
+  /** Holds a running train between two steps (no step runs while paused); resolves to whether it paused. */
+  pauseTraining: { params: Record<string, never>; result: boolean; progress: never };
+  /** Lets a paused train take its next step; resolves to whether it was paused. Stop works while paused too. */
+  continueTraining: { params: Record<string, never>; result: boolean; progress: never };
+  /** The adapter as PEFT bytes for the generate worker (while training: as of the last checkpoint or pause). */
+  adapterSnapshot: { params: { since: number | null }; result: AdapterSnapshot; progress: never };
   resumable: { params: Record<string, never>; result: ResumableRun | null; progress: never };
   checkpoints: { params: Record<string, never>; result: { name: string; step: number }[]; progress: never };
   generate: { params: GenerateParams; result: GenerateResult; progress: GenerateDelta };

@@ -1,21 +1,26 @@
 /**
- * The two sides of a conversation next to each other: "Base model" and "With adapter", each a list of turns with
- * the reply streaming in. Stacks on a narrow screen. A polite live region, so new text is announced.
+ * The two sides of a conversation next to each other: "Base model" (or "Compared adapter", an adapter kept for
+ * comparison) and "With adapter" (the session's adapter, with the step its weights come from), each a list of turns
+ * with the reply streaming in. Stacks on a narrow screen. A polite live region, so new text is announced.
  */
 import { For, Show } from 'solid-js';
 import type { Chat, Side } from './stores/chat-store';
 import { ErrorNote } from './ErrorNote';
 
-const TITLES: Record<Side, string> = { base: 'Base model', adapter: 'With adapter' };
-
 export function ChatColumns(props: { chat: Chat }) {
+  const name = (side: Side) => (side === 'adapter' ? 'With adapter' : props.chat.chat.left === 'base' ? 'Base model' : 'Compared adapter');
+  const note = (side: Side) => {
+    if (side === 'adapter') return props.chat.adapterStep() === null ? '' : `step ${props.chat.adapterStep()}`;
+    return props.chat.chat.left === 'compare' ? (props.chat.compareLabel() ?? '') : '';
+  };
+  const latency = (side: Side) => props.chat.chat.firstTokenMs[side];
   return (
     <>
       <div class="chat-columns">
         <For each={['base', 'adapter'] as Side[]}>
           {(side) => (
-            <section class="chat-column" aria-label={TITLES[side]} aria-live="polite">
-              <h4>{TITLES[side]}</h4>
+            <section class="chat-column" aria-label={name(side)} aria-live="polite" data-first-token-ms={latency(side) ?? ''}>
+              <h4>{name(side)} <Show when={note(side)}><span class="muted">({note(side)})</span></Show></h4>
               <Show when={props.chat.chat.sides[side].length} fallback={<p class="muted">No messages yet.</p>}>
                 <For each={props.chat.chat.sides[side]}>
                   {(m) => (
@@ -26,6 +31,7 @@ export function ChatColumns(props: { chat: Chat }) {
                   )}
                 </For>
               </Show>
+              <Show when={latency(side) !== null}><p class="muted small">First text after {(latency(side)! / 1000).toFixed(1)} s</p></Show>
             </section>
           )}
         </For>

@@ -5,7 +5,7 @@
 import { Show, createSignal } from 'solid-js';
 import type { Controller } from './stores/controller';
 import type { Chat } from './stores/chat-store';
-import { CheckField, NumberField, TextField } from './fields';
+import { CheckField, NumberField, SelectField, TextField } from './fields';
 import { ChatColumns } from './ChatColumns';
 
 export function ChatScreen(props: { ctl: Controller; chat: Chat }) {
@@ -44,6 +44,20 @@ export function ChatScreen(props: { ctl: Controller; chat: Chat }) {
         </div>
       </form>
       <CheckField label="Also answer with the adapter" checked={withAdapter()} onChange={setWithAdapter} help={`Prompt format: ${props.chat.chat.format || (ctl.model().state === 'ready' ? (ctl.model() as { info: { promptFormat: string } }).info.promptFormat : 'chosen by the model')}.`} />
+      <div class="compare-row">
+        <SelectField label="Left column" value={props.chat.chat.left} disabled={props.chat.chat.busy} onChange={(v) => props.chat.setLeft(v)}
+          help="Answer with the base model, or with a second adapter kept for comparison (adapter vs adapter)."
+          options={[{ value: 'base', label: 'Base model' }, { value: 'compare', label: props.chat.compareLabel() ? `Adapter kept for comparison (${props.chat.compareLabel()})` : 'Adapter kept for comparison (none yet)' }]} />
+        <button type="button" disabled={props.chat.chat.busy} onClick={() => void props.chat.keepForComparison('pin')}>Keep current adapter for comparison</button>
+        <label class="file-button">
+          <span>Load adapter to compare</span>
+          <input type="file" multiple accept=".zip,.json,.safetensors" disabled={props.chat.chat.busy} onChange={(e) => {
+            const files = [...(e.currentTarget.files ?? [])];
+            e.currentTarget.value = '';
+            if (files.length) void props.chat.keepForComparison(files);
+          }} />
+        </label>
+      </div>
       <details class="sampling">
         <summary>Sampling</summary>
         <div class="field-grid">

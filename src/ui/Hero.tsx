@@ -9,11 +9,13 @@ import { copyShareLink, exportAdapter } from './stores/actions';
 import { formatSeconds, isBusy } from './stores/run-state';
 import { ErrorNote } from './ErrorNote';
 import { ModelPicker } from './ModelPicker';
+import { createPause } from './stores/pause-store';
 
 export function Hero(props: { ctl: Controller; minutes: () => number | null }) {
   const ctl = props.ctl;
   const [shared, setShared] = createSignal<{ url: string; copied: boolean } | null>(null);
   const [saved, setSaved] = createSignal<string | null>(null);
+  const pauser = createPause(ctl);
   const training = () => ctl.run.phase === 'training' || ctl.run.phase === 'stopping';
   const modelName = () => (ctl.model().state === 'ready' ? (ctl.model() as { info: { label: string } }).info.label : ctl.exp.model.kind === 'url' ? ctl.exp.model.label : ctl.exp.model.kind === 'hub' ? ctl.exp.model.repo : ctl.exp.model.label);
 
@@ -37,6 +39,7 @@ export function Hero(props: { ctl: Controller; minutes: () => number | null }) {
         <Show when={training()} fallback={
           <button type="button" class="primary big" disabled={isBusy(ctl.run.phase) || ctl.model().state === 'missing'} onClick={() => void ctl.start(false)}>Start training</button>
         }>
+          <button type="button" class="big" disabled={ctl.run.phase !== 'training'} onClick={() => void (pauser.paused() ? pauser.resume() : pauser.pause())}>{pauser.paused() ? 'Continue training' : 'Pause training'}</button>
           <button type="button" class="danger big" disabled={ctl.run.phase === 'stopping'} onClick={() => void ctl.stop()}>Stop training</button>
         </Show>
         <button type="button" onClick={async () => setSaved(await exportAdapter(ctl, 'peft'))}>Export adapter</button>
@@ -55,6 +58,7 @@ export function Hero(props: { ctl: Controller; minutes: () => number | null }) {
               <Show when={ctl.run.tokensPerSec !== null}> · {Math.round(ctl.run.tokensPerSec!)} tokens/s</Show>
               <Show when={ctl.run.etaSeconds !== null}> · about {formatSeconds(ctl.run.etaSeconds!)} left</Show>
               <Show when={ctl.run.resumedFrom}> · resumed from {ctl.run.resumedFrom}</Show>
+              <Show when={pauser.paused()}> · <strong>paused</strong></Show>
               <Show when={ctl.run.phase === 'stopping'}> · stopping…</Show>
             </span>
           </Match>

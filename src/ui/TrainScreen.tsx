@@ -9,6 +9,7 @@ import type { Chat } from './stores/chat-store';
 import { formatBytes, formatSeconds, isBusy } from './stores/run-state';
 import { CheckField, NumberField, SelectField, TextField, Card } from './fields';
 import { LossChart } from './LossChart';
+import { LrChart } from './LrChart';
 import { ChatColumns } from './ChatColumns';
 
 export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () => number | null }) {
@@ -30,6 +31,9 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
             <div><dt>Tensor memory</dt><dd>{formatBytes(ctl.run.memoryBytes)}</dd></div>
             <div><dt>Learning rate</dt><dd>{ctl.run.lr === null ? '–' : ctl.run.lr.toExponential(2)}</dd></div>
           </dl>
+        </Card>
+        <Card title="Learning rate">
+          <LrChart run={ctl.run} />
         </Card>
         <Card title="Before and after">
           <form class="inline" onSubmit={(e) => {

@@ -9,6 +9,7 @@ import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { Adapter } from '../peft';
 import type { TokenizedExample } from '../data/tokenize-example';
 import type { BackendChoice } from '../protocol/train-api';
+import { newLiveState, type LiveState } from './train-live';
 
 export interface PreparedData {
   examples: TokenizedExample[];
@@ -25,10 +26,12 @@ export interface Session {
   adapter: Adapter | null;
   /** Set while train() runs; stopTraining aborts it (the trainer then saves a checkpoint). */
   stop: AbortController | null;
+  /** Pause gate and the adapter's PEFT-bytes snapshot, for chat while training (train-live.ts). */
+  live: LiveState;
 }
 
 export function newSession(backend: Promise<BackendChoice>): Session {
-  return { backend, model: null, source: null, tok: null, data: null, adapter: null, stop: null };
+  return { backend, model: null, source: null, tok: null, data: null, adapter: null, stop: null, live: newLiveState() };
 }
 
 export function userError(message: string, details = ''): Error {

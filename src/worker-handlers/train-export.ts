@@ -10,6 +10,7 @@ import { exportLoraGguf } from '../peft/gguf';
 import { writeSafetensors } from '../model/safetensors';
 import type { ExportFormat, ExportResult } from '../protocol/train-api';
 import { needModel, userError, type Session } from './session';
+import { adapterReplaced } from './train-live';
 
 const SIDE_FILES = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
@@ -65,6 +66,7 @@ export async function importAdapter(session: Session, p: { config: string; weigh
   }
   session.adapter?.dispose();
   session.adapter = next;
+  adapterReplaced(session, null);
   let n = 0;
   for (const v of next.params.values()) n += v.size;
   return { method: next.method, trainableParams: n };

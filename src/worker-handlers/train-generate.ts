@@ -6,7 +6,8 @@
  */
 import { generate } from '../generate/generate';
 import { GenerationOptionsError, type GenerationOptions } from '../generate/options';
-import { adapterLinear, primeGeneration } from '../peft';
+import { adapterLinear, primeGeneration, type Adapter } from '../peft';
+import type { Model } from '../model/types';
 import { applyChatTemplate, hasChatTemplate } from '../tokenizer/chat-template';
 import { alpacaPrompt } from '../tokenizer/alpaca';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
@@ -30,6 +31,11 @@ export async function runGenerate(session: Session, p: GenerateParams, ctx: Hand
   const { model } = needModel(session);
   const tok = needTokenizer(session);
   if (p.useAdapter && !session.adapter) throw userError('There is no adapter yet: train one (Start training) or import one on the Export screen.');
+  return generateReply(model, tok, p.useAdapter ? session.adapter : null, p, ctx);
+}
+
+/** One streamed reply of `model` (with `adapter`'s hooks, or the base model when null); shared with the generate worker. */
+export async function generateReply(model: Model, tok: TextTokenizer, adapter: Adapter | null, p: Pick<GenerateParams, 'messages' | 'options'>, ctx: HandlerContext<GenerateDelta>): Promise<GenerateResult> {
   if (!p.messages.length || p.messages[p.messages.length - 1].role !== 'user') throw userError('Type a message first.');
   const options: Partial<GenerationOptions> = {};
   for (const k of KNOWN) if (p.options[k] !== undefined) (options as Record<string, unknown>)[k] = p.options[k];
@@ -37,7 +43,6 @@ export async function runGenerate(session: Session, p: GenerateParams, ctx: Hand
   const ids = tok.encode(prompt.text, { addSpecialTokens: prompt.format === 'alpaca' });
   const max = model.config.maxPositions ?? Infinity;
   if (ids.length + (Number(options.maxNewTokens) || 0) > max) throw userError(`The conversation is too long for this model (${ids.length} prompt tokens, at most ${max} in all). Clear the chat or lower Max new tokens.`);
-  const adapter = p.useAdapter ? session.adapter : null;
   const hooks = adapter ? { linear: adapterLinear(adapter), prime: (B: number) => primeGeneration(model, adapter, B) } : {};
   const t0 = performance.now();
   try {

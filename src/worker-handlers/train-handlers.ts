@@ -18,6 +18,7 @@ import { estimate, listCheckpoints, resumable, runTraining } from './train-run';
 import { runGenerate } from './train-generate';
 import { exportAdapter, importAdapter } from './train-export';
 import { deleteStorage, storageReport } from './storage';
+import { adapterSnapshot } from './train-live';
 
 export function createTrainHandlers(backendReady: Promise<BackendChoice>, store: CheckpointStore = idbCheckpointStore()): Handlers<TrainApi> {
   const session = newSession(backendReady);
@@ -67,6 +68,9 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, store:
       session.stop.abort();
       return true;
     },
+    pauseTraining: async () => session.stop !== null && session.live.pause.pause(),
+    continueTraining: async () => session.live.pause.resume(),
+    adapterSnapshot: (p) => adapterSnapshot(session, p.since),
     resumable: () => resumable(store),
     checkpoints: () => listCheckpoints(store),
     generate: (p, ctx) => runGenerate(session, p, ctx),

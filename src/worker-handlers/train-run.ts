@@ -16,6 +16,7 @@ import { latestCheckpoint, type CheckpointStore } from '../train/checkpoint';
 import type { EstimateResult, PeftSpec, ResumableRun, TrainParams } from '../protocol/train-api';
 import type { HandlerContext } from '../protocol/serve';
 import { asDeviceError, needModel, userError, type Session } from './session';
+import { adapterReplaced, betweenEvents, releaseWaiters } from './train-live';
 
 export const RUN_RECORD = 'run-experiment';
 const STEP = /^step-(\d+)$/;
@@ -99,21 +100,24 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
     throw userError(`The adapter settings are not valid for this model: ${(e as Error).message}`, String(e));
   }
   session.adapter = adapter;
+  adapterReplaced(session, null);
   const spec = methodSpec(adapter);
   const stop = new AbortController();
   session.stop = stop;
   ctx.signal.addEventListener('abort', () => stop.abort(), { once: true });
   let kept: string | null = null;
+  session.live.pause.reset();
   try {
     let summary: TrainSummary | null = null;
     for await (const e of train({
-      config, params: adapter.params, loss: objective(model, adapter), data, evalData, store, signal: stop.signal,
+      config, params: adapter.params, loss: objective(model, adapter), data, evalData, store, signal: stop.signal, clock: session.live.pause.clock,
       resumeFrom: p.resume ? 'latest' : undefined,
       memoryCheck: { estimate: estimateMemory(model.config, spec, config.batchSize, config.cutoffLen), maxBufferBytes: backend.maxBufferBytes, deviceBytes: deviceBudget(backend.name), method: spec },
     })) {
       if (e.kind === 'checkpoint') kept = e.name;
       if (e.kind === 'done') summary = e.summary;
       ctx.progress(e);
+      await betweenEvents(session, e, stop.signal); // snapshots for the chat, and the pause gate
     }
     return summary!;
   } catch (e) {
@@ -124,6 +128,8 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
     throw e;
   } finally {
     session.stop = null;
+    session.live.pause.reset();
+    releaseWaiters(session);
   }
 }
 

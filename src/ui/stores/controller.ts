@@ -212,7 +212,7 @@ export function createController(deps: Deps) {
 
   return {
     exp, setExp, run, setRun, model, data, index, resumeOffer, setResumeOffer, estimate, error, setError, dropped,
-    client, fail, ensureModel, ensureData, refreshEstimate, refreshResumable, start, resume, stop, loadIndex, replaceExperiment,
+    client, fail, modelSpec, ensureModel, ensureData, refreshEstimate, refreshResumable, start, resume, stop, loadIndex, replaceExperiment,
     setDroppedModel(files: ModelSpec | null) {
       droppedModel = files;
     },

@@ -25,6 +25,10 @@ export interface RunState {
   evalSteps: number[];
   evalLoss: number[];
   lr: number | null;
+  /** The learning rate of every step in `steps`, for the learning-rate chart. */
+  lrs: number[];
+  /** True while the worker holds the run between two steps (pause-store.ts); a new run starts unpaused. */
+  paused: boolean;
   tokensPerSec: number | null;
   etaSeconds: number | null;
   memoryBytes: number | null;
@@ -36,7 +40,7 @@ export interface RunState {
 
 export function initialRun(): RunState {
   return {
-    phase: 'idle', note: '', step: 0, totalSteps: 0, steps: [], loss: [], evalSteps: [], evalLoss: [], lr: null, tokensPerSec: null,
+    phase: 'idle', note: '', step: 0, totalSteps: 0, steps: [], loss: [], evalSteps: [], evalLoss: [], lr: null, lrs: [], paused: false, tokensPerSec: null,
     etaSeconds: null, memoryBytes: null, checkpoints: [], resumedFrom: null, summary: null, error: null,
   };
 }
@@ -47,7 +51,7 @@ export function applyEvent(s: RunState, e: TrainEvent): RunState {
     case 'start':
       return { ...s, phase: 'training', step: e.step, totalSteps: e.totalSteps, resumedFrom: e.resumedFrom, note: e.resumedFrom ? `Resumed from ${e.resumedFrom}.` : `Training ${e.trainableParams.toLocaleString('en-US')} adapter parameters.` };
     case 'step':
-      return { ...s, step: e.step, steps: [...s.steps, e.step], loss: [...s.loss, e.loss], lr: e.lr, tokensPerSec: e.tokensPerSec, etaSeconds: e.etaSeconds, memoryBytes: e.memoryBytes };
+      return { ...s, step: e.step, steps: [...s.steps, e.step], loss: [...s.loss, e.loss], lr: e.lr, lrs: [...s.lrs, e.lr], tokensPerSec: e.tokensPerSec, etaSeconds: e.etaSeconds, memoryBytes: e.memoryBytes };
     case 'eval':
       return { ...s, evalSteps: [...s.evalSteps, e.step], evalLoss: [...s.evalLoss, e.evalLoss] };
     case 'checkpoint':
@@ -57,7 +61,7 @@ export function applyEvent(s: RunState, e: TrainEvent): RunState {
     case 'done': {
       const phase = e.summary.status === 'completed' ? 'finished' : e.summary.status === 'aborted' ? 'stopped' : 'failed';
       const note = phase === 'finished' ? `Finished ${e.summary.steps} steps in ${formatSeconds(e.summary.seconds)}${s.resumedFrom ? ` (resumed from ${s.resumedFrom})` : ''}.` : phase === 'stopped' ? `Stopped at step ${e.summary.steps}; checkpoint ${e.summary.lastCheckpoint ?? 'none'} kept.` : s.note;
-      return { ...s, phase: s.phase === 'failed' ? 'failed' : phase, summary: e.summary, note, etaSeconds: phase === 'finished' ? 0 : s.etaSeconds };
+      return { ...s, phase: s.phase === 'failed' ? 'failed' : phase, paused: false, summary: e.summary, note, etaSeconds: phase === 'finished' ? 0 : s.etaSeconds };
     }
   }
 }
