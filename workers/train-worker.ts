@@ -11,10 +11,13 @@ import { serveHandlers } from '../src/protocol/serve';
 import type { TrainApi } from '../src/protocol/train-api';
 import type { Endpoint } from '../src/protocol/wire';
 import { createTrainHandlers } from '../src/worker-handlers/train-handlers';
+import { TEST_FAULTS_FLAG, testFaults } from '../src/worker-handlers/test-faults';
 
 const backend = initBackend({
   wasmPaths: { 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded },
 });
 backend.catch(() => undefined); // reported through the `backend` method
 
-serveHandlers<TrainApi>(self as unknown as Endpoint, createTrainHandlers(backend));
+// Fault injection only for a worker the page started for tests (its name carries the flag; see test-faults.ts).
+const faults = testFaults((self as unknown as { name?: string }).name?.includes(TEST_FAULTS_FLAG) ?? false);
+serveHandlers<TrainApi>(self as unknown as Endpoint, createTrainHandlers(backend, undefined, faults));

@@ -103,6 +103,23 @@ export interface ExportResult {
   files: string[];
 }
 
+/** A PEFT adapter as the two files' contents (dropped files, a folder, a zip), or a hub repo to fetch them from. */
+export type ImportAdapterParams = { config: string; weights: Uint8Array; label?: string } | { hub: { repo: string; revision?: string; host?: string } };
+
+export interface ImportAdapterResult {
+  method: string;
+  trainableParams: number;
+  /** Where it came from: 'owner/name@main', or the files' label. */
+  source?: string;
+  /** adapter_config.json's base_model_name_or_path. */
+  baseModel?: string | null;
+  /** Set when it loaded but names another base model than the loaded one. */
+  warning?: string | null;
+}
+
+/** Faults a test can inject: the next training step loses the GPU device, or the next checkpoint save hits the quota. */
+export type TestFaultKind = 'device-lost' | 'quota-exceeded';
+
 export interface ResumableRun {
   checkpoint: string;
   step: number;
@@ -140,7 +157,9 @@ export type TrainApi = {
   checkpoints: { params: Record<string, never>; result: { name: string; step: number }[]; progress: never };
   generate: { params: GenerateParams; result: GenerateResult; progress: GenerateDelta };
   exportAdapter: { params: { format: ExportFormat }; result: ExportResult; progress: never };
-  importAdapter: { params: { config: string; weights: Uint8Array }; result: { method: string; trainableParams: number }; progress: never };
+  importAdapter: { params: ImportAdapterParams; result: ImportAdapterResult; progress: never };
+  /** Tests only: arms one fault in a worker started with test faults on (see worker-handlers/test-faults.ts). */
+  testFault: { params: { kind: TestFaultKind }; result: boolean; progress: never };
   storage: { params: Record<string, never>; result: StorageReport; progress: never };
   deleteStorage: { params: { kind: StorageItem['kind'] | 'all'; name?: string }; result: number; progress: never };
 };

@@ -26,8 +26,16 @@ function done(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+    // A request's error bubbles here before the abort sets tx.error: take the request's (e.g. QuotaExceededError).
+    tx.onerror = (ev) => reject(tx.error ?? (ev?.target as IDBRequest | null)?.error ?? new Error('IndexedDB transaction failed'));
   });
+}
+
+/** The error a save that hit the storage quota throws: it names the quota and says the previous checkpoint is kept. */
+export function quotaExceeded(name: string, cause: unknown): Error {
+  const err = new Error(`checkpoint '${name}' does not fit in this browser's storage quota (the previous checkpoint is kept): free space or lower checkpointEvery/keepCheckpoints`, { cause });
+  err.name = 'QuotaExceededError';
+  return err;
 }
 
 export interface IdbStoreOptions {
@@ -74,10 +82,7 @@ export function idbCheckpointStore(opts: IdbStoreOptions = {}): CheckpointStore 
       try {
         await committed;
       } catch (e) {
-        const err = e as DOMException;
-        if (err?.name === 'QuotaExceededError') {
-          throw new Error(`checkpoint '${name}' does not fit in this browser's storage quota (the previous checkpoint is kept): free space or lower checkpointEvery/keepCheckpoints`, { cause: e });
-        }
+        if ((e as DOMException)?.name === 'QuotaExceededError') throw quotaExceeded(name, e);
         throw e;
       }
     },

@@ -5,12 +5,13 @@
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { startModelWorker, type ModelClient } from './model-client';
-import { startTrainWorker } from './train-worker-handle';
+import { sessionWorker, startTrainWorker } from './train-worker-handle';
 import { createController } from './stores/controller';
-import { installTestHook } from './test-hook';
+import { installTestHook, testFaultsRequested } from './test-hook';
 import './styles.css';
 
-const handle = startTrainWorker();
+const faults = testFaultsRequested();
+const handle = startTrainWorker(() => sessionWorker(faults));
 const ctl = createController({ handle, origin: location.origin });
 let modelClient: ModelClient | null = null;
 installTestHook(() => (modelClient ??= startModelWorker()), ctl);

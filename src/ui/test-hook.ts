@@ -6,6 +6,7 @@
 import type { ModelClient } from './model-client';
 import type { Controller } from './stores/controller';
 import type { BackendChoice, LogitsResult, ModelSummary } from '../protocol/model-api';
+import type { TestFaultKind } from '../protocol/train-api';
 
 export interface WebiftTestHook {
   /** The raw protocol client, for tests of progress, abort and errors (the model worker starts on first use). */
@@ -22,11 +23,15 @@ export interface WebiftTestHook {
   loadModelFromHub(hub: { repo: string; revision?: string; host?: string }): Promise<{ summary: ModelSummary; progress: number }>;
   /** Full logits for plain-array inputs; logits come back as a plain array. */
   logits(p: { ids: number[]; B: number; T: number; attentionMask?: number[]; positionIds?: number[] }): Promise<Omit<LogitsResult, 'logits'> & { logits: number[] }>;
+  /** Arms a fault in the session worker; only a page opened with `__webiftTestFaults` (testFaultsRequested) has it. */
+  injectFault(kind: TestFaultKind): Promise<boolean>;
 }
 
 declare global {
   interface Window {
     __webift?: WebiftTestHook;
+    /** Set by a test (page.addInitScript) BEFORE the app loads: start the session worker with fault injection on. */
+    __webiftTestFaults?: boolean;
   }
 }
 
@@ -56,10 +61,16 @@ export function installTestHook(getClient: () => ModelClient, ctl: Controller): 
       const summary = await getClient().call('loadModel', { hub }, { onProgress: () => progress++ });
       return { summary, progress };
     },
+    injectFault: (kind) => ctl.client().call('testFault', { kind }),
     async logits(p) {
       const ids = Int32Array.from(p.ids);
       const r = await getClient().call('logits', { ids, B: p.B, T: p.T, attentionMask: i32(p.attentionMask), positionIds: i32(p.positionIds) });
       return { ...r, logits: Array.from(r.logits) };
     },
   };
+}
+
+/** Whether a test asked for fault injection (tests/e2e/faults.spec.ts); never true for a user's page. */
+export function testFaultsRequested(): boolean {
+  return window.__webiftTestFaults === true;
 }

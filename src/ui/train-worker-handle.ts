@@ -16,7 +16,15 @@ export interface WorkerHandle {
   readonly restarts: number;
 }
 
-export function startTrainWorker(make: () => Worker = () => new Worker(new URL('../../workers/train-worker.ts', import.meta.url), { type: 'module', name: 'webift-train' })): WorkerHandle {
+/** The session worker; `testFaults` names it so that it accepts injected faults (worker-handlers/test-faults.ts). */
+export function sessionWorker(testFaults = false): Worker {
+  // Two literal forms: Vite needs static worker options to bundle the worker (both resolve to the same chunk).
+  return testFaults
+    ? new Worker(new URL('../../workers/train-worker.ts', import.meta.url), { type: 'module', name: 'webift-train test-faults' })
+    : new Worker(new URL('../../workers/train-worker.ts', import.meta.url), { type: 'module', name: 'webift-train' });
+}
+
+export function startTrainWorker(make: () => Worker = () => sessionWorker()): WorkerHandle {
   let client = createClient<TrainApi>(make());
   let restarts = 0;
   return {

@@ -2,13 +2,14 @@
  * Exports of the current adapter as bytes for a download: the PEFT folder as a zip (adapter_config.json +
  * adapter_model.safetensors, fflate), a llama.cpp GGUF LoRA file, or the merged model as a zip (merge, read the HF
  * weights, unmerge: the live adapter keeps training). Import loads a PEFT adapter onto the model, replacing the
- * current one. Same verbs as src/node/commands/export.ts. Not handled: the File System Access API (the UI's part).
+ * current one (adapter-import.ts). Same verbs as src/node/commands/export.ts. Not handled: the File System Access API (the UI's part).
  */
 import { strToU8, zipSync } from 'fflate';
-import { adapterTensors, loadAdapter, mergeAdapter, mergedHfWeights, saveAdapter, unmergeAdapter, type LoraConfig } from '../peft';
+import { adapterTensors, mergeAdapter, mergedHfWeights, saveAdapter, unmergeAdapter, type LoraConfig } from '../peft';
 import { exportLoraGguf } from '../peft/gguf';
 import { writeSafetensors } from '../model/safetensors';
-import type { ExportFormat, ExportResult } from '../protocol/train-api';
+import type { ExportFormat, ExportResult, ImportAdapterParams, ImportAdapterResult } from '../protocol/train-api';
+import { importAdapterInto, type ImportDeps } from './adapter-import';
 import { needModel, userError, type Session } from './session';
 import { adapterReplaced } from './train-live';
 
@@ -54,20 +55,9 @@ export async function exportAdapter(session: Session, format: ExportFormat): Pro
   return { fileName: 'webift-merged-model.zip', mime: 'application/zip', bytes: zipSync(entries, { level: 0 }), files: Object.keys(entries) };
 }
 
-export async function importAdapter(session: Session, p: { config: string; weights: Uint8Array }): Promise<{ method: string; trainableParams: number }> {
-  await session.backend;
-  const { model } = needModel(session);
-  if (session.stop) throw userError('Training is running. Stop it before importing another adapter.');
-  let next;
-  try {
-    next = await loadAdapter(model, { config: p.config, weights: p.weights });
-  } catch (e) {
-    throw userError(`This adapter does not fit the loaded model: ${(e as Error).message}`, String(e));
-  }
-  session.adapter?.dispose();
-  session.adapter = next;
+/** Import (adapter-import.ts: files or a hub repo, one clear message on a mismatch, the old adapter kept on failure). */
+export async function importAdapter(session: Session, p: ImportAdapterParams, deps?: ImportDeps): Promise<ImportAdapterResult> {
+  const r = await importAdapterInto(session, p, deps);
   adapterReplaced(session, null);
-  let n = 0;
-  for (const v of next.params.values()) n += v.size;
-  return { method: next.method, trainableParams: n };
+  return r;
 }

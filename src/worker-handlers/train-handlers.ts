@@ -18,10 +18,12 @@ import { estimate, listCheckpoints, resumable, runTraining } from './train-run';
 import { runGenerate } from './train-generate';
 import { exportAdapter, importAdapter } from './train-export';
 import { deleteStorage, storageReport } from './storage';
+import { testFaults, type TestFaults } from './test-faults';
 import { adapterSnapshot } from './train-live';
 
-export function createTrainHandlers(backendReady: Promise<BackendChoice>, store: CheckpointStore = idbCheckpointStore()): Handlers<TrainApi> {
+export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbStore: CheckpointStore = idbCheckpointStore(), faults: TestFaults = testFaults(false)): Handlers<TrainApi> {
   const session = newSession(backendReady);
+  const store = faults.store(idbStore); // as idbStore unless a test armed a fault
 
   return {
     backend: () => backendReady,
@@ -62,13 +64,18 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, store:
 
     prepareData: (p, ctx) => prepareData(session, p, ctx),
     estimate: (p) => estimate(session, p),
-    train: (p, ctx) => runTraining(session, store, p, ctx),
+    train: (p, ctx) => runTraining(session, store, p, faults.trainContext(ctx)),
     async stopTraining() {
       if (!session.stop) return false;
       session.stop.abort();
       return true;
     },
-    pauseTraining: async () => session.stop !== null && session.live.pause.pause(),
+    async pauseTraining() {
+      // Resolves once the run is held between two steps, so the caller has seen every step it will see.
+      if (!session.stop || !session.live.pause.pause()) return false;
+      await session.live.pause.held();
+      return session.live.pause.paused;
+    },
     continueTraining: async () => session.live.pause.resume(),
     adapterSnapshot: (p) => adapterSnapshot(session, p.since),
     resumable: () => resumable(store),
@@ -78,5 +85,6 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, store:
     importAdapter: (p) => importAdapter(session, p),
     storage: () => storageReport(store),
     deleteStorage: (p) => deleteStorage(store, p),
+    testFault: async (p) => faults.arm(p.kind),
   };
 }

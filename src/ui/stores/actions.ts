@@ -7,6 +7,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { shareUrl } from '../../experiment/share-link';
 import type { ExportFormat } from '../../protocol/train-api';
 import type { Controller } from './controller';
+import { importNote } from './adapter-transfer';
 
 export function download(bytes: Uint8Array, fileName: string, mime: string): void {
   const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }));
@@ -45,7 +46,7 @@ export async function copyShareLink(ctl: Controller, page: string): Promise<{ ur
   return { url, copied };
 }
 
-/** A PEFT adapter from dropped files: adapter_config.json + adapter_model.safetensors, or a zip holding them. */
+/** A PEFT adapter from dropped files or a folder's files: adapter_config.json + adapter_model.safetensors, or a zip holding them. */
 export async function importAdapterFiles(ctl: Controller, files: File[]): Promise<string> {
   let config: string | null = null, weights: Uint8Array | null = null;
   for (const f of files) {
@@ -61,6 +62,6 @@ export async function importAdapterFiles(ctl: Controller, files: File[]): Promis
   }
   if (!config || !weights) throw Object.assign(new Error('A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both).'), { details: files.map((f) => f.name).join(', ') });
   if (!(await ctl.ensureModel())) throw new Error('Load a model first: the adapter is attached to it.');
-  const r = await ctl.client().call('importAdapter', { config, weights }, { transfer: [weights.buffer as ArrayBuffer] });
-  return `Imported a ${r.method} adapter with ${r.trainableParams.toLocaleString('en-US')} parameters.`;
+  const label = files.length === 1 ? files[0].name : (files[0]?.webkitRelativePath.split('/')[0] || 'the chosen files');
+  return importNote(await ctl.client().call('importAdapter', { config, weights, label }, { transfer: [weights.buffer as ArrayBuffer] }));
 }

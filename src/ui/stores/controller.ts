@@ -161,6 +161,11 @@ export function createController(deps: Deps) {
       await client().call('train', { peft: { ...exp.peft, targetModules: [...exp.peft.targetModules] }, config: trainOverrides(exp.train), resume, experimentJson: JSON.stringify(exp) }, {
         onProgress: (e) => setRun(reconcile(applyEvent(run, e))),
       });
+      // A run that ended on an error event (storage full, NaN): say it, and offer to resume from the kept checkpoint.
+      if (run.error) {
+        setError(run.error);
+        void refreshResumable();
+      }
     } catch (e) {
       setRun({ phase: 'failed', note: '' });
       fail(e);
