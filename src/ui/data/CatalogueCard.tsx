@@ -2,7 +2,7 @@
  * The dataset catalogue (datasets-manifest.json through the ingest worker): Lang/Task/Gen tag chips and a search
  * box filter the table; each row shows tags, record count, size, licence and a source link, with a share field and
  * "Add to mix" (which pulls the files first, with a progress bar and Cancel). A named mix can replace the mix.
- * The catalogue loads when the card first becomes visible, so the first minute of the app does not pay for it.
+ * The catalogue loads when the Data screen is first shown, so the first minute of the app does not pay for it.
  */
 import { For, Show, createSignal, onCleanup, onMount } from 'solid-js';
 import type { IngestStore } from '../stores/ingest-store';
@@ -18,15 +18,16 @@ export function CatalogueCard(props: { ingest: IngestStore; busy: () => boolean 
   const counts = () => tagCounts(ing.catalogue()?.datasets ?? []);
   const groups = () => ['Lang', 'Task', 'Gen'].map((g) => ({ group: g, tags: (ing.catalogue()?.tags ?? []).filter((t) => t.group === g) }));
 
+  // A hidden tab panel lays its content out at 0x0: the first non-empty size means the Data screen is shown.
   onMount(() => {
-    const io = new IntersectionObserver((es) => {
-      if (es.some((e) => e.isIntersecting)) {
-        io.disconnect();
+    const ro = new ResizeObserver((es) => {
+      if (es.some((e) => e.contentRect.height > 0)) {
+        ro.disconnect();
         void ing.loadCatalogue();
       }
     });
-    io.observe(root);
-    onCleanup(() => io.disconnect());
+    ro.observe(root);
+    onCleanup(() => ro.disconnect());
   });
 
   return (

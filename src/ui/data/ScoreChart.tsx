@@ -13,7 +13,8 @@ export function ScoreChart(props: { histogram: ScoreHistogram; threshold: number
   let box!: HTMLDivElement;
   let plot: uPlot | null = null;
   const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-  const counts = (keep: boolean) => SCORES.map((s, i) => ((s >= props.threshold) === keep ? (props.histogram.bins[i]?.count ?? 0) : null));
+  // null, not 0: uPlot draws no bar for null, where a 0 would leave a hairline.
+  const counts = (keep: boolean) => SCORES.map((s, i) => ((s >= props.threshold) === keep && props.histogram.bins[i]?.count ? props.histogram.bins[i].count : null));
 
   onMount(() => {
     const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
@@ -22,6 +23,7 @@ export function ScoreChart(props: { histogram: ScoreHistogram; threshold: number
     plot = new uPlot({
       width: Math.max(260, box.clientWidth),
       height: 200,
+      legend: { live: false },
       scales: { x: { time: false, range: [-0.35, 5.35] }, y: { range: (_u, _lo, hi) => [0, Math.max(1, hi)] } },
       axes: [{ ...axis, label: 'score (0-5)', values: (_u, v) => v.map((x) => (Number.isInteger(x * 2) ? x.toFixed(1) : '')) }, { ...axis, label: 'records', size: 50 }],
       series: [
@@ -38,7 +40,10 @@ export function ScoreChart(props: { histogram: ScoreHistogram; threshold: number
     });
   });
 
-  createEffect(() => plot?.setData([SCORES, counts(false), counts(true)] as uPlot.AlignedData));
+  createEffect(() => {
+    const data = [SCORES, counts(false), counts(true)] as uPlot.AlignedData; // read first, so the effect tracks the props
+    plot?.setData(data);
+  });
 
   const total = () => props.histogram.bins.reduce((a, b) => a + b.count, 0);
   const words = () => props.histogram.bins.filter((b) => b.count).map((b) => `${b.count} at ${b.score.toFixed(1)}`).join(', ');
