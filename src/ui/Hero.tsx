@@ -39,7 +39,7 @@ export function Hero(props: { ctl: Controller; minutes: () => number | null }) {
         <Show when={training()} fallback={
           <button type="button" class="primary big" disabled={isBusy(ctl.run.phase) || ctl.model().state === 'missing'} onClick={() => void ctl.start(false)}>Start training</button>
         }>
-          <button type="button" class="big" disabled={ctl.run.phase !== 'training'} onClick={() => void (pauser.paused() ? pauser.resume() : pauser.pause())}>{pauser.paused() ? 'Continue training' : 'Pause training'}</button>
+          <button type="button" class="big" disabled={ctl.run.phase !== 'training' || pauser.pausing()} onClick={() => void (pauser.paused() ? pauser.resume() : pauser.pause())}>{pauser.paused() ? 'Continue training' : 'Pause training'}</button>
           <button type="button" class="danger big" disabled={ctl.run.phase === 'stopping'} onClick={() => void ctl.stop()}>Stop training</button>
         </Show>
         <button type="button" onClick={async () => setSaved(await exportAdapter(ctl, 'peft'))}>Export adapter</button>
@@ -58,6 +58,7 @@ export function Hero(props: { ctl: Controller; minutes: () => number | null }) {
               <Show when={ctl.run.tokensPerSec !== null}> · {Math.round(ctl.run.tokensPerSec!)} tokens/s</Show>
               <Show when={ctl.run.etaSeconds !== null}> · about {formatSeconds(ctl.run.etaSeconds!)} left</Show>
               <Show when={ctl.run.resumedFrom}> · resumed from {ctl.run.resumedFrom}</Show>
+              <Show when={pauser.pausing()}> · pausing after this step…</Show>
               <Show when={pauser.paused()}> · <strong>paused</strong></Show>
               <Show when={ctl.run.phase === 'stopping'}> · stopping…</Show>
             </span>

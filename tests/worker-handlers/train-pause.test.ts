@@ -14,28 +14,37 @@ import { PauseGate } from '../../src/worker-handlers/train-pause';
 import { arithmeticJsonl, plain, tinyFiles } from './tiny-session';
 
 describe('PauseGate', () => {
-  it('its clock leaves paused stretches out; wait() resolves on resume or on abort', async () => {
+  it('its clock leaves parked stretches out; held() waits for the park; wait() ends on resume or on abort', async () => {
     let t = 1000;
     const g = new PauseGate(() => t);
     t = 1500;
     expect(g.clock()).toBe(1500);
     expect(g.pause()).toBe(true);
     expect(g.pause()).toBe(false);
-    t = 4000; // 2.5 s paused: the clock stands still
-    expect(g.clock()).toBe(1500);
+    let held = false;
+    const h = g.held().then(() => (held = true));
+    t = 1700; // the step in flight when the pause was asked for still counts
+    await Promise.resolve();
+    expect(held, 'not held until the loop parks in wait()').toBe(false);
+    expect(g.clock()).toBe(1700);
     let woke = false;
     const w = g.wait().then(() => (woke = true));
+    await h;
+    t = 4200; // 2.5 s parked: the clock stands still
+    expect(g.clock()).toBe(1700);
     await Promise.resolve();
     expect(woke).toBe(false);
     expect(g.resume()).toBe(true);
     await w;
-    t = 4100;
-    expect(g.clock()).toBe(1600); // 1500 + 100 ms since the resume
+    t = 4300;
+    expect(g.clock()).toBe(1800); // 1700 + 100 ms since the resume
     g.pause();
     const ctrl = new AbortController();
     const w2 = g.wait(ctrl.signal);
+    t = 5300;
     ctrl.abort();
-    await w2; // a stop releases a paused wait
+    await w2; // a stop releases a parked wait
+    expect(g.clock()).toBe(1800);
     expect(g.paused).toBe(true);
     g.reset();
     expect(g.paused).toBe(false);
