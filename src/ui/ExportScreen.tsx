@@ -31,7 +31,7 @@ export function ExportScreen(props: { ctl: Controller }) {
       ctl.setError(null);
       setImported(await importAdapterFiles(ctl, files));
     } catch (err) {
-      ctl.setError(toUiError(err, 'The adapter was not imported; the current one is unchanged.'));
+      ctl.setError(toUiError(err)); // the worker's message already says the current adapter is kept
     }
   };
 
@@ -65,11 +65,11 @@ export function ExportScreen(props: { ctl: Controller }) {
           setImported(await importFromHub(ctl, repo(), revision()));
         }}>
           <label class="field grow">
-            <span class="field-label">Hub repo id</span>
+            <span class="field-label">Adapter repo id</span>
             <input type="text" placeholder="owner/my-lora-adapter" value={repo()} onInput={(e) => setRepo(e.currentTarget.value)} />
           </label>
           <label class="field">
-            <span class="field-label">Revision</span>
+            <span class="field-label">Adapter revision</span>
             <input type="text" placeholder="main" value={revision()} onInput={(e) => setRevision(e.currentTarget.value)} />
           </label>
           <button type="submit">Import from hub</button>

@@ -60,7 +60,7 @@ export async function importAdapterFiles(ctl: Controller, files: File[]): Promis
     } else if (f.name.endsWith('adapter_config.json')) config = new TextDecoder().decode(bytes);
     else if (f.name.endsWith('.safetensors')) weights = bytes;
   }
-  if (!config || !weights) throw Object.assign(new Error('A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both).'), { details: files.map((f) => f.name).join(', ') });
+  if (!config || !weights) throw Object.assign(new Error('A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both). Nothing was imported; the current adapter is kept.'), { details: files.map((f) => f.name).join(', ') });
   if (!(await ctl.ensureModel())) throw new Error('Load a model first: the adapter is attached to it.');
   const label = files.length === 1 ? files[0].name : (files[0]?.webkitRelativePath.split('/')[0] || 'the chosen files');
   return importNote(await ctl.client().call('importAdapter', { config, weights, label }, { transfer: [weights.buffer as ArrayBuffer] }));

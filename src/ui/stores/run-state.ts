@@ -57,7 +57,7 @@ export function applyEvent(s: RunState, e: TrainEvent): RunState {
     case 'checkpoint':
       return { ...s, checkpoints: [...s.checkpoints.filter((c) => c !== e.name), e.name] };
     case 'error':
-      return { ...s, phase: 'failed', error: { message: errorMessage(e), details: e.message } };
+      return { ...s, phase: 'failed', note: `Stopped at step ${e.step}${e.lastCheckpoint ? `; checkpoint ${e.lastCheckpoint} kept` : ''}.`, error: { message: errorMessage(e), details: e.message } };
     case 'done': {
       const phase = e.summary.status === 'completed' ? 'finished' : e.summary.status === 'aborted' ? 'stopped' : 'failed';
       const note = phase === 'finished' ? `Finished ${e.summary.steps} steps in ${formatSeconds(e.summary.seconds)}${s.resumedFrom ? ` (resumed from ${s.resumedFrom})` : ''}.` : phase === 'stopped' ? `Stopped at step ${e.summary.steps}; checkpoint ${e.summary.lastCheckpoint ?? 'none'} kept.` : s.note;
