@@ -2,9 +2,11 @@
  * The Data screen on the wasm fallback (no WebGPU): the dataset catalogue narrows by a tag chip and by search; the
  * AlpaGasus filter rates an embedded synthetic source through a fake OpenAI-compatible endpoint that a Playwright
  * route plays (same origin, `/__rater/v1/chat/completions`; no real network), the uPlot histogram and the kept
- * count match what the test computes from the same file, and the kept set replaces its source in the mix. Logs the
- * time the filter took, and saves tests/e2e/__screenshots__/data-catalogue.png.
+ * count match what the test computes from the same file, and the kept set replaces its source in the mix. A pull of
+ * a catalogue entry from a routed hub is cancelled from its progress bar, then completes into IndexedDB, joins the
+ * mix and previews with its rejected row. Logs the filter's time; saves tests/e2e/__screenshots__/data-catalogue.png.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect, test, type LaunchOptions, type PlaywrightWorkerArgs } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
@@ -90,13 +92,49 @@ test('catalogue tag filter, then the AlpaGasus filter on embedded data against a
     await expect(perSource.getByRole('row', { name: new RegExp(`^${kept.replace(/\./g, '\\.')} ${expectedKept} ${expectedKept} 0$`) })).toBeVisible({ timeout: 60_000 });
     expect(page.url()).not.toContain('sk-e2e');
 
+    // Pull: the catalogue's 'dolly' entry from a routed hub (listing + file, CORS as the hub sends it). The first
+    // pull is held and cancelled from its progress bar; the second completes into IndexedDB and joins the mix.
+    const file = JSON.stringify(Array.from({ length: 20 }, (_, i) => (i === 7 ? { instruction: 'No output here' } : { instruction: `Name a colour (${i})`, input: '', output: `Blue ${i}` })));
+    const oid = createHash('sha1').update(`blob ${Buffer.byteLength(file)}\0`).update(file).digest('hex');
+    const cors = { 'access-control-allow-origin': '*', 'cross-origin-resource-policy': 'cross-origin' };
+    let release: () => void = () => undefined;
+    let holds = 1;
+    await page.context().route('https://huggingface.co/api/datasets/QingyiSi/Alpaca-CoT/tree/main**', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', headers: cors, body: JSON.stringify([{ type: 'file', path: 'dolly/dolly.json', size: Buffer.byteLength(file), oid }]) }));
+    await page.context().route('https://huggingface.co/datasets/QingyiSi/Alpaca-CoT/resolve/main/dolly/dolly.json', async (route) => {
+      if (holds-- > 0) await new Promise<void>((r) => (release = r));
+      await route.fulfill({ status: 200, contentType: 'application/json', headers: { ...cors, 'content-length': String(Buffer.byteLength(file)) }, body: file }).catch(() => undefined);
+    });
     await cat.getByRole('button', { name: 'CN', exact: true }).click();
+    await cat.getByRole('searchbox', { name: 'Search datasets' }).fill('dolly');
+    const row = cat.locator('tbody tr[data-id="dolly"]');
+    await row.getByRole('button', { name: 'Add to mix' }).click();
+    await expect(cat.getByRole('progressbar', { name: 'Pull progress' })).toBeVisible();
+    await cat.getByRole('button', { name: 'Cancel pull' }).click();
+    await expect(page.getByRole('alert')).toContainText('The pull of dolly was cancelled');
+    await expect(cat.getByRole('progressbar', { name: 'Pull progress' })).toHaveCount(0);
+    release();
+    await row.getByRole('button', { name: 'Add to mix' }).click();
+    await expect(perSource.getByRole('row', { name: /^dolly 19 19 0$/ })).toBeVisible({ timeout: 60_000 });
+    await expect(row).toContainText('stored');
+    const preview = page.getByRole('region', { name: 'Record preview' });
+    await preview.getByLabel('Source').selectOption('dolly');
+    await preview.getByRole('button', { name: 'Preview' }).click();
+    await expect(preview).toContainText('dolly: 19 records from 20 rows (alpaca), 1 rejected.');
+    await expect(preview.locator('.rejections')).toContainText('index 7');
+
+    await cat.getByRole('searchbox', { name: 'Search datasets' }).fill('');
     await cat.getByRole('button', { name: 'EN', exact: true }).click();
     await cat.getByRole('button', { name: 'SI', exact: true }).click();
     // The catalogue (filtered to EN + SI), the preview and the filter with its histogram, in one tall viewport.
-    await page.setViewportSize({ width: 1280, height: 1500 });
+    await page.setViewportSize({ width: 1280, height: 1850 });
     await cat.evaluate((el) => el.scrollIntoView());
     await shot(page, 'data-catalogue', false);
+    // On a phone the table scrolls sideways inside its card; nothing spills out of the page.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await cat.evaluate((el) => el.scrollIntoView());
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await shot(page, 'data-catalogue-390', false);
   } finally {
     await browser.close();
   }

@@ -117,6 +117,8 @@ describe('the ingest store', () => {
     expect(s.pulled().has('dolly')).toBe(true);
     expect(s.pull()).toBeNull();
     expect(f.changed()).toBe(1);
+    // Previews and the filter read the pulled entry from its stored files, the embedded file by its URL.
+    expect(s.sources().map((x) => x.source)).toEqual([{ kind: 'url', name: 'tasks-en', url: 'http://h/data/synthetic/tasks-en.jsonl' }, { kind: 'dataset', id: 'dolly' }]);
   });
 
   it('a named mix replaces the mix only when every source arrived; a failed pull leaves it as it was', async () => {

@@ -24,7 +24,7 @@ export function PreviewCard(props: { ingest: IngestStore }) {
         {(p) => (
           <>
             <p>{p().name}: {p().records} records from {p().rows} rows ({p().shape}){p().rejectedCount ? `, ${p().rejectedCount} rejected` : ''}.</p>
-            <For each={p().first}>{(r) => <div class="record"><span class="muted">{r.where}</span><pre>{JSON.stringify(r.record, null, 2)}</pre></div>}</For>
+            <ol class="preview-list"><For each={p().first}>{(r) => <li><span class="muted">{r.where}</span> <code>{JSON.stringify(r.record)}</code></li>}</For></ol>
             <Show when={p().rejected.length}>
               <p>Rejected rows:</p>
               <ul class="rejections"><For each={p().rejected}>{(r) => <li><span class="muted">{r.where}</span>: {r.reason}</li>}</For></ul>

@@ -12,7 +12,8 @@ export function PullBar(props: { ingest: IngestStore }) {
       {(p) => (
         <div class="pull-bar">
           <span>Pulling {p().id}{p().file ? `: ${p().file}` : ''} ({p().filesDone} of {p().filesTotal || '?'} files, {formatBytes(p().bytesDone)} of {p().bytesTotal ? formatBytes(p().bytesTotal) : '?'})</span>
-          <progress aria-label="Pull progress" max={p().bytesTotal || 1} value={p().bytesTotal ? p().bytesDone : undefined} />
+          {/* Without a size yet the bar is indeterminate: a progress element with no value attribute at all. */}
+          <progress aria-label="Pull progress" max={p().bytesTotal || 1} {...(p().bytesTotal ? { value: p().bytesDone } : {})} />
           <button type="button" onClick={() => props.ingest.cancelPull()}>Cancel pull</button>
         </div>
       )}

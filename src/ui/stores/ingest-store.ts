@@ -140,7 +140,8 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
   /** Sources the preview and the filter can read: the mix's entries, then pulled catalogue entries not in it. */
   function sources(): { label: string; source: IngestSource }[] {
     const inMix = host.mix().flatMap((d) => {
-      const s = ingestSourceOf(d, host.dropped, origin);
+      // A pulled entry is read from its stored files, so previews show the rows its converter rejected.
+      const s: IngestSource | null = !d.url && pulled().has(d.name) ? { kind: 'dataset', id: d.name } : ingestSourceOf(d, host.dropped, origin);
       return s ? [{ label: d.name, source: s }] : [];
     });
     const names = new Set(inMix.map((s) => s.label));
