@@ -18,27 +18,32 @@ export function FilterPanel(props: { ingest: IngestStore; busy: () => boolean })
   return (
     <Card title="AlpaGasus filter">
       <p class="field-help">A rater LLM scores every (instruction, input, output) from 0 to 5 with the AlpaGasus prompt; records at or above the threshold are kept. Any OpenAI-compatible endpoint works (OpenAI, vLLM, llama.cpp, Ollama).</p>
-      <div class="filter-fields">
-        <TextField label="Rater base URL" value={ep().baseUrl} onChange={(v) => ing.setEndpoint({ ...ep(), baseUrl: v.trim() })} disabled={running()} />
-        <TextField label="Rater model" value={ep().model} onChange={(v) => ing.setEndpoint({ ...ep(), model: v.trim() })} disabled={running()} />
-        <div class="field">
-          <label class="field-label" for="rater-key">API key</label>
-          <input id="rater-key" type="password" autocomplete="off" value={ep().apiKey} disabled={running()} aria-describedby="rater-key-help" onChange={(e) => ing.setEndpoint({ ...ep(), apiKey: e.currentTarget.value })} />
-          <span class="field-help" id="rater-key-help">Kept in this tab's memory only: never saved, never in a share link.</span>
+      <form class="filter-form" onSubmit={(e) => {
+        e.preventDefault();
+        if (!running() && label()) void ing.runFilter();
+      }}>
+        <div class="filter-fields">
+          <TextField label="Rater base URL" value={ep().baseUrl} onChange={(v) => ing.setEndpoint({ ...ep(), baseUrl: v.trim() })} disabled={running()} />
+          <TextField label="Rater model" value={ep().model} onChange={(v) => ing.setEndpoint({ ...ep(), model: v.trim() })} disabled={running()} />
+          <div class="field">
+            <label class="field-label" for="rater-key">API key</label>
+            <input id="rater-key" type="password" autocomplete="off" value={ep().apiKey} disabled={running()} aria-describedby="rater-key-help" onChange={(e) => ing.setEndpoint({ ...ep(), apiKey: e.currentTarget.value })} />
+            <span class="field-help" id="rater-key-help">Kept in this tab's memory only: never saved, never in a share link.</span>
+          </div>
+          <NumberField label="Threshold" help="Keep records scoring at least this (AlpaGasus: 4.5)." min={0} max={5} step={0.5} value={ing.threshold()} onChange={(v) => ing.setThreshold(Math.min(5, Math.max(0, v)))} disabled={running()} />
+          <div class="field">
+            <label class="field-label" for="filter-source">Source to filter</label>
+            <select id="filter-source" value={label()} disabled={running()} onChange={(e) => ing.setFilterSource(e.currentTarget.value)}>
+              <For each={ing.sources()}>{(s) => <option value={s.label}>{s.label}</option>}</For>
+            </select>
+          </div>
+          <NumberField label="Rate at most" help="Records from the start of the source; 0 rates all." min={0} step={10} value={ing.limit()} onChange={(v) => ing.setLimit(Math.max(0, Math.floor(v)))} disabled={running()} />
         </div>
-        <NumberField label="Threshold" help="Keep records scoring at least this (AlpaGasus: 4.5)." min={0} max={5} step={0.5} value={ing.threshold()} onChange={(v) => ing.setThreshold(Math.min(5, Math.max(0, v)))} disabled={running()} />
-        <div class="field">
-          <label class="field-label" for="filter-source">Source to filter</label>
-          <select id="filter-source" value={label()} disabled={running()} onChange={(e) => ing.setFilterSource(e.currentTarget.value)}>
-            <For each={ing.sources()}>{(s) => <option value={s.label}>{s.label}</option>}</For>
-          </select>
+        <div class="row-fields">
+          <button type="submit" class="primary" disabled={running() || !label()}>Run filter</button>
+          <button type="button" disabled={!running()} onClick={() => ing.cancelFilter()}>Cancel filter</button>
         </div>
-        <NumberField label="Rate at most" help="Records from the start of the source; 0 rates all." min={0} step={10} value={ing.limit()} onChange={(v) => ing.setLimit(Math.max(0, Math.floor(v)))} disabled={running()} />
-      </div>
-      <div class="row-fields">
-        <button type="button" class="primary" disabled={running() || !label()} onClick={() => void ing.runFilter()}>Run filter</button>
-        <button type="button" disabled={!running()} onClick={() => ing.cancelFilter()}>Cancel filter</button>
-      </div>
+      </form>
       <Show when={ing.filtering()}>
         {(p) => (
           <p class="filter-status" role="status">
