@@ -1,59 +1,92 @@
 /**
- * The classroom results from `/data/classroom-results.json` (written by `npm run classroom`): a table of each
- * variant's exact-match accuracy (mean ± spread over seeds) and a bar chart of the same, read tolerantly: a list of
- * rows with a name and numeric columns. Absent file: nothing is shown.
+ * The classroom results (stores/classroom.ts): a table of held-out arithmetic and Chinese exact match per training
+ * condition (mean ± std over seeds, min..max on hover) and a grouped uPlot bar chart of the means with min..max
+ * whiskers. Absent or malformed file: nothing is shown. The numbers are whatever `npm run classroom` measured.
  */
-import { For } from 'solid-js';
+import { For, onCleanup, onMount } from 'solid-js';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 import { Card } from './fields';
+import { formatSpread, parseClassroom, type Classroom, type Spread } from './stores/classroom';
 
-export interface ClassroomRow {
-  name: string;
-  values: Record<string, number>;
-}
-
-export function parseClassroom(json: unknown): ClassroomRow[] {
-  const list = Array.isArray(json) ? json : ['rows', 'results', 'variants'].map((k) => (json as Record<string, unknown> | null)?.[k]).find(Array.isArray);
-  if (!list) return [];
-  return (list as Record<string, unknown>[]).filter((r) => r && typeof r === 'object').map((r) => {
-    const name = String(r.name ?? r.variant ?? r.label ?? r.id ?? '?');
-    const values: Record<string, number> = {};
-    for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && Number.isFinite(v)) values[k] = v;
-    return { name, values };
-  });
-}
-
-export async function loadClassroom(): Promise<ClassroomRow[] | null> {
+export async function loadClassroom(): Promise<Classroom | null> {
   try {
     const res = await fetch('/data/classroom-results.json');
     if (!res.ok || /text\/html/.test(res.headers.get('content-type') ?? '')) return null;
-    const rows = parseClassroom(await res.json());
-    return rows.length ? rows : null;
+    return parseClassroom(await res.json());
   } catch {
     return null;
   }
 }
 
-export function ClassroomResults(props: { data: ClassroomRow[] }) {
-  const cols = () => [...new Set(props.data.flatMap((r) => Object.keys(r.values)))];
-  const main = () => cols().find((c) => /acc|exact|em/i.test(c)) ?? cols()[0];
-  const max = () => Math.max(1e-9, ...props.data.map((r) => r.values[main()] ?? 0));
+const OFFSET = 0.18;
+
+function ClassroomChart(props: { data: Classroom }) {
+  let box!: HTMLDivElement;
+  onMount(() => {
+    const rows = props.data.rows, n = rows.length;
+    // Each condition i has two bars: arithmetic at i - OFFSET, Chinese at i + OFFSET (null at the other's slot).
+    const xs = rows.flatMap((_, i) => [i - OFFSET, i + OFFSET]);
+    const col = (k: 'arithmetic' | 'chinese', side: 0 | 1) => rows.flatMap((r) => (side === 0 ? [100 * r[k].mean, null] : [null, 100 * r[k].mean]));
+    const spreads: Spread[] = rows.flatMap((r) => [r.arithmetic, r.chinese]);
+    const bars = uPlot.paths.bars!({ size: [0.3, 60], align: 0 });
+    const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+    const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
+    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const whiskers = (u: uPlot) => {
+      const ctx = u.ctx;
+      ctx.save();
+      ctx.strokeStyle = fg;
+      ctx.lineWidth = Math.max(1, devicePixelRatio);
+      spreads.forEach((s, j) => {
+        const x = u.valToPos(xs[j], 'x', true), lo = u.valToPos(100 * s.min, 'y', true), hi = u.valToPos(100 * s.max, 'y', true), w = 4 * devicePixelRatio;
+        ctx.beginPath();
+        ctx.moveTo(x, lo); ctx.lineTo(x, hi);
+        ctx.moveTo(x - w, lo); ctx.lineTo(x + w, lo);
+        ctx.moveTo(x - w, hi); ctx.lineTo(x + w, hi);
+        ctx.stroke();
+      });
+      ctx.restore();
+    };
+    const ymax = Math.max(10, ...spreads.map((s) => 100 * s.max)) * 1.15;
+    const plot = new uPlot({
+      width: Math.max(280, box.clientWidth), height: 220,
+      scales: { x: { time: false, range: [-0.6, n - 0.4] }, y: { range: [0, ymax] } },
+      axes: [
+        { ...axis, splits: () => rows.map((_, i) => i), values: (_u, ticks) => ticks.map((t) => rows[Math.round(t)]?.id ?? '') },
+        { ...axis, label: 'exact match %', size: 50 },
+      ],
+      series: [
+        { label: 'condition' },
+        { label: 'held-out arithmetic', fill: css('--accent', '#1f5fbf'), stroke: css('--accent', '#1f5fbf'), paths: bars, points: { show: false } },
+        { label: 'Chinese prompts', fill: '#d9730d', stroke: '#d9730d', paths: bars, points: { show: false } },
+      ],
+      hooks: { draw: [whiskers] },
+    }, [xs, col('arithmetic', 0), col('chinese', 1)] as uPlot.AlignedData, box);
+    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(280, box.clientWidth), height: 220 }));
+    ro.observe(box);
+    onCleanup(() => {
+      ro.disconnect();
+      plot.destroy();
+    });
+  });
+  const d = () => props.data;
+  return <div class="classroom-chart" ref={box} role="img" aria-label={`Bar chart of exact match by training data: ${d().rows.map((r) => `${r.id} arithmetic ${formatSpread(r.arithmetic)}%, Chinese ${formatSpread(r.chinese)}%`).join('; ')}`} />;
+}
+
+export function ClassroomResults(props: { data: Classroom }) {
+  const d = () => props.data;
+  const range = (s: Spread) => `min ${(100 * s.min).toFixed(0)}, max ${(100 * s.max).toFixed(0)}`;
   return (
     <Card title="Classroom results: does chain-of-thought data help?">
-      <table>
-        <thead><tr><th>Variant</th><For each={cols()}>{(c) => <th>{c}</th>}</For></tr></thead>
-        <tbody><For each={props.data}>{(r) => <tr><td>{r.name}</td><For each={cols()}>{(c) => <td>{r.values[c] === undefined ? '–' : +r.values[c].toFixed(4)}</td>}</For></tr>}</For></tbody>
+      <p class="muted">Same base, LoRA and {d().steps} steps per run; seeds {d().seeds.join(', ')}. Exact match %, mean ± std over seeds (whiskers: min..max). Made by <code>{d().command}</code>.</p>
+      <table class="classroom-table">
+        <thead><tr><th>Training data</th><th>Held-out arithmetic (n={d().heldout.arithmetic})</th><th>Chinese prompts (n={d().heldout.chinese})</th></tr></thead>
+        <tbody>
+          <For each={d().rows}>{(r) => <tr><td>{r.label}</td><td title={range(r.arithmetic)}>{formatSpread(r.arithmetic)}</td><td title={range(r.chinese)}>{formatSpread(r.chinese)}</td></tr>}</For>
+        </tbody>
       </table>
-      <div class="histogram" role="img" aria-label={`Bar chart of ${main()} by variant`}>
-        <For each={props.data}>
-          {(r) => (
-            <div class="bar-row">
-              <span class="bar-label">{r.name}</span>
-              <span class="bar" style={{ width: `${(100 * (r.values[main()] ?? 0)) / max()}%` }} />
-              <span class="bar-count">{main()}: {r.values[main()] === undefined ? '–' : +r.values[main()].toFixed(3)}</span>
-            </div>
-          )}
-        </For>
-      </div>
+      <ClassroomChart data={d()} />
     </Card>
   );
 }

@@ -1,7 +1,7 @@
 /**
  * Experiment presets as data: each a title, a one-line description and the changes it makes to the default
- * experiment. The "Classroom" preset trains on the CoT arithmetic data; AlpaGasus and QLoRA need models or filters
- * that the embedded default does not have, so their cards say so.
+ * experiment. The three "Classroom" presets are exactly `npm run classroom`'s conditions (index.json's `classroom`
+ * lists); AlpaGasus and QLoRA need models or filters that the embedded default does not have, so their cards say so.
  */
 import { defaultExperiment, type Experiment } from '../experiment/experiment';
 import type { IndexEntry } from './stores/data-index';
@@ -21,12 +21,16 @@ export const PRESETS: Preset[] = [
     build: (index) => ({ ...defaultExperiment(), data: pickData(index, /./) }),
   },
   {
-    id: 'classroom-cot', title: 'Classroom: does CoT help?', description: 'Train on step-by-step arithmetic answers; compare with the direct-answer preset on the held-out problems.',
-    build: (index) => ({ ...defaultExperiment(), name: 'Classroom: CoT arithmetic', data: pickData(index, /cot/i) }),
+    id: 'classroom-direct', title: 'Classroom (a): direct answers', description: 'Two-step arithmetic answered with the number only, plus the other tasks, EN + ZH: the baseline.',
+    build: (index) => ({ ...defaultExperiment(), name: 'Classroom (a): direct-answer data', data: pickData(index, /^(arith-(en|zh)-direct|tasks-(en|zh))$/) }),
   },
   {
-    id: 'classroom-direct', title: 'Classroom: direct answers', description: 'The same steps on direct-answer arithmetic: the baseline for the CoT preset.',
-    build: (index) => ({ ...defaultExperiment(), name: 'Classroom: direct arithmetic', data: pickData(index, /direct/i) }),
+    id: 'classroom-cot', title: 'Classroom (b): chain of thought', description: 'The same problems answered step by step ("Tom gets 3 more, so 5 + 3 = 8. ..."). Compare with (a) on held-out problems.',
+    build: (index) => ({ ...defaultExperiment(), name: 'Classroom (b): CoT data', data: pickData(index, /^(arith-(en|zh)-cot|tasks-(en|zh))$/) }),
+  },
+  {
+    id: 'classroom-no-zh', title: 'Classroom (c): CoT without Chinese', description: 'The CoT data with the Chinese sets left out: does the model still answer Chinese prompts?',
+    build: (index) => ({ ...defaultExperiment(), name: 'Classroom (c): CoT data without Chinese', data: pickData(index, /^(arith-en-cot|tasks-en)$/) }),
   },
   {
     id: 'alpaca-lora', title: 'Alpaca LoRA (as Alpaca-CoT)', description: 'LoRA r=8, alpha=16, dropout 0.05 on q_proj, v_proj, lr 3e-4, cutoff 256. Pick a hub model for it.',

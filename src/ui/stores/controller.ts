@@ -167,7 +167,7 @@ export function createController(deps: Deps) {
         void refreshResumable();
       }
     } catch (e) {
-      setRun({ phase: 'failed', note: '' });
+      setRun({ phase: 'failed', note: 'Training stopped: see the message above.' });
       fail(e);
     }
   }
