@@ -12,7 +12,8 @@ import { loadForChat, type LoadedModel } from './generate-model';
 import { asDeviceError, userError } from './session';
 import { generateReply } from './train-generate';
 
-function chatDeviceError(e: unknown): unknown {
+/** A device loss or out-of-memory as 'DeviceLostError' with the chat's own message; anything else unchanged. */
+export function chatDeviceError(e: unknown): unknown {
   const dev = asDeviceError(e, null);
   if (dev === e || !(dev instanceof Error)) return e;
   const what = /memory|allocat|OOM/i.test((dev as { details?: string }).details ?? '') ? 'ran out of memory' : 'lost its GPU device';

@@ -59,6 +59,12 @@ test('chat while training streams from the generate worker; pause and continue; 
     expect(after, 'training kept stepping while the chat replied').toBeGreaterThan(before);
     const ms = { base: await page.getByRole('region', { name: 'Base model' }).getAttribute('data-first-token-ms'), adapter: await adapterSide.getAttribute('data-first-token-ms') };
     console.log(`[e2e timing] chat while training on wasm: first text after ${firstText.toFixed(2)} s (page clock: base ${ms.base} ms, adapter ${ms.adapter} ms); steps ${before} -> ${after} meanwhile`);
+    // A second message while training: the generate worker is warm now, only a newer checkpoint's bytes travel.
+    await page.getByLabel('Message').fill('What is 1 plus 1?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect(adapterSide.locator('.msg-assistant').nth(1)).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
+    await expect(page.getByRole('region', { name: 'Base model' }).locator('.msg-assistant').nth(1)).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
+    console.log(`[e2e timing] second chat while training on wasm (worker warm): first text after ${await page.getByRole('region', { name: 'Base model' }).getAttribute('data-first-token-ms')} ms (base), ${await adapterSide.getAttribute('data-first-token-ms')} ms (adapter)`);
 
     // Pause: the step stands still; Continue: it moves again.
     await page.getByRole('button', { name: 'Pause training' }).click();
@@ -78,6 +84,7 @@ test('chat while training streams from the generate worker; pause and continue; 
     // Same weights on both sides (greedy by default): the same reply.
     expect(await kept.locator('.msg-assistant p').innerText()).toBe(await adapterSide.locator('.msg-assistant p').innerText());
     expect(await step(page), 'no step while paused').toBe(held);
+    console.log(`[e2e timing] chat while paused on wasm (worker warm): first text after ${await kept.getAttribute('data-first-token-ms')} ms (kept adapter), ${await adapterSide.getAttribute('data-first-token-ms')} ms (current adapter)`);
     await tab(page, 'Train');
     const lr = page.locator('.lr-chart');
     await expect(lr).toHaveAttribute('data-points', String(held));

@@ -13,7 +13,7 @@ import { attachAdapter, loraConfig, saveAdapter, type Adapter } from '../../src/
 import type { TextTokenizer } from '../../src/tokenizer/tokenizer';
 import type { BackendChoice } from '../../src/protocol/train-api';
 import type { AdapterBytes, GenerateApi } from '../../src/protocol/generate-api';
-import { createGenerateHandlers } from '../../src/worker-handlers/generate-handlers';
+import { chatDeviceError, createGenerateHandlers } from '../../src/worker-handlers/generate-handlers';
 import { generateReply } from '../../src/worker-handlers/train-generate';
 import { plain, tinyFiles, tinyInProcess } from './tiny-session';
 
@@ -89,6 +89,15 @@ describe('generate worker handlers (cpu, embedded tiny model)', () => {
     expect(await h.dropAdapter({ slot: 'current' }, quiet())).toBe(false);
     await expect(h.generate({ messages: MESSAGES, adapter: 'current', options: OPTIONS }, quiet())).rejects.toThrow('There is no adapter to chat with yet');
   }, 60_000);
+
+  it('a lost device or out-of-memory becomes DeviceLostError with a chat message; other errors pass through', () => {
+    const lost = chatDeviceError(new Error('GPUDevice was lost: reason destroyed')) as Error & { details: string };
+    expect([lost.name, lost.message]).toEqual(['DeviceLostError', 'The chat worker lost its GPU device and was restarted; training is not affected. Send the message again, or lower Max new tokens or Beams.']);
+    expect(lost.details).toContain('GPUDevice was lost');
+    expect((chatDeviceError(new Error('Failed to allocate 1073741824 bytes')) as Error).message).toMatch(/^The chat worker ran out of memory and was restarted/);
+    const plain = new Error('Type a message first.');
+    expect(chatDeviceError(plain)).toBe(plain);
+  });
 
   it('says what is missing before a model is loaded', async () => {
     const h = plain<GenerateApi>(createGenerateHandlers(backend));
