@@ -1,8 +1,9 @@
 /**
  * What the session shares with a running chat: the pause gate of the train in progress, and the adapter as PEFT
  * bytes, serialised only between two steps (the trainer is suspended at a yield, so no step touches the variables
- * meanwhile). A snapshot is taken at every checkpoint, on pause, at the end, and at the next step boundary when a
- * caller asks and none exists yet. Not here: sending the bytes anywhere (the UI passes them to the generate worker).
+ * meanwhile). A snapshot is taken at every checkpoint, on pause, at the end, at the next step boundary when a
+ * caller asks and none exists yet, and at the next boundary after a caller was given an older one (so a chat
+ * never waits for a step, and each message uses weights at most one message old). Not here: sending the bytes anywhere (the UI passes them to the generate worker).
  */
 import { saveAdapter } from '../peft';
 import type { TrainEvent } from '../train/trainer';
@@ -19,10 +20,12 @@ export interface LiveState {
   snapshot: AdapterSnapshot | null;
   /** Callers waiting for the next step boundary of a running train. */
   waiters: (() => void)[];
+  /** A caller got an older snapshot: take a fresh one at the next boundary, for the next caller. */
+  refresh: boolean;
 }
 
 export function newLiveState(): LiveState {
-  return { pause: new PauseGate(), version: 0, step: null, snapshot: null, waiters: [] };
+  return { pause: new PauseGate(), version: 0, step: null, snapshot: null, waiters: [], refresh: false };
 }
 
 /** A new adapter object (attach or import): older snapshots no longer describe it. */
@@ -50,8 +53,9 @@ export async function betweenEvents(s: Session, e: TrainEvent, signal: AbortSign
     live.version++;
     live.step = e.step;
   }
-  const due = e.kind === 'checkpoint' || e.kind === 'done' || live.waiters.length > 0 || (live.pause.paused && live.snapshot?.version !== live.version);
+  const due = e.kind === 'checkpoint' || e.kind === 'done' || live.refresh || live.waiters.length > 0 || (live.pause.paused && live.snapshot?.version !== live.version);
   if (due) {
+    live.refresh = false;
     await takeSnapshot(s);
     for (const w of live.waiters.splice(0)) w();
   }
@@ -68,7 +72,7 @@ export async function adapterSnapshot(s: Session, since: number | null): Promise
     if (!snap || (live.pause.paused && snap.version !== live.version)) {
       await new Promise<void>((resolve) => live.waiters.push(resolve));
       snap = live.snapshot;
-    }
+    } else if (snap.version !== live.version) live.refresh = true; // answer now; the next caller gets newer bytes
   } else if (!snap || snap.version !== live.version) snap = await takeSnapshot(s);
   if (!snap) return { version: 0, step: null, files: null };
   return since === snap.version ? { version: snap.version, step: snap.step, files: null } : snap; // copied by postMessage

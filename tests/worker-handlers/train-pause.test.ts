@@ -2,7 +2,8 @@
  * Pause and continue of a running train in the session worker's handlers (cpu, the embedded tiny model): no step
  * event arrives while paused, the run continues at the next step with losses identical to an unpaused run (pausing
  * only stops pulling the trainer's events), paused time is left out of the run's seconds, a stop while paused ends
- * the run with a checkpoint, and the adapter's PEFT bytes are served while paused. PauseGate on a fake clock.
+ * the run with a checkpoint, and the adapter's PEFT bytes are served while paused and, without ever waiting more
+ * than one step, while training. PauseGate on a fake clock.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/platform/backend';
@@ -115,6 +116,25 @@ describe('pause and continue training (cpu, embedded tiny model)', () => {
     expect(summary.status).toBe('completed');
     expect(summary.seconds).toBeLessThanOrEqual(wall - pausedFor / 1000 + 0.05);
     expect(await h.continueTraining({}, { signal: new AbortController().signal, progress: () => undefined })).toBe(false);
+  }, 60_000);
+
+  it('serves adapter bytes while training: waits for one boundary, then answers at once and refreshes at the next', async () => {
+    const h = await session(backend);
+    const none = { signal: new AbortController().signal, progress: () => undefined };
+    const asked: Promise<{ step: number | null; files: unknown }>[] = [];
+    await h.train(PARAMS, {
+      signal: new AbortController().signal,
+      progress: (e) => {
+        if (e.kind === 'step' && [1, 3, 4].includes(e.step)) asked.push(h.adapterSnapshot({ since: null }, none));
+      },
+    });
+    const got = await Promise.all(asked);
+    // Step 1: none yet, so it waits for the boundary after step 1. Step 3: the step-1 bytes at once (and a refresh
+    // is taken after step 3). Step 4: those step-3 bytes.
+    expect(got.map((g) => g.step)).toEqual([1, 1, 3]);
+    expect(got.every((g) => g.files !== null)).toBe(true);
+    const after = await h.adapterSnapshot({ since: null }, none);
+    expect(after.step).toBe(5); // not training: the adapter as it is now
   }, 60_000);
 
   it('stops while paused: the run ends aborted at that step, with a checkpoint', async () => {
