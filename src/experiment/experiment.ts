@@ -15,13 +15,22 @@ export type ModelRef =
   /** Files dropped from disk: a link cannot carry them, so the receiver is asked to drop them too. */
   | { kind: 'local'; label: string };
 
+/**
+ * A source kept in this browser's IndexedDB ShardStore ('webift-shards'): a pulled catalogue entry by its
+ * datasets-manifest.json id, e.g. { entry: 'dolly' }, or a set the AlpaGasus filter kept, by its store key, e.g.
+ * { set: 'filtered/tasks-en-alpagasus4.5.jsonl' }. A link names it; the records themselves never ride along.
+ */
+export type StoredRef = { entry: string } | { set: string };
+
 export interface DataSourceRef {
   /** Shown in tables, e.g. 'arithmetic-cot.jsonl'. */
   name: string;
-  /** A URL on this server or the hub; '' for a dropped file (its text is not part of the link). */
+  /** A URL on this server or the hub; '' for a dropped file (its text is not part of the link) or a stored source. */
   url: string;
   /** Share of the source's records used, in (0, 1], e.g. 0.5 (1 = all). */
   weight: number;
+  /** Present for a pulled or filtered source (then url is ''); absent in links made before it existed. */
+  stored?: StoredRef;
 }
 
 export interface PeftSettings {

@@ -42,11 +42,23 @@ const model: Rule = (v, p, e) => {
   else e.push(`${p}.kind must be 'url', 'hub' or 'local' (got ${JSON.stringify(kind)})`);
 };
 
+/** A catalogue id ('dolly', 'alpaca-gpt4-en') or a filtered-set key ('filtered/' + encodeURIComponent(name)). */
+const stored: Rule = (v, p, e) => {
+  if (typeof v === 'object' && v !== null && 'set' in v) obj({ set: str(300, /^filtered\/[\w.%~!*'()-]+$/) })(v, p, e);
+  else obj({ entry: str(100, /^[\w.-]+$/) })(v, p, e);
+};
+/** `stored` is optional (links made before it existed have none); a stored source has no URL. */
+const dataSource: Rule = (v, p, e) => {
+  const isStored = typeof v === 'object' && v !== null && 'stored' in v;
+  obj({ name: str(200), url: (u, q, f) => (u === '' ? undefined : str(500, URLISH)(u, q, f)), weight: num(0, 1, false, true), ...(isStored ? { stored } : {}) })(v, p, e);
+  if (isStored && (v as { url?: unknown }).url !== '') e.push(`${p}.url must be '' for a stored source (got ${JSON.stringify((v as { url?: unknown }).url)?.slice(0, 60)})`);
+};
+
 const SCHEMA = obj({
   version: (v, p, e) => void (v !== EXPERIMENT_VERSION && e.push(`${p} must be ${EXPERIMENT_VERSION} (this link was made by another version: got ${JSON.stringify(v)})`)),
   name: str(200),
   model,
-  data: list(obj({ name: str(200), url: (v, p, e) => (v === '' ? undefined : str(500, URLISH)(v, p, e)), weight: num(0, 1, false, true) }), 32),
+  data: list(dataSource, 32),
   peft: obj({
     method: oneOf('LORA', 'IA3', 'PROMPT_TUNING', 'PREFIX_TUNING'), r: num(1, 1024, true), alpha: num(0, 1e4, false, true), dropout: num(0, 0.99),
     targetModules: list(str(100, /^[\w.]+$/), 64), useRslora: bool, useDora: bool, virtualTokens: num(1, 1024, true),

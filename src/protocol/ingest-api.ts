@@ -115,6 +115,24 @@ export interface FilterSummary {
   ms: number;
 }
 
+/** One thing in the ShardStore ('webift-shards'), as the Storage screen lists it. */
+export interface StoredItem {
+  key: string;
+  /** A pulled hub file, an unfinished download, AlpaGasus scores of a source, a kept (filtered) set. */
+  kind: 'dataset-file' | 'partial' | 'scores' | 'kept-set';
+  /** For people, e.g. 'dolly/dolly.json (QingyiSi/Alpaca-CoT)' or 'tasks-en-alpagasus4.5.jsonl'. */
+  label: string;
+  bytes: number;
+  /** Catalogue ids whose files include this one (a file can serve several entries). */
+  entries: string[];
+}
+
+/** One item (a complete shard, or only its partial download when `partial`), or everything when `key` is absent. */
+export interface DeleteStoredParams {
+  key?: string;
+  partial?: boolean;
+}
+
 export type IngestApi = {
   manifest: { params: Record<string, never>; result: CatalogueInfo; progress: never };
   /** Ids of catalogue entries whose files are all in the ShardStore. */
@@ -123,4 +141,8 @@ export type IngestApi = {
   preview: { params: PreviewParams; result: PreviewResult; progress: never };
   records: { params: { source: IngestSource }; result: RecordsResult; progress: never };
   filter: { params: FilterParams; result: FilterSummary; progress: FilterProgress };
+  /** What the ShardStore holds: pulled files, unfinished downloads, filter scores and kept sets, with sizes. */
+  storedItems: { params: Record<string, never>; result: StoredItem[]; progress: never };
+  /** Deletes one stored item or all of them; resolves to how many were removed. */
+  deleteStored: { params: DeleteStoredParams; result: number; progress: never };
 };

@@ -18,18 +18,28 @@ import { ChatScreen } from './ChatScreen';
 import { ExportScreen } from './ExportScreen';
 import { StorageScreen } from './StorageScreen';
 import { estimateMinutes } from './stores/time-estimate';
+import { createLinkOffer } from './stores/link-offer';
+import { LinkOffer } from './data/LinkOffer';
+import { ingestFor } from './data/ingest-for';
+import { ingestClient } from './data/ingest-worker';
 
 export function App(props: { ctl: Controller }) {
   const ctl = props.ctl;
   const status = createBackendStatus(() => ctl.client().call('backend', {}));
   const chat = createChat(ctl);
   const minutes = createMemo(() => estimateMinutes(status(), ctl.model(), ctl.estimate(), ctl.exp.train.maxSteps));
+  // A link naming pulled or filtered data: restored only once this browser holds all of it (link-offer.ts).
+  const ingest = ingestFor(ctl);
+  const linkOffer = createLinkOffer({
+    client: ingestClient, replace: (x) => ctl.replaceExperiment(x), pull: (id) => ingest.pullEntry(id), setError: ctl.setError,
+    restored: () => void ctl.ensureModel().then((m) => m && ctl.ensureData()),
+  });
 
   onMount(async () => {
     const encoded = experimentParam(location.hash);
     if (encoded) {
       const d = decodeExperiment(encoded);
-      if (d.ok) ctl.replaceExperiment(d.value);
+      if (d.ok) await linkOffer.open(d.value);
       else ctl.setError({ message: `${d.message} The default experiment is loaded instead.`, details: d.errors.join('\n') });
     }
     await Promise.all([ctl.loadIndex(), ctl.refreshResumable()]);
@@ -49,6 +59,7 @@ export function App(props: { ctl: Controller }) {
         <BackendLine status={status} />
       </header>
       <main>
+        <LinkOffer offer={linkOffer} ingest={ingest} />
         <Hero ctl={ctl} minutes={minutes} />
         <Screens initial="train" screens={[
           { id: 'experiment', label: 'Experiment', body: () => <ExperimentScreen ctl={ctl} /> },

@@ -37,7 +37,7 @@ export function DataScreen(props: { ctl: Controller }) {
             <For each={ctl.exp.data}>
               {(d, i) => (
                 <li>
-                  <span class="grow">{d.name} <span class="muted">{d.url ? d.url : '(your file)'}</span></span>
+                  <span class="grow">{d.name} <span class="muted">{d.url ? d.url : d.stored ? '(stored in this browser)' : '(your file)'}</span></span>
                   <NumberField label={`Share of ${d.name}`} min={0.01} max={1} step={0.05} value={d.weight} disabled={isBusy(ctl.run.phase)} onChange={(v) => ctl.setExp('data', i(), 'weight', Math.min(1, Math.max(0.01, v)))} />
                   <button type="button" disabled={isBusy(ctl.run.phase)} onClick={() => ctl.setExp('data', (all) => all.filter((_, k) => k !== i()))}>Remove</button>
                 </li>

@@ -1,7 +1,7 @@
 /**
  * The Experiment screen: the summary card (model, data, method, training and generation settings in one place),
- * the model picker, presets as cards, and the classroom results (table and chart) when
- * `/data/classroom-results.json` is there.
+ * the model picker, presets as cards (AlpaGasus opens the Data screen's filter), and the classroom results (table
+ * and chart) when `/data/classroom-results.json` is there.
  */
 import { For, Show, createResource } from 'solid-js';
 import type { Controller } from './stores/controller';
@@ -10,6 +10,18 @@ import { ModelPicker } from './ModelPicker';
 import { Card } from './fields';
 import { ClassroomResults, loadClassroom } from './ClassroomResults';
 import { isBusy } from './stores/run-state';
+import { ingestFor } from './data/ingest-for';
+
+/** A preset's first step on the Data screen: its tab, the AlpaGasus filter scrolled into view, the source chosen. */
+function openFilter(ctl: Controller, source: string): void {
+  ingestFor(ctl).setFilterSource(source);
+  document.getElementById('tab-data')?.click();
+  requestAnimationFrame(() => {
+    const select = document.getElementById('filter-source');
+    select?.closest('.card')?.scrollIntoView({ block: 'start' });
+    select?.focus();
+  });
+}
 
 export function ExperimentScreen(props: { ctl: Controller }) {
   const ctl = props.ctl;
@@ -48,6 +60,7 @@ export function ExperimentScreen(props: { ctl: Controller }) {
                   const err = ctl.replaceExperiment(p.build(ctl.index()));
                   if (err) ctl.setError({ message: `The preset could not be applied: ${err}`, details: '' });
                   else void ctl.ensureModel();
+                  if (!err && p.filterSource) openFilter(ctl, p.filterSource);
                 }}>Use this preset</button>
               </article>
             )}

@@ -1,7 +1,7 @@
 /**
  * Experiment presets as data: each a title, a one-line description and the changes it makes to the default
  * experiment. The three "Classroom" presets are exactly `npm run classroom`'s conditions (index.json's `classroom`
- * lists); AlpaGasus and QLoRA need models or filters that the embedded default does not have, so their cards say so.
+ * lists); QLoRA needs a hub model, so its card says so; AlpaGasus opens the Data screen's filter (it needs a rater).
  */
 import { defaultExperiment, type Experiment } from '../experiment/experiment';
 import type { IndexEntry } from './stores/data-index';
@@ -11,6 +11,8 @@ export interface Preset {
   title: string;
   description: string;
   build(index: IndexEntry[]): Experiment;
+  /** After applying it, open the Data screen's AlpaGasus filter with this mix source selected (the preset's first step). */
+  filterSource?: string;
 }
 
 const pickData = (index: IndexEntry[], re: RegExp) => index.filter((e) => e.train && re.test(e.name)).map(({ name, url }) => ({ name, url, weight: 1 }));
@@ -47,7 +49,9 @@ export const PRESETS: Preset[] = [
     },
   },
   {
-    id: 'alpagasus', title: 'AlpaGasus: filter then train', description: 'Keep only records a rater scores >= 4.5, then train. The rater is not in this build yet: this trains on the unfiltered mix.',
-    build: (index) => ({ ...defaultExperiment(), name: 'AlpaGasus (unfiltered here)', data: pickData(index, /./) }),
+    id: 'alpagasus', title: 'AlpaGasus: filter then train',
+    description: 'Opens the Data screen\'s AlpaGasus filter on the embedded English tasks: a rater LLM (any OpenAI-compatible endpoint) scores each record 0-5 and the records >= 4.5 are kept. "Use the kept records in the mix", then Start training. Until then the mix is the unfiltered set.',
+    build: (index) => ({ ...defaultExperiment(), name: 'AlpaGasus: filter then train', data: pickData(index, /^tasks-en$/) }),
+    filterSource: 'tasks-en',
   },
 ];

@@ -1,7 +1,7 @@
 /**
  * The ingest worker's handler table (protocol/ingest-api.ts): the catalogue, pull state and pulls, previews,
- * unified-record exports and the AlpaGasus filter, over one injected ShardStore and fetch (IndexedDB and the
- * global fetch in the worker; memory and a fake in tests). No tfjs and no model here: tokenizing stays in the
+ * unified-record exports, the AlpaGasus filter and the Storage screen's list and delete, over one injected
+ * ShardStore and fetch (IndexedDB and the global fetch in the worker; memory and a fake in tests). No tfjs and no model here: tokenizing stays in the
  * session worker, which holds the tokenizer (prepareData).
  */
 import { GEN_TAGS, LANG_TAGS, TAG_MEANING, TASK_TAGS, validateManifest, type Manifest } from '../data/manifest';
@@ -11,6 +11,7 @@ import type { Handlers } from '../protocol/serve';
 import { runFilter, type FilterDeps } from './ingest-filter';
 import { pullEntry, pulledIds } from './ingest-pull';
 import { readSource, toJsonl } from './ingest-sources';
+import { deleteStored, storedItems } from './ingest-storage';
 import type { ShardStore } from '../data/store/shard-store';
 
 export interface IngestOptions extends Omit<FilterDeps, 'manifest' | 'store' | 'fetch'> {
@@ -54,5 +55,7 @@ export function createIngestHandlers(o: IngestOptions): Handlers<IngestApi> {
       return { name: s.name, jsonl: toJsonl(s.records), records: s.records.length, rejected: s.rejected.length };
     },
     filter: (p, ctx) => runFilter(deps, p, ctx),
+    storedItems: () => storedItems(deps),
+    deleteStored: (p) => deleteStored(deps, p),
   };
 }

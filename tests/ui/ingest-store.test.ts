@@ -69,6 +69,9 @@ describe('mix helpers', () => {
     expect(ingestSourceOf({ name: 't', url: '/data/synthetic/t.jsonl', weight: 1 }, dropped, 'http://localhost:4173')).toEqual({ kind: 'url', name: 't', url: 'http://localhost:4173/data/synthetic/t.jsonl' });
     expect(ingestSourceOf({ name: 'mine.jsonl', url: '', weight: 1 }, dropped, 'http://h')).toEqual({ kind: 'text', name: 'mine.jsonl', text: dropped.get('mine.jsonl') });
     expect(ingestSourceOf({ name: 'gone', url: '', weight: 1 }, dropped, 'http://h')).toBeNull();
+    // Stored sources are read from the ShardStore, never from a text kept in the tab.
+    expect(ingestSourceOf({ name: 'dolly', url: '', weight: 1, stored: { entry: 'dolly' } }, new Map([['dolly', 'x']]), 'http://h')).toEqual({ kind: 'dataset', id: 'dolly' });
+    expect(ingestSourceOf({ name: 'k.jsonl', url: '', weight: 1, stored: { set: 'filtered/k.jsonl' } }, dropped, 'http://h')).toEqual({ kind: 'stored', name: 'k.jsonl', key: 'filtered/k.jsonl' });
   });
   it('formats sizes and counts for people', () => {
     expect([formatBytes(512), formatBytes(34_300_000), formatBytes(1.5e9), formatBytes(null)]).toEqual(['512 B', '34 MB', '1.5 GB', '?']);
@@ -112,7 +115,7 @@ describe('the ingest store', () => {
     await s.loadCatalogue();
     await s.addToMix('dolly', 0.4);
     expect(f.calls.map((c) => c.method)).toEqual(['manifest', 'pulled', 'pull', 'records']);
-    expect(f.mix()).toEqual([{ name: 'tasks-en', url: '/data/synthetic/tasks-en.jsonl', weight: 1 }, { name: 'dolly', url: '', weight: 0.4 }]);
+    expect(f.mix()).toEqual([{ name: 'tasks-en', url: '/data/synthetic/tasks-en.jsonl', weight: 1 }, { name: 'dolly', url: '', weight: 0.4, stored: { entry: 'dolly' } }]);
     expect(f.host.dropped.get('dolly')).toContain('"id":"dolly"');
     expect(s.pulled().has('dolly')).toBe(true);
     expect(s.pull()).toBeNull();
@@ -146,7 +149,7 @@ describe('the ingest store', () => {
     expect(call.threshold).toBe(4.5);
     expect(s.filtered()?.kept).toBe(1);
     await s.useFiltered();
-    expect(f.mix()).toEqual([{ name: 'tasks-en-alpagasus4.5.jsonl', url: '', weight: 1 }]);
+    expect(f.mix()).toEqual([{ name: 'tasks-en-alpagasus4.5.jsonl', url: '', weight: 1, stored: { set: 'filtered/k' } }]);
     expect(JSON.stringify(f.mix())).not.toContain('sk-secret');
     expect(f.host.dropped.get('tasks-en-alpagasus4.5.jsonl')).toContain('filtered/k');
   });

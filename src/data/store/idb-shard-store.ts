@@ -67,6 +67,7 @@ export function idbShardStore(dbName = 'webift-shards', storeName = 'shards'): S
     deletePartial: async (key) => {
       await delMany([`part:${key}`, `partinfo:${key}`], use());
     },
+    listPartials: async () => (await infos<PartInfo>('partinfo:')).map(([key, p]): ShardInfo => ({ key, size: p.size, meta: { total: p.total } })).sort(byKey),
     usage: async () => {
       const shards = await infos<Info>('info:');
       const parts = await infos<PartInfo>('partinfo:');

@@ -34,6 +34,7 @@ export function memoryShardStore(): ShardStore {
     deletePartial: async (key) => {
       partials.delete(key);
     },
+    listPartials: async () => [...partials].map(([key, p]) => ({ key, size: p.bytes.byteLength, meta: { total: p.total } })).sort(byKey),
     usage: async () => {
       let bytes = 0, partialBytes = 0;
       for (const s of shards.values()) bytes += s.bytes.byteLength;

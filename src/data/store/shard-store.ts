@@ -58,6 +58,8 @@ export interface ShardStore {
   /** Replaces the partial entry atomically. */
   putPartial(key: string, part: PartialDownload): Promise<void>;
   deletePartial(key: string): Promise<void>;
+  /** Partial downloads (key + bytes so far), sorted by key; optional (the Storage screen lists them where present). */
+  listPartials?(): Promise<ShardInfo[]>;
   usage(): Promise<ShardUsage>;
 }
 

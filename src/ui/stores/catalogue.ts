@@ -46,8 +46,15 @@ export function namedMixItems(mix: MixSpec): { id: string; weight: number }[] {
   return mix.sources.map((s, i) => ({ id: s.id, weight: Math.min(1, Math.max(0.01, Math.round(ratios[i] * scale * 100) / 100)) }));
 }
 
-/** A mix entry as the ingest worker reads it: the embedded file by URL, a dropped or pulled set by its text. */
+/** A stored mix entry as the ingest worker reads it from the ShardStore: a pulled entry by id, a kept set by key. */
+export function storedSourceOf(d: DataSourceRef): IngestSource | null {
+  if (!d.stored) return null;
+  return 'entry' in d.stored ? { kind: 'dataset', id: d.stored.entry } : { kind: 'stored', name: d.name, key: d.stored.set };
+}
+
+/** A mix entry as the ingest worker reads it: the embedded file by URL, a stored source from the ShardStore, a dropped file by its text. */
 export function ingestSourceOf(d: DataSourceRef, dropped: ReadonlyMap<string, string>, origin: string): IngestSource | null {
+  if (d.stored) return storedSourceOf(d);
   if (d.url) return { kind: 'url', name: d.name, url: new URL(d.url, origin).href };
   const text = dropped.get(d.name);
   return text === undefined ? null : { kind: 'text', name: d.name, text };

@@ -26,6 +26,8 @@ export interface Deps {
   fetch?: typeof fetch;
   /** Page origin for worker URLs, e.g. location.origin. */
   origin: string;
+  /** Reads stored (pulled, filtered) sources of the mix into `texts` by name; see stores/stored-sources.ts. */
+  resolveStored?: (data: Experiment['data'], texts: Map<string, string>) => Promise<unknown>;
 }
 
 export function createController(deps: Deps) {
@@ -117,6 +119,7 @@ export function createController(deps: Deps) {
   }
 
   async function prepareDataOnce(): Promise<DataSummary | null> {
+    if (deps.resolveStored && !(await deps.resolveStored(exp.data, dropped).then(() => true, (e) => (fail(e), false)))) return null;
     const sources: DataSourceSpec[] = exp.data.map((d) => (d.url ? { name: d.name, weight: d.weight, url: abs(d.url) } : { name: d.name, weight: d.weight, text: dropped.get(d.name) ?? '' }));
     const key = JSON.stringify([modelKey, sources.map((s) => [s.name, s.url, s.weight]), exp.train.cutoffLen, exp.train.promptFormat, exp.train.trainOnInputs]);
     if (key === dataKey && data()) return data();

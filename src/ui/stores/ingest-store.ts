@@ -65,6 +65,11 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
     }
   }
 
+  /** Re-reads which entries are wholly stored (after the Storage screen deleted some files). */
+  async function refreshPulled(): Promise<void> {
+    setPulled(new Set(await client().call('pulled', {}).catch(() => [...pulled()])));
+  }
+
   const visible = () => {
     const c = catalogue();
     return c ? filterCatalogue(c.datasets, selected(), c.tags, query()) : [];
@@ -105,7 +110,7 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
     if (!(await pullEntry(id))) return null;
     const r = await client().call('records', { source: { kind: 'dataset', id } });
     host.dropped.set(id, r.jsonl);
-    return { name: id, url: '', weight };
+    return { name: id, url: '', weight, stored: { entry: id } };
   }
 
   async function addToMix(id: string, weight: number): Promise<void> {
@@ -141,7 +146,7 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
   function sources(): { label: string; source: IngestSource }[] {
     const inMix = host.mix().flatMap((d) => {
       // A pulled entry is read from its stored files, so previews show the rows its converter rejected.
-      const s: IngestSource | null = !d.url && pulled().has(d.name) ? { kind: 'dataset', id: d.name } : ingestSourceOf(d, host.dropped, origin);
+      const s: IngestSource | null = ingestSourceOf(d, host.dropped, origin);
       return s ? [{ label: d.name, source: s }] : [];
     });
     const names = new Set(inMix.map((s) => s.label));
@@ -189,7 +194,7 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
     try {
       const r = await client().call('records', { source: { kind: 'stored', name: f.name, key: f.key } });
       host.dropped.set(f.name, r.jsonl);
-      host.setMix(withSource(host.mix(), { name: f.name, url: '', weight: 1 }, host.mix().some((d) => d.name === f.source) ? f.source : undefined));
+      host.setMix(withSource(host.mix(), { name: f.name, url: '', weight: 1, stored: { set: f.key } }, host.mix().some((d) => d.name === f.source) ? f.source : undefined));
       host.dataChanged();
     } catch (e) {
       fail(e, 'The filtered set could not be added to the mix.');
@@ -199,7 +204,7 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
   return {
     catalogue, selected, query, setQuery, pulled, pull, preview, endpoint, setEndpoint, threshold, setThreshold, limit, setLimit,
     filterSource, setFilterSource, filtering, filtered, filterBusy, visible, sources,
-    loadCatalogue, toggleTag, pullEntry, cancelPull, addToMix, useNamedMix, previewSource, runFilter, cancelFilter, useFiltered,
+    loadCatalogue, refreshPulled, toggleTag, pullEntry, cancelPull, addToMix, useNamedMix, previewSource, runFilter, cancelFilter, useFiltered,
   };
 }
 
