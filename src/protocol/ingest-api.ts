@@ -8,8 +8,9 @@ import type { DatasetEntry } from '../data/manifest';
 import type { MixSpec } from '../data/mix';
 import type { PullProgress } from '../data/shards';
 import type { Rejection, UnifiedRecord } from '../data/records';
+import type { RatingPrompt } from '../data/filter';
 
-export type { DatasetEntry, MixSpec, PullProgress, Rejection, UnifiedRecord };
+export type { DatasetEntry, MixSpec, PullProgress, Rejection, UnifiedRecord, RatingPrompt };
 
 /** Where records come from: an embedded file (absolute URL), a dropped file's text, a pulled entry, a stored set. */
 export type IngestSource =
@@ -84,7 +85,15 @@ export interface FilterParams {
   limit: number;
   /** Prompts per rater round; default 8. */
   batchSize?: number;
+  /** Rate with this tab's model instead of `endpoint`: a port the session worker serves RaterPortApi on (transferred). */
+  raterPort?: MessagePort;
 }
+
+/** What the session worker serves on a rater port (train-api.ts serveRater): the model's answers to rating prompts. */
+export type RaterPortApi = {
+  label: { params: Record<string, never>; result: string; progress: never };
+  rate: { params: { prompts: RatingPrompt[] }; result: string[]; progress: never };
+};
 
 /** 11 bins of 0.5 (0, 0.5, ..., 5; the last holds exactly 5) plus the unparsable answers. */
 export interface ScoreHistogram {

@@ -162,4 +162,9 @@ export type TrainApi = {
   testFault: { params: { kind: TestFaultKind }; result: boolean; progress: never };
   storage: { params: Record<string, never>; result: StorageReport; progress: never };
   deleteStorage: { params: { kind: StorageItem['kind'] | 'all'; name?: string }; result: number; progress: never };
+  /**
+   * Rates AlpaGasus prompts with this tab's model on `port` (ingest-api.ts RaterPortApi, for the ingest worker's
+   * filter) until the call is aborted; one progress event says it is serving. Refused while training runs.
+   */
+  serveRater: { params: { port: MessagePort }; result: null; progress: { label: string } };
 };

@@ -20,6 +20,7 @@ import { exportAdapter, importAdapter } from './train-export';
 import { deleteStorage, storageReport } from './storage';
 import { testFaults, type TestFaults } from './test-faults';
 import { adapterSnapshot } from './train-live';
+import { serveRater } from './train-rater';
 
 export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbStore: CheckpointStore = idbCheckpointStore(), faults: TestFaults = testFaults(false)): Handlers<TrainApi> {
   const session = newSession(backendReady);
@@ -86,5 +87,6 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbSto
     storage: () => storageReport(store),
     deleteStorage: (p) => deleteStorage(store, p),
     testFault: async (p) => faults.arm(p.kind),
+    serveRater: (p, ctx) => serveRater(session, p, ctx),
   };
 }

@@ -4,10 +4,11 @@
  * from IndexedDB with the hub unreachable, and trains. In a fresh browser profile the same link restores nothing,
  * says which entry is missing and offers the pull; after "Pull and open the link" the whole link is restored. The
  * Storage screen lists 'webift-shards' (the pulled file, AlpaGasus scores, the kept set) beside the checkpoints, and
- * deleting the file keeps the rest. The AlpaGasus preset opens the filter. Saves __screenshots__/storage-shards.png.
+ * deleting the file keeps the rest. The AlpaGasus preset opens the filter, where this tab's model rates offline.
+ * Saves __screenshots__/storage-shards.png.
  */
 import { createHash } from 'node:crypto';
-import { expect, test, type BrowserContext, type LaunchOptions, type Page, type PlaywrightWorkerArgs } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_DATA, HAVE_EMBEDDED_MODEL } from './fixture-app';
 import { openApp, shot, smallRun, tab } from './app-helpers';
@@ -133,7 +134,21 @@ test('a pulled source survives the share link and a reload, trains, and a fresh 
     await tab(other, 'Experiment');
     await other.getByRole('button', { name: 'Use preset: AlpaGasus: filter then train' }).click();
     await expect(other.getByRole('tabpanel', { name: 'Data' })).toBeVisible();
-    if (HAVE_EMBEDDED_DATA) await expect(other.getByRole('region', { name: 'AlpaGasus filter' }).getByLabel('Source to filter')).toHaveValue('tasks-en');
+    const filter = other.getByRole('region', { name: 'AlpaGasus filter' });
+    if (HAVE_EMBEDDED_DATA) await expect(filter.getByLabel('Source to filter')).toHaveValue('tasks-en');
+    // Offline: this tab's model rates (the endpoint fields are off; the help says its scores are poor).
+    await filter.getByLabel('Rater', { exact: true }).selectOption('local');
+    await expect(filter.getByLabel('Rater base URL')).toBeDisabled();
+    await expect(filter).toContainText('expect scores close to noise');
+    await filter.getByLabel('Rate at most').fill('3');
+    await filter.getByLabel('Rate at most').blur();
+    const t1 = Date.now();
+    await filter.getByRole('button', { name: 'Run filter' }).click();
+    await expect(filter.locator('.filter-status')).toContainText('Done: 3 rated', { timeout: 120_000 });
+    console.log(`[e2e timing] 3 AlpaGasus ratings by this tab's model on wasm: ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+    await expect(filter.locator('.filter-result')).toContainText('of 3 (score ≥ 4.5)');
+    await filter.evaluate((el) => el.scrollIntoView());
+    await shot(other, 'filter-local-rater', false);
   } finally {
     await browser.close();
   }

@@ -153,4 +153,25 @@ describe('the ingest store', () => {
     expect(JSON.stringify(f.mix())).not.toContain('sk-secret');
     expect(f.host.dropped.get('tasks-en-alpagasus4.5.jsonl')).toContain('filtered/k');
   });
+
+  it("with this tab's model the filter gets the session's port (moved, not copied), no endpoint or key, and the port's server is stopped after", async () => {
+    const f = fakes();
+    const ch = new MessageChannel();
+    let stopped = 0;
+    f.host.localRater = async () => ({ port: ch.port2, label: "this tab's model (tiny)", stop: () => void stopped++ });
+    const seen: { transfer?: Transferable[] }[] = [];
+    const call = f.client.call;
+    f.client.call = ((m: keyof IngestApi, p: unknown, o?: { transfer?: Transferable[] }) => (m === 'filter' && seen.push(o ?? {}), call(m as 'filter', p as never, o as never))) as IngestClient['call'];
+    const s = createIngest(f.host, () => f.client, 'http://h');
+    s.setEndpoint({ baseUrl: 'http://rater/v1', model: 'm', apiKey: 'sk-secret' });
+    s.setRaterKind('local');
+    await s.runFilter();
+    const params = f.calls.find((c) => c.method === 'filter')!.params as { endpoint: unknown; raterPort: unknown };
+    expect(params.endpoint).toEqual({ baseUrl: '', model: '', apiKey: '' });
+    expect(params.raterPort).toBe(ch.port2);
+    expect(seen[0].transfer).toEqual([ch.port2]);
+    expect(stopped).toBe(1);
+    expect(s.filtered()?.kept).toBe(1);
+    ch.port1.close();
+  });
 });

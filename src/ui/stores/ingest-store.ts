@@ -23,6 +23,14 @@ export interface IngestHost {
   /** The mix changed: re-read and re-tokenize it. */
   dataChanged(): void;
   setError(e: UiError | null): void;
+  /** This tab's model as the AlpaGasus rater: a port the session worker rates on until stop() (ingest-for.ts). */
+  localRater?(): Promise<LocalRater>;
+}
+
+export interface LocalRater {
+  port: MessagePort;
+  label: string;
+  stop(): void;
 }
 
 export interface PullState {
@@ -42,6 +50,8 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
   const [pull, setPull] = createSignal<PullState | null>(null);
   const [preview, setPreview] = createSignal<PreviewResult | null>(null);
   const [endpoint, setEndpoint] = createSignal({ baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', apiKey: '' });
+  /** 'endpoint': an OpenAI-compatible server; 'local': this tab's model (offline, poor scores from a tiny model). */
+  const [raterKind, setRaterKind] = createSignal<'endpoint' | 'local'>('endpoint');
   const [threshold, setThreshold] = createSignal(4.5);
   const [limit, setLimit] = createSignal(0);
   const [filterSource, setFilterSource] = createSignal('');
@@ -171,13 +181,21 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
     setFilterBusy(true);
     setFiltered(null);
     setFiltering({ rated: 0, total: 0, kept: 0, histogram: { bins: [], unparsed: 0 } });
+    let local: LocalRater | null = null;
     try {
-      const r = await client().call('filter', { source: s.source, endpoint: { ...endpoint() }, threshold: threshold(), limit: limit() }, { signal: filterCtl.signal, onProgress: setFiltering });
+      if (raterKind() === 'local') {
+        if (!host.localRater) throw new Error("This tab's model cannot rate here.");
+        local = await host.localRater();
+      }
+      // With this tab's model no endpoint (and no key) leaves the page; the port moves to the ingest worker.
+      const params = local ? { endpoint: { baseUrl: '', model: '', apiKey: '' }, raterPort: local.port } : { endpoint: { ...endpoint() } };
+      const r = await client().call('filter', { source: s.source, ...params, threshold: threshold(), limit: limit() }, { signal: filterCtl.signal, onProgress: setFiltering, transfer: local ? [local.port] : [] });
       setFiltered({ ...r, source: label! });
     } catch (e) {
       fail(e, 'The AlpaGasus filter stopped.');
       if (isAbort(e)) host.setError({ message: 'The filter was cancelled. The scores so far are kept: Run filter again to rate only the rest.', details: '' });
     } finally {
+      local?.stop();
       filterCtl = null;
       setFilterBusy(false);
     }
@@ -202,7 +220,7 @@ export function createIngest(host: IngestHost, client: () => IngestClient, origi
   }
 
   return {
-    catalogue, selected, query, setQuery, pulled, pull, preview, endpoint, setEndpoint, threshold, setThreshold, limit, setLimit,
+    catalogue, selected, query, setQuery, pulled, pull, preview, endpoint, setEndpoint, raterKind, setRaterKind, threshold, setThreshold, limit, setLimit,
     filterSource, setFilterSource, filtering, filtered, filterBusy, visible, sources,
     loadCatalogue, refreshPulled, toggleTag, pullEntry, cancelPull, addToMix, useNamedMix, previewSource, runFilter, cancelFilter, useFiltered,
   };
