@@ -3,11 +3,11 @@
  * (the experiment in the URL hash, to the clipboard, with the link shown when the clipboard is refused), and
  * importing a PEFT adapter from files. The share link never carries dropped files or anything but the experiment.
  */
-import { unzipSync, strFromU8 } from 'fflate';
 import { shareUrl } from '../../experiment/share-link';
 import type { ExportFormat } from '../../protocol/train-api';
 import type { Controller } from './controller';
 import { importNote } from './adapter-transfer';
+import { readAdapterFiles } from './adapter-files';
 
 export function download(bytes: Uint8Array, fileName: string, mime: string): void {
   const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }));
@@ -48,19 +48,7 @@ export async function copyShareLink(ctl: Controller, page: string): Promise<{ ur
 
 /** A PEFT adapter from dropped files or a folder's files: adapter_config.json + adapter_model.safetensors, or a zip holding them. */
 export async function importAdapterFiles(ctl: Controller, files: File[]): Promise<string> {
-  let config: string | null = null, weights: Uint8Array | null = null;
-  for (const f of files) {
-    const bytes = new Uint8Array(await f.arrayBuffer());
-    if (/\.zip$/i.test(f.name)) {
-      const z = unzipSync(bytes);
-      for (const [name, b] of Object.entries(z)) {
-        if (name.endsWith('adapter_config.json')) config = strFromU8(b);
-        if (name.endsWith('adapter_model.safetensors')) weights = b;
-      }
-    } else if (f.name.endsWith('adapter_config.json')) config = new TextDecoder().decode(bytes);
-    else if (f.name.endsWith('.safetensors')) weights = bytes;
-  }
-  if (!config || !weights) throw Object.assign(new Error('A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both). Nothing was imported; the current adapter is kept.'), { details: files.map((f) => f.name).join(', ') });
+  const { config, weights } = await readAdapterFiles(files, ' Nothing was imported; the current adapter is kept.');
   if (!(await ctl.ensureModel())) throw new Error('Load a model first: the adapter is attached to it.');
   const label = files.length === 1 ? files[0].name : (files[0]?.webkitRelativePath.split('/')[0] || 'the chosen files');
   return importNote(await ctl.client().call('importAdapter', { config, weights, label }, { transfer: [weights.buffer as ArrayBuffer] }));

@@ -6,7 +6,8 @@
 import { strFromU8, unzipSync } from 'fflate';
 import type { AdapterBytes } from '../../protocol/generate-api';
 
-export async function readAdapterFiles(files: File[]): Promise<AdapterBytes> {
+/** The adapter's two files from `files`; a missing one is one clear error, whose message ends with `missingNote`. */
+export async function readAdapterFiles(files: File[], missingNote = ''): Promise<AdapterBytes> {
   let config: string | null = null, weights: Uint8Array | null = null;
   for (const f of files) {
     const bytes = new Uint8Array(await f.arrayBuffer());
@@ -18,6 +19,6 @@ export async function readAdapterFiles(files: File[]): Promise<AdapterBytes> {
     } else if (f.name.endsWith('adapter_config.json')) config = new TextDecoder().decode(bytes);
     else if (f.name.endsWith('.safetensors')) weights = bytes;
   }
-  if (!config || !weights) throw Object.assign(new Error('A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both).'), { details: files.map((f) => f.name).join(', ') });
+  if (!config || !weights) throw Object.assign(new Error(`A PEFT adapter needs adapter_config.json and adapter_model.safetensors (or a zip holding both).${missingNote}`), { details: files.map((f) => f.name).join(', ') });
   return { config, weights };
 }
