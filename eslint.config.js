@@ -52,7 +52,7 @@ function arrows(folder) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'public/**', 'scratch.ts'] },
+  { ignores: ['dist/**', 'dist-*/**', 'node_modules/**', 'test-results*/**', 'tmp/**', 'playwright-report/**', 'public/**', 'scratch.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
