@@ -69,7 +69,8 @@ if (only) {
   process.exit(0);
 }
 const jobs = Number(flag('jobs', '1'));
-const todo = CONDITIONS.flatMap((c) => seeds.map((seed) => ({ id: c.id, seed })));
+// Seed-major order, so the first results already compare every condition.
+const todo = seeds.flatMap((seed) => CONDITIONS.map((c) => ({ id: c.id, seed })));
 const runs: Run[] = [];
 const child = (id: string, seed: number) => new Promise<Run>((resolve, reject) => {
   const args = ['--import', './bin/node-env.mjs', 'scripts/classroom.ts', '--only', `${id}:${seed}`, '--steps', String(steps), '--n-arith', String(nArith), '--n-zh', String(nZh)];

@@ -31,7 +31,7 @@ const arg = (k: string, d: string) => {
   return i >= 0 ? process.argv[i + 1] : d;
 };
 const OUT = arg('out', path.join(import.meta.dirname, '..', 'public', 'models', 'webift-tiny'));
-const STEPS = Number(arg('steps', '520'));
+const STEPS = Number(arg('steps', '720'));
 const SEED = 7, T = 128, B = 16, MERGES = 480;
 
 await initBackend({ prefer: ['wasm'] });

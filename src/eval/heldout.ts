@@ -1,6 +1,7 @@
 /**
  * Held-out evaluation: greedy generation (batched, left-padded, KV cache) for records in the Alpaca frame, then
- * exact match per record (exact-match.ts), with accuracy overall and per family/language. With an adapter, its
+ * exact match per record (exact-match.ts), with accuracy overall and per family/language. 64 new tokens by default:
+ * room for a two-step rationale and its answer line. With an adapter, its
  * linear hook is used (LoRA unmerged). Not here: sampling, model-graded metrics.
  */
 import { generateAll } from '../generate/generate';
@@ -39,7 +40,7 @@ export async function evaluateHeldOut(model: Model, tok: TextTokenizer, items: H
     const S = Math.max(...prompts.map((p) => p.length));
     const ids = prompts.map((p) => [...Array(S - p.length).fill(pad), ...p]);
     const attentionMask = prompts.map((p) => [...Array(S - p.length).fill(0), ...p.map(() => 1)]);
-    const r = await generateAll(model, { ids, attentionMask }, { maxNewTokens: opts.maxNewTokens ?? 40, doSample: false, eosTokenIds: tok.eosTokenId === null ? [] : [tok.eosTokenId], padTokenId: pad }, hooks);
+    const r = await generateAll(model, { ids, attentionMask }, { maxNewTokens: opts.maxNewTokens ?? 64, doSample: false, eosTokenIds: tok.eosTokenId === null ? [] : [tok.eosTokenId], padTokenId: pad }, hooks);
     chunk.forEach((it, j) => {
       const correct = exactMatch(r.texts[j], it.answer, it.match);
       responses.push({ instruction: it.instruction, response: r.texts[j], answer: it.answer, correct });

@@ -25,7 +25,7 @@ function solve(r: SyntheticRecord): string {
   if (r.family === 'arithmetic') {
     const start = Number((r.lang === 'en' ? /has (\d+)/ : /有(\d+)/).exec(q)![1]);
     // The two events in text order: each clause is a gain or a loss.
-    const clauses = r.lang === 'en' ? q.split('. ')[1].split(', and after that ') : q.split('。')[1].split('，然后');
+    const clauses = (r.lang === 'en' ? q.split('. ') : q.split('。')).slice(1, 3);
     let x = start;
     for (const c of clauses) {
       const g = (r.lang === 'en' ? EN_GAIN : ZH_GAIN).exec(c), l = (r.lang === 'en' ? EN_LOSS : ZH_LOSS).exec(c);
@@ -78,12 +78,31 @@ describe('synthetic datasets', () => {
       expect(eqs).toHaveLength(2);
       for (const [, a, op, b, c] of eqs) expect(op === '+' ? +a + +b : +a - +b).toBe(+c);
       expect(eqs[1][1]).toBe(eqs[0][4]); // the second step starts from the first step's result
+      // Each step opens with the question's own clause, verbatim ("Tom gets 3 more, so 5 + 3 = 8."): copyable text.
+      const steps = r.output.split(r.lang === 'en' ? ', so ' : '，所以').slice(0, 2).map((x) => x.split(/[.。] ?/).pop()!);
+      for (const clause of steps) expect(r.instruction, clause).toContain(clause);
       expect(r.output.endsWith(r.lang === 'en' ? `The answer is ${r.answer}.` : `答案是 ${r.answer}。`)).toBe(true);
     }
     data.sets['arith-en-direct'].forEach((r, i) => {
       expect(r.output).toBe(`The answer is ${r.answer}.`);
       expect(r.instruction).toBe(data.sets['arith-en-cot'][i].instruction); // the same problems in both styles
     });
+  });
+
+  it('the corpus states one-step facts only: every equation is right, and no story chains two changes', () => {
+    let eqs = 0;
+    for (const doc of data.corpus) {
+      for (const [, a, op, b, c] of doc.matchAll(/(\d+) ([+-]) (\d+) = (\d+)/g)) {
+        expect(op === '+' ? +a + +b : +a - +b, doc).toBe(+c);
+        eqs++;
+      }
+      // A story is "X has a. X <one change>[, so a op b = c]. Now X has c." : never two changes before "Now".
+      for (const story of doc.split(/Now \w+ has \d+ \w+\.|现在\S+?有\d+\S+?。/).slice(0, -1)) {
+        const tail = story.slice(Math.max(story.lastIndexOf(' has '), story.lastIndexOf('有')));
+        expect((tail.match(/more|gives away|loses|sells|又买了|又得到了|又找到了|送出了|丢了|卖掉了/g) ?? []).length, story).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(eqs).toBeGreaterThan(3000);
   });
 
   it('no held-out problem appears in any training set', () => {

@@ -1,8 +1,10 @@
 /**
- * Two-step arithmetic word problems ("Tom has 5 apples. Then he gets 3 more, and after that gives away 2. How many
- * ...?") in English and Chinese, each answered two ways: direct ("The answer is 6.") or with a step-by-step rationale
- * of one-operation equations ("5 + 3 = 8. 8 - 2 = 6. The answer is 6."), after GSM8K's answer style. Every single step
- * is a small fact (x +/- y, x <= 18, y <= 9) that the pretraining corpus states; the two-step total is never stated.
+ * Two-step arithmetic word problems ("Tom has 5 apples. First, Tom gets 3 more. Then Tom gives away 2. How many apples does
+ * Tom have now?") in English and Chinese, each answered two ways: direct ("The answer is 6.") or with a step-by-step
+ * rationale ("First, Tom gets 3 more, so 5 + 3 = 8. Then Tom gives away 2, so 8 - 2 = 6. The answer is 6."). Each step has the
+ * corpus's one-step story form (corpus.ts: "Tom gets 3 more, so 5 + 3 = 8."), so every step is local experience of
+ * the base model; only the chaining is new, and the two-step total is never stated in the corpus. That locality is
+ * why step-by-step answers help (Prystawski et al. 2023, "Why think step by step?").
  */
 import type { Rng } from '../rng';
 import { between, NAMES_EN, NAMES_ZH, OBJECTS_EN, OBJECTS_ZH, pick } from './vocab';
@@ -35,9 +37,14 @@ const LOSS_EN = ['gives away {n}', 'loses {n}', 'sells {n}'];
 const GAIN_ZH = ['又买了{n}{m}', '又得到了{n}{m}', '又找到了{n}{m}'];
 const LOSS_ZH = ['送出了{n}{m}', '丢了{n}{m}', '卖掉了{n}{m}'];
 
-function rationale(p: Problem, sep: string): string {
+/**
+ * "First, Tom gets 3 more, so 5 + 3 = 8. Then Tom gives away 2, so 8 - 2 = 6. " Each step quotes the question's
+ * clause word for word (the corpus's retellings teach that copy), and the rationale opens with a fixed word, so the
+ * name is never the response's first token: a name that opens a text splits into rare pieces ("T" "om").
+ */
+function rationale(p: Problem, clauses: [string, string], w: { first: string; then: string; so: string; end: string }): string {
   const s = apply(p.a, p.ops[0], p.b), r = apply(s, p.ops[1], p.c);
-  return `${p.a} ${p.ops[0]} ${p.b} = ${s}${sep}${s} ${p.ops[1]} ${p.c} = ${r}${sep}`;
+  return `${w.first}${clauses[0]}${w.so}${p.a} ${p.ops[0]} ${p.b} = ${s}${w.end}${w.then}${clauses[1]}${w.so}${s} ${p.ops[1]} ${p.c} = ${r}${w.end}`;
 }
 
 export function answerLine(lang: Lang, r: number): string {
@@ -49,14 +56,16 @@ export function arithmeticRecord(rng: Rng, p: Problem, lang: Lang, style: Style)
   let instruction: string, steps: string;
   if (lang === 'en') {
     const name = pick(rng, NAMES_EN), [, objs] = pick(rng, OBJECTS_EN);
-    const verb = (op: string, n: number) => pick(rng, op === '+' ? GAIN_EN : LOSS_EN).replace('{n}', String(n));
-    instruction = `${name} has ${p.a} ${objs}. Then ${name} ${verb(p.ops[0], p.b)}, and after that ${verb(p.ops[1], p.c)}. How many ${objs} does ${name} have now?`;
-    steps = rationale(p, '. ');
+    const verb = (op: string, n: number) => `${name} ${pick(rng, op === '+' ? GAIN_EN : LOSS_EN).replace('{n}', String(n))}`;
+    const clauses: [string, string] = [verb(p.ops[0], p.b), verb(p.ops[1], p.c)];
+    instruction = `${name} has ${p.a} ${objs}. First, ${clauses[0]}. Then ${clauses[1]}. How many ${objs} does ${name} have now?`;
+    steps = rationale(p, clauses, { first: 'First, ', then: 'Then ', so: ', so ', end: '. ' });
   } else {
     const name = pick(rng, NAMES_ZH), [obj, m] = pick(rng, OBJECTS_ZH);
-    const verb = (op: string, n: number) => pick(rng, op === '+' ? GAIN_ZH : LOSS_ZH).replace('{n}', String(n)).replace('{m}', m);
-    instruction = `${name}有${p.a}${m}${obj}。后来${name}${verb(p.ops[0], p.b)}，然后${verb(p.ops[1], p.c)}。${name}现在有几${m}${obj}？`;
-    steps = rationale(p, '。');
+    const verb = (op: string, n: number) => `${name}${pick(rng, op === '+' ? GAIN_ZH : LOSS_ZH).replace('{n}', String(n)).replace('{m}', m)}`;
+    const clauses: [string, string] = [verb(p.ops[0], p.b), verb(p.ops[1], p.c)];
+    instruction = `${name}有${p.a}${m}${obj}。首先，${clauses[0]}。然后${clauses[1]}。${name}现在有几${m}${obj}？`;
+    steps = rationale(p, clauses, { first: '首先，', then: '然后', so: '，所以', end: '。' });
   }
   const output = style === 'cot' ? `${steps}${answerLine(lang, r)}` : answerLine(lang, r);
   return { instruction, input: '', output, answer: String(r), match: 'number', family: 'arithmetic', lang };

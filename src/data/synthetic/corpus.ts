@@ -26,19 +26,42 @@ const diffZh: Sentence = (r) => {
   const y = between(r, 0, 9), x = between(r, y, 27);
   return pick(r, [`${x} - ${y} = ${x - y}。`, `${x}减${y}等于${x - y}。`]);
 };
-/** One-step stories: reading a number from the text and applying one change (the tasks chain two). */
+/**
+ * One-step stories: read a number from the text, apply one change, and (2 in 3) write the change as an equation
+ * whose operands are copied from the story ("Then Tom gets 3 more, so 5 + 3 = 8."). The tasks chain two such steps.
+ */
 const storyEn: Sentence = (r) => {
   const n = pick(r, NAMES_EN), [, objs] = pick(r, OBJECTS_EN), a = between(r, 2, 18), b = between(r, 2, 9);
-  if (r.int(2) === 0) return `${n} has ${a} ${objs}. ${n} ${pick(r, ['gets', 'buys', 'finds'])} ${b} more. Now ${n} has ${a + b} ${objs}.`;
-  const c = Math.min(a, b);
-  return `${n} has ${a} ${objs}. ${n} ${pick(r, ['gives away', 'loses', 'sells'])} ${c}. Now ${n} has ${a - c} ${objs}.`;
+  const gain = r.int(2) === 0, c = gain ? b : Math.min(a, b), after = gain ? a + c : a - c;
+  const change = gain ? `${pick(r, ['gets', 'buys', 'finds'])} ${c} more` : `${pick(r, ['gives away', 'loses', 'sells'])} ${c}`;
+  const eq = r.int(3) === 0 ? '' : `, so ${a} ${gain ? '+' : '-'} ${c} = ${after}`;
+  return `${n} has ${a} ${objs}. ${pick(r, ['', 'Then '])}${n} ${change}${eq}. Now ${n} has ${after} ${objs}.`;
 };
 const storyZh: Sentence = (r) => {
   const n = pick(r, NAMES_ZH), [obj, m] = pick(r, OBJECTS_ZH), a = between(r, 2, 18), b = between(r, 2, 9);
-  if (r.int(2) === 0) return `${n}有${a}${m}${obj}。${n}${pick(r, ['又买了', '又得到了', '又找到了'])}${b}${m}。现在${n}有${a + b}${m}${obj}。`;
-  const c = Math.min(a, b);
-  return `${n}有${a}${m}${obj}。${n}${pick(r, ['送出了', '丢了', '卖掉了'])}${c}${m}。现在${n}有${a - c}${m}${obj}。`;
+  const gain = r.int(2) === 0, c = gain ? b : Math.min(a, b), after = gain ? a + c : a - c;
+  const change = `${pick(r, gain ? ['又买了', '又得到了', '又找到了'] : ['送出了', '丢了', '卖掉了'])}${c}${m}`;
+  const eq = r.int(3) === 0 ? '' : `，所以${a} ${gain ? '+' : '-'} ${c} = ${after}`;
+  return `${n}有${a}${m}${obj}。${pick(r, ['', '然后'])}${n}${change}${eq}。现在${n}有${after}${m}${obj}。`;
 };
+/**
+ * Retellings: 2-4 events of one or more people ("Mia sells 2. Then Ben finds 4 more."), then "Again:" and the same
+ * events word for word. No arithmetic: they teach copying a clause from earlier in the text (induction), which a
+ * step-by-step answer needs to quote the question's events.
+ */
+function retell(r: Rng, zh: boolean): string {
+  const k = between(r, 2, 4), events: string[] = [];
+  for (let i = 0; i < k; i++) {
+    const n = pick(r, zh ? NAMES_ZH : NAMES_EN), x = between(r, 2, 9), gain = r.int(2) === 0;
+    const [obj, m] = pick(r, OBJECTS_ZH);
+    const change = zh ? `${pick(r, gain ? ['又买了', '又得到了', '又找到了'] : ['送出了', '丢了', '卖掉了'])}${x}${m}${r.int(2) ? obj : ''}` : gain ? `${pick(r, ['gets', 'buys', 'finds'])} ${x} more` : `${pick(r, ['gives away', 'loses', 'sells'])} ${x}`;
+    events.push(zh ? `${i ? '然后' : '首先，'}${n}${change}。` : `${i ? 'Then ' : 'First, '}${n} ${change}.`);
+  }
+  const text = events.join(zh ? '' : ' ');
+  return zh ? `${text}再说一遍：${text}` : `${text} Again: ${text}`;
+}
+const retellEn: Sentence = (r) => retell(r, false);
+const retellZh: Sentence = (r) => retell(r, true);
 const unitEn: Sentence = (r) => {
   const u = pick(r, UNITS), n = between(r, 1, 9);
   return pick(r, [`${n} ${u.from} is ${n * u.factor} ${u.to}.`, `One of the ${u.from} is ${u.factor} ${u.to}, so ${n} ${u.from} make ${n * u.factor} ${u.to}.`]);
@@ -65,8 +88,8 @@ const wordsZh: Sentence = (r) => {
   return pick(r, [`${w}看见了${v}。`, `"${w}"放进方括号里是[${w}]。`, `"${w}"写${TIMES_ZH[k]}遍是${Array(k).fill(w).join(' ')}。`, `我喜欢${w}和${v}。`]);
 };
 
-const EN = [sumEn, diffEn, storyEn, storyEn, unitEn, orderEn, wordsEn, wordsEn];
-const ZH = [sumZh, diffZh, storyZh, storyZh, unitZh, orderZh, wordsZh, wordsZh];
+const EN = [sumEn, diffEn, storyEn, storyEn, storyEn, retellEn, retellEn, unitEn, orderEn, wordsEn];
+const ZH = [sumZh, diffZh, storyZh, storyZh, storyZh, retellZh, retellZh, unitZh, orderZh, wordsZh];
 
 /** Instructions unlike the tasks, with answers, in the Alpaca frame. */
 const FRAMED: ((r: Rng) => [string, string])[] = [

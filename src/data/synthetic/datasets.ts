@@ -19,7 +19,7 @@ export interface SyntheticSizes {
 }
 
 export const DEFAULT_SIZES: SyntheticSizes = {
-  corpusDocs: 6000,
+  corpusDocs: 8000,
   arithmeticTrain: { en: 600, zh: 300 },
   tasksTrainPerFamily: { en: 100, zh: 50 },
   arithmeticTest: { en: 100, zh: 50 },
