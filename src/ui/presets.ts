@@ -27,7 +27,7 @@ export const PRESETS: Preset[] = [
     build: (index) => ({ ...defaultExperiment(), name: 'Classroom (a): direct-answer data', data: pickData(index, /^(arith-(en|zh)-direct|tasks-(en|zh))$/) }),
   },
   {
-    id: 'classroom-cot', title: 'Classroom (b): chain of thought', description: 'The same problems answered step by step ("Tom gets 3 more, so 5 + 3 = 8. ..."). Compare with (a) on held-out problems.',
+    id: 'classroom-cot', title: 'Classroom (b): chain of thought', description: 'The same problems answered step by step ("First, Tom gets 3 more, so 5 + 3 = 8. Then ..."). Compare with (a) on held-out problems.',
     build: (index) => ({ ...defaultExperiment(), name: 'Classroom (b): CoT data', data: pickData(index, /^(arith-(en|zh)-cot|tasks-(en|zh))$/) }),
   },
   {
