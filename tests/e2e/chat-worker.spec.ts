@@ -9,17 +9,14 @@ import { expect, test, type LaunchOptions, type Page, type PlaywrightWorkerArgs 
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
 import { openApp, setNumber, shot, smallRun, tab } from './app-helpers';
-
-const WEBGPU_FLAGS = /webgpu|swiftshader|Vulkan/i;
+import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
 
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
 test.beforeAll(async () => convertFixtureModel());
 
 async function wasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined) {
-  const args = (launchOptions.args ?? []).filter((a) => !WEBGPU_FLAGS.test(a));
-  const browser = await playwright.chromium.launch({ ...launchOptions, args: [...args, '--disable-features=WebGPU'] });
-  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
-  return { browser, page: await context.newPage() };
+  const browser = await wasmBrowser(playwright, launchOptions);
+  return { browser, page: (await openWasmPage(browser, baseURL)).page };
 }
 
 const step = async (page: Page) => Number(await page.getByTestId('step').innerText());

@@ -12,8 +12,8 @@ import { expect, test, type LaunchOptions, type PlaywrightWorkerArgs } from '@pl
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, fixtureRecords, HAVE_EMBEDDED_DATA, HAVE_EMBEDDED_MODEL } from './fixture-app';
 import { openApp, shot, tab } from './app-helpers';
+import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
 
-const WEBGPU_FLAGS = /webgpu|swiftshader|Vulkan/i;
 /** The source the filter rates: the embedded EN tasks (400 records), or the fixtures' addition set. */
 const SOURCE = HAVE_EMBEDDED_DATA ? 'tasks-en' : 'addition';
 const SOURCE_TEXT = HAVE_EMBEDDED_DATA ? readFileSync('public/data/synthetic/tasks-en.jsonl', 'utf8') : fixtureRecords();
@@ -26,10 +26,8 @@ test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor 
 test.beforeAll(async () => convertFixtureModel());
 
 async function wasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined) {
-  const args = (launchOptions.args ?? []).filter((a) => !WEBGPU_FLAGS.test(a));
-  const browser = await playwright.chromium.launch({ ...launchOptions, args: [...args, '--disable-features=WebGPU'] });
-  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
-  return { browser, page: await context.newPage() };
+  const browser = await wasmBrowser(playwright, launchOptions);
+  return { browser, page: (await openWasmPage(browser, baseURL)).page };
 }
 
 test('catalogue tag filter, then the AlpaGasus filter on embedded data against a fake endpoint', async ({ playwright, launchOptions, baseURL }) => {
