@@ -6,6 +6,7 @@
 import { For, onCleanup, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartTheme } from './chart-theme';
 import { Card } from './fields';
 import { formatSpread, parseClassroom, type Classroom, type Spread } from './stores/classroom';
 
@@ -30,9 +31,7 @@ function ClassroomChart(props: { data: Classroom }) {
     const col = (k: 'arithmetic' | 'chinese', side: 0 | 1) => rows.flatMap((r) => (side === 0 ? [100 * r[k].mean, null] : [null, 100 * r[k].mean]));
     const spreads: Spread[] = rows.flatMap((r) => [r.arithmetic, r.chinese]);
     const bars = uPlot.paths.bars!({ size: [0.3, 60], align: 0 });
-    const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
-    const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
-    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const { fg, accent, axis } = chartTheme();
     const whiskers = (u: uPlot) => {
       const ctx = u.ctx;
       ctx.save();
@@ -58,7 +57,7 @@ function ClassroomChart(props: { data: Classroom }) {
       ],
       series: [
         { label: 'condition' },
-        { label: 'held-out arithmetic', fill: css('--accent', '#1f5fbf'), stroke: css('--accent', '#1f5fbf'), paths: bars, points: { show: false } },
+        { label: 'held-out arithmetic', fill: accent, stroke: accent, paths: bars, points: { show: false } },
         { label: 'Chinese prompts', fill: '#d9730d', stroke: '#d9730d', paths: bars, points: { show: false } },
       ],
       hooks: { draw: [whiskers] },

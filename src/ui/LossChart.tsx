@@ -5,17 +5,16 @@
 import { Show, createEffect, onCleanup, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartTheme } from './chart-theme';
 import type { RunState } from './stores/run-state';
 import { alignSeries } from './stores/chart-data';
 
 export function LossChart(props: { run: RunState }) {
   let box!: HTMLDivElement;
   let plot: uPlot | null = null;
-  const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 
   onMount(() => {
-    const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
-    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const { accent, axis } = chartTheme();
     plot = new uPlot({
       width: Math.max(280, box.clientWidth),
       height: 240,
@@ -23,7 +22,7 @@ export function LossChart(props: { run: RunState }) {
       axes: [{ ...axis, label: 'step' }, { ...axis, label: 'loss (nats/token)', size: 56 }],
       series: [
         { label: 'step' },
-        { label: 'train loss', stroke: css('--accent', '#1f5fbf'), width: 2, spanGaps: true },
+        { label: 'train loss', stroke: accent, width: 2, spanGaps: true },
         { label: 'eval loss', stroke: '#d9730d', width: 2, spanGaps: true, points: { show: true, size: 6 } },
       ],
     }, [[], [], []], box);

@@ -6,6 +6,7 @@
 import { Show, createEffect, onCleanup, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartTheme } from './chart-theme';
 import type { RunState } from './stores/run-state';
 
 const HEIGHT = 160;
@@ -13,11 +14,9 @@ const HEIGHT = 160;
 export function LrChart(props: { run: RunState }) {
   let box!: HTMLDivElement;
   let plot: uPlot | null = null;
-  const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 
   onMount(() => {
-    const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
-    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const { axis } = chartTheme();
     plot = new uPlot({
       width: Math.max(280, box.clientWidth),
       height: HEIGHT,

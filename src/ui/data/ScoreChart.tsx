@@ -5,6 +5,7 @@
 import { createEffect, onCleanup, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { chartTheme } from '../chart-theme';
 import type { ScoreHistogram } from '../../protocol/ingest-api';
 
 const SCORES = Array.from({ length: 11 }, (_, i) => i / 2);
@@ -12,13 +13,11 @@ const SCORES = Array.from({ length: 11 }, (_, i) => i / 2);
 export function ScoreChart(props: { histogram: ScoreHistogram; threshold: number }) {
   let box!: HTMLDivElement;
   let plot: uPlot | null = null;
-  const css = (name: string, fallback: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
   // null, not 0: uPlot draws no bar for null, where a 0 would leave a hairline.
   const counts = (keep: boolean) => SCORES.map((s, i) => ((s >= props.threshold) === keep && props.histogram.bins[i]?.count ? props.histogram.bins[i].count : null));
 
   onMount(() => {
-    const fg = css('--muted', '#5a5f66'), grid = css('--line', '#d9dbde');
-    const axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } };
+    const { accent, axis } = chartTheme();
     const bars = uPlot.paths.bars!({ size: [0.8, 40] });
     plot = new uPlot({
       width: Math.max(260, box.clientWidth),
@@ -29,7 +28,7 @@ export function ScoreChart(props: { histogram: ScoreHistogram; threshold: number
       series: [
         { label: 'score' },
         { label: 'rejected', fill: '#b0b4ba', stroke: '#8a8f96', paths: bars, points: { show: false } },
-        { label: 'kept', fill: css('--accent', '#1f5fbf'), stroke: css('--accent', '#1f5fbf'), paths: bars, points: { show: false } },
+        { label: 'kept', fill: accent, stroke: accent, paths: bars, points: { show: false } },
       ],
     }, [SCORES, counts(false), counts(true)], box);
     const ro = new ResizeObserver(() => plot?.setSize({ width: Math.max(260, box.clientWidth), height: 200 }));
