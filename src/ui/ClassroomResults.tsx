@@ -3,10 +3,10 @@
  * condition (mean ± std over seeds, min..max on hover) and a grouped uPlot bar chart of the means with min..max
  * whiskers. Absent or malformed file: nothing is shown. The numbers are whatever `npm run classroom` measured.
  */
-import { For, onCleanup, onMount } from 'solid-js';
+import { For, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { chartTheme } from './chart-theme';
+import { chartTheme, followWidth } from './chart-theme';
 import { Card } from './fields';
 import { formatSpread, parseClassroom, type Classroom, type Spread } from './stores/classroom';
 
@@ -62,12 +62,7 @@ function ClassroomChart(props: { data: Classroom }) {
       ],
       hooks: { draw: [whiskers] },
     }, [xs, col('arithmetic', 0), col('chinese', 1)] as uPlot.AlignedData, box);
-    const ro = new ResizeObserver(() => plot.setSize({ width: Math.max(280, box.clientWidth), height: 220 }));
-    ro.observe(box);
-    onCleanup(() => {
-      ro.disconnect();
-      plot.destroy();
-    });
+    followWidth(plot, box, 220);
   });
   const d = () => props.data;
   return <div class="classroom-chart" ref={box} role="img" aria-label={`Bar chart of exact match by training data: ${d().rows.map((r) => `${r.id} arithmetic ${formatSpread(r.arithmetic)}%, Chinese ${formatSpread(r.chinese)}%`).join('; ')}`} />;

@@ -2,10 +2,10 @@
  * The live loss chart: train loss per step and eval loss at its steps, drawn with uPlot (axes "step" and "loss",
  * a legend, both series). Redraws when the run's series grow; resizes with its container. Colours follow the theme.
  */
-import { Show, createEffect, onCleanup, onMount } from 'solid-js';
+import { Show, createEffect, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { chartTheme } from './chart-theme';
+import { chartTheme, followWidth } from './chart-theme';
 import type { RunState } from './stores/run-state';
 import { alignSeries } from './stores/chart-data';
 
@@ -26,12 +26,7 @@ export function LossChart(props: { run: RunState }) {
         { label: 'eval loss', stroke: '#d9730d', width: 2, spanGaps: true, points: { show: true, size: 6 } },
       ],
     }, [[], [], []], box);
-    const ro = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, box.clientWidth), height: 240 }));
-    ro.observe(box);
-    onCleanup(() => {
-      ro.disconnect();
-      plot?.destroy();
-    });
+    followWidth(plot, box, 240);
   });
 
   createEffect(() => {

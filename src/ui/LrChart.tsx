@@ -3,10 +3,10 @@
  * drawn with uPlot like LossChart (axes "step" and "learning rate", values in e-notation). Redraws as steps
  * arrive; resizes with its container. It shows what the schedule did, not what it will do.
  */
-import { Show, createEffect, onCleanup, onMount } from 'solid-js';
+import { Show, createEffect, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { chartTheme } from './chart-theme';
+import { chartTheme, followWidth } from './chart-theme';
 import type { RunState } from './stores/run-state';
 
 const HEIGHT = 160;
@@ -24,12 +24,7 @@ export function LrChart(props: { run: RunState }) {
       axes: [{ ...axis, label: 'step' }, { ...axis, label: 'learning rate', size: 64, values: (_u, vals) => vals.map((v) => (v === 0 ? '0' : v.toExponential(1))) }],
       series: [{ label: 'step' }, { label: 'lr', stroke: '#2e8540', width: 2, value: (_u, v) => (v === null ? '–' : v.toExponential(2)) }],
     }, [[], []], box);
-    const ro = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, box.clientWidth), height: HEIGHT }));
-    ro.observe(box);
-    onCleanup(() => {
-      ro.disconnect();
-      plot?.destroy();
-    });
+    followWidth(plot, box, HEIGHT);
   });
 
   createEffect(() => {

@@ -2,10 +2,10 @@
  * The AlpaGasus score histogram: 11 bars (scores 0, 0.5, ..., 5) drawn with uPlot, the threshold as the start of
  * the kept bars' colour, axes "score" and "records". Its accessible name says the counts in words.
  */
-import { createEffect, onCleanup, onMount } from 'solid-js';
+import { createEffect, onMount } from 'solid-js';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { chartTheme } from '../chart-theme';
+import { chartTheme, followWidth } from '../chart-theme';
 import type { ScoreHistogram } from '../../protocol/ingest-api';
 
 const SCORES = Array.from({ length: 11 }, (_, i) => i / 2);
@@ -31,12 +31,7 @@ export function ScoreChart(props: { histogram: ScoreHistogram; threshold: number
         { label: 'kept', fill: accent, stroke: accent, paths: bars, points: { show: false } },
       ],
     }, [SCORES, counts(false), counts(true)], box);
-    const ro = new ResizeObserver(() => plot?.setSize({ width: Math.max(260, box.clientWidth), height: 200 }));
-    ro.observe(box);
-    onCleanup(() => {
-      ro.disconnect();
-      plot?.destroy();
-    });
+    followWidth(plot, box, 200, 260);
   });
 
   createEffect(() => {
