@@ -1,6 +1,7 @@
 /**
  * Steps the app e2e tests share: open the app on the fixtures, set a field by its accessible name, start a run of
- * N steps and wait for it to finish (returning the wall time of the training steps), and save a screenshot into
+ * N steps and wait for it to finish (returning the wall time of the training steps), send a chat message and wait
+ * for a side's finished, non-empty reply, and save a screenshot into
  * tests/e2e/__screenshots__ (kept as a CI artifact, never committed).
  */
 import { mkdirSync } from 'node:fs';
@@ -55,4 +56,17 @@ export async function trainSteps(page: Page, steps: number, timeout = 240_000): 
 export async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage });
+}
+
+/** Types `text` into the Chat screen's message box and sends it. */
+export async function sendChat(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+}
+
+/** Waits until the reply in column `side` ('Base model', 'With adapter') has finished streaming and is not empty. */
+export async function expectReply(page: Page, side: string, timeout = 60_000): Promise<void> {
+  const reply = page.getByRole('region', { name: side }).locator('.msg-assistant');
+  await expect(reply).toHaveAttribute('data-streaming', 'false', { timeout });
+  await expect(reply.locator('p')).not.toHaveText(/^(…|\(empty reply\))?$/);
 }

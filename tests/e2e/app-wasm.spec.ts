@@ -8,7 +8,7 @@ import { unzipSync } from 'fflate';
 import { expect, test, type LaunchOptions, type PlaywrightWorkerArgs } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
-import { openApp, setNumber, shot, smallRun, tab, trainSteps } from './app-helpers';
+import { expectReply, openApp, sendChat, setNumber, shot, smallRun, tab, trainSteps } from './app-helpers';
 import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
 
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
@@ -30,11 +30,8 @@ test('without WebGPU: train 20 steps, chat and export on wasm', async ({ playwri
     await shot(page, 'train-wasm');
 
     await tab(page, 'Chat');
-    await page.getByLabel('Message').fill('What is 2 plus 5?');
-    await page.getByRole('button', { name: 'Send' }).click();
-    const reply = page.getByRole('region', { name: 'With adapter' }).locator('.msg-assistant');
-    await expect(reply).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
-    await expect(reply.locator('p')).not.toHaveText(/^(…|\(empty reply\))?$/);
+    await sendChat(page, 'What is 2 plus 5?');
+    await expectReply(page, 'With adapter');
 
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export adapter' }).click();

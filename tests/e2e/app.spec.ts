@@ -9,7 +9,7 @@ import { unzipSync, strFromU8 } from 'fflate';
 import { expect, test } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
-import { openApp, setNumber, shot, tab, trainSteps } from './app-helpers';
+import { expectReply, openApp, sendChat, setNumber, shot, tab, trainSteps } from './app-helpers';
 
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
 test.beforeAll(async () => convertFixtureModel());
@@ -30,13 +30,8 @@ test('train 20 steps, chat, change temperature, export, share', async ({ page, c
   await tab(page, 'Chat');
   await page.getByText('Sampling', { exact: true }).click();
   await setNumber(page, 'Temperature', 0.9);
-  await page.getByLabel('Message').fill('What is 3 plus 4?');
-  await page.getByRole('button', { name: 'Send' }).click();
-  for (const side of ['Base model', 'With adapter']) {
-    const reply = page.getByRole('region', { name: side }).locator('.msg-assistant');
-    await expect(reply).toHaveAttribute('data-streaming', 'false', { timeout: 120_000 });
-    await expect(reply.locator('p')).not.toHaveText(/^(…|\(empty reply\))?$/);
-  }
+  await sendChat(page, 'What is 3 plus 4?');
+  for (const side of ['Base model', 'With adapter']) await expectReply(page, side, 120_000);
   await shot(page, 'chat');
 
   const download = page.waitForEvent('download');

@@ -8,7 +8,7 @@
 import { expect, test, type LaunchOptions, type Page, type PlaywrightWorkerArgs } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
-import { openApp, setNumber, shot, smallRun, tab } from './app-helpers';
+import { expectReply, openApp, sendChat, setNumber, shot, smallRun, tab } from './app-helpers';
 import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
 
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
@@ -40,16 +40,11 @@ test('chat while training streams from the generate worker; pause and continue; 
     await setNumber(page, 'Max new tokens', 24);
     const before = await step(page);
     const sent = Date.now();
-    await page.getByLabel('Message').fill('What is 2 plus 5?');
-    await page.getByRole('button', { name: 'Send' }).click();
+    await sendChat(page, 'What is 2 plus 5?');
     const adapterSide = page.getByRole('region', { name: 'With adapter' });
     await expect(adapterSide.locator('.msg-assistant p')).not.toHaveText(/^(…|\(empty reply\))?$/, { timeout: 60_000 });
     const firstText = (Date.now() - sent) / 1000;
-    for (const side of ['Base model', 'With adapter']) {
-      const reply = page.getByRole('region', { name: side }).locator('.msg-assistant');
-      await expect(reply).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
-      await expect(reply.locator('p')).not.toHaveText(/^(…|\(empty reply\))?$/);
-    }
+    for (const side of ['Base model', 'With adapter']) await expectReply(page, side);
     await expect(adapterSide.locator('h4')).toContainText(/\(step \d+\)/);
     const after = await step(page);
     expect(await page.locator('.hero-status').getAttribute('data-phase')).toBe('training');
@@ -57,8 +52,7 @@ test('chat while training streams from the generate worker; pause and continue; 
     const ms = { base: await page.getByRole('region', { name: 'Base model' }).getAttribute('data-first-token-ms'), adapter: await adapterSide.getAttribute('data-first-token-ms') };
     console.log(`[e2e timing] chat while training on wasm: first text after ${firstText.toFixed(2)} s (page clock: base ${ms.base} ms, adapter ${ms.adapter} ms); steps ${before} -> ${after} meanwhile`);
     // A second message while training: the generate worker is warm now, only a newer checkpoint's bytes travel.
-    await page.getByLabel('Message').fill('What is 1 plus 1?');
-    await page.getByRole('button', { name: 'Send' }).click();
+    await sendChat(page, 'What is 1 plus 1?');
     await expect(adapterSide.locator('.msg-assistant').nth(1)).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
     await expect(page.getByRole('region', { name: 'Base model' }).locator('.msg-assistant').nth(1)).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
     console.log(`[e2e timing] second chat while training on wasm (worker warm): first text after ${await page.getByRole('region', { name: 'Base model' }).getAttribute('data-first-token-ms')} ms (base), ${await adapterSide.getAttribute('data-first-token-ms')} ms (adapter)`);
@@ -74,8 +68,7 @@ test('chat while training streams from the generate worker; pause and continue; 
     await page.getByRole('button', { name: 'Keep current adapter for comparison' }).click();
     const kept = page.getByRole('region', { name: 'Compared adapter' });
     await expect(kept.locator('h4')).toContainText(`(step ${held})`);
-    await page.getByLabel('Message').fill('What is 6 plus 1?');
-    await page.getByRole('button', { name: 'Send' }).click();
+    await sendChat(page, 'What is 6 plus 1?');
     for (const side of [kept, adapterSide]) await expect(side.locator('.msg-assistant')).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
     await expect(adapterSide.locator('h4')).toContainText(`(step ${held})`);
     // Same weights on both sides (greedy by default): the same reply.

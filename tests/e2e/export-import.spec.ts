@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
-import { openApp, shot, tab, trainSteps } from './app-helpers';
+import { expectReply, openApp, sendChat, shot, tab, trainSteps } from './app-helpers';
 import { installFolderStub, removeFolderPicker, type RecordedFolder } from './folder-stub';
 import { wasmBrowser, wasmPage } from './wasm-context';
 
@@ -85,11 +85,8 @@ test('export to a folder; import from files, a folder and the hub; a corrupt fil
 
     // The chat answers with the imported adapter.
     await tab(page, 'Chat');
-    await page.getByLabel('Message').fill('What is 2 plus 5?');
-    await page.getByRole('button', { name: 'Send' }).click();
-    const reply = page.getByRole('region', { name: 'With adapter' }).locator('.msg-assistant');
-    await expect(reply).toHaveAttribute('data-streaming', 'false', { timeout: 60_000 });
-    await expect(reply.locator('p')).not.toHaveText(/^(…|\(empty reply\))?$/);
+    await sendChat(page, 'What is 2 plus 5?');
+    await expectReply(page, 'With adapter');
     await expect(page.getByRole('alert')).toHaveCount(0);
 
     // A browser without the File System Access API: the button says so, the zip stays.
