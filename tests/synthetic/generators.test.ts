@@ -89,6 +89,15 @@ describe('synthetic datasets', () => {
     });
   });
 
+  it('arithmetic events use one verb per direction, while the corpus keeps all six (the design the classroom relies on)', () => {
+    // With three verbs per direction the tiny model could not copy which one a question used (model card).
+    const arith = [...data.sets['arith-en-cot'], ...data.sets['arith-zh-cot'], ...data.sets['test-arith-en'], ...data.sets['test-arith-zh']];
+    const verbs = new Set(arith.flatMap((r) => [...r.instruction.matchAll(/(gets|buys|finds|gives away|loses|sells|又买了|又得到了|又找到了|送出了|丢了|卖掉了)/g)].map((m) => m[1])));
+    expect([...verbs].sort()).toEqual(['gets', 'gives away', '又得到了', '送出了'].sort());
+    const corpusVerbs = new Set(data.corpus.flatMap((d) => [...d.matchAll(/\b(buys|finds|loses|sells)\b/g)].map((m) => m[1])));
+    expect(corpusVerbs.size).toBe(4);
+  });
+
   it('the corpus states one-step facts only: every equation is right, and no story chains two changes', () => {
     let eqs = 0;
     for (const doc of data.corpus) {

@@ -32,10 +32,15 @@ export function drawProblem(rng: Rng, heldOut: boolean): Problem {
   }
 }
 
-const GAIN_EN = ['gets {n} more', 'buys {n} more', 'finds {n} more'];
-const LOSS_EN = ['gives away {n}', 'loses {n}', 'sells {n}'];
-const GAIN_ZH = ['又买了{n}{m}', '又得到了{n}{m}', '又找到了{n}{m}'];
-const LOSS_ZH = ['送出了{n}{m}', '丢了{n}{m}', '卖掉了{n}{m}'];
+/**
+ * One verb per direction. With three of each ("buys", "finds", "loses", ...), a step-by-step answer had to copy
+ * which verb the question used, and the tiny model could not: it wrote a gain verb for most losses (CoT 27% exact
+ * vs 93% with one verb, same model, seed and steps; see the model card). The corpus keeps all six, so the words are known.
+ */
+const GAIN_EN = ['gets {n} more'];
+const LOSS_EN = ['gives away {n}'];
+const GAIN_ZH = ['又得到了{n}{m}'];
+const LOSS_ZH = ['送出了{n}{m}'];
 
 /**
  * "First, Tom gets 3 more, so 5 + 3 = 8. Then Tom gives away 2, so 8 - 2 = 6. " Each step quotes the question's
