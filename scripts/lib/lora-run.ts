@@ -1,6 +1,7 @@
 /**
  * The one LoRA run the demo and the classroom share: load webift-tiny from public/models, tokenize instruction
- * records with the Alpaca template, attach LoRA (all linear layers), train with src/train's train(), and report
+ * records with the Alpaca template, attach LoRA (all linear layers; settings from src/experiment/classroom.ts, which the
+ * app's Classroom presets carry too), train with src/train's train(), and report
  * the loss per step. Also the JSONL readers for public/data/synthetic. Node only (reads files).
  */
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { resolveTrainConfig } from '../../src/train/config';
 import { train } from '../../src/train/trainer';
 import { objective } from '../../src/train/objective';
 import type { SyntheticRecord } from '../../src/data/synthetic/record';
+import { CLASSROOM } from '../../src/experiment/classroom';
 import type { TextTokenizer } from '../../src/tokenizer/tokenizer';
 import { folderSource } from '../../src/node/fs-source';
 import { tokenizerFrom } from '../../src/node/model-tokenizer';
@@ -45,11 +47,11 @@ export interface LoraRunOptions {
 
 /** Attaches LoRA to `model` and trains it on `records`; returns the adapter (still attached) and the losses. */
 export async function loraRun(model: Model, tok: TextTokenizer, records: SyntheticRecord[], o: LoraRunOptions): Promise<{ adapter: Adapter; losses: number[] }> {
-  const config = resolveTrainConfig({ lr: o.lr ?? 3e-3, maxSteps: o.steps, batchSize: o.batchSize ?? 16, gradAccum: 1, cutoffLen: 128, warmupSteps: 10, scheduler: 'linear', evalSplit: 0, evalEvery: 0, checkpointEvery: 0, seed: o.seed });
+  const config = resolveTrainConfig({ lr: o.lr ?? CLASSROOM.lr, maxSteps: o.steps, batchSize: o.batchSize ?? CLASSROOM.batchSize, gradAccum: 1, cutoffLen: CLASSROOM.cutoffLen, warmupSteps: CLASSROOM.warmupSteps, scheduler: CLASSROOM.scheduler, evalSplit: 0, evalEvery: 0, checkpointEvery: 0, seed: o.seed });
   const { examples } = tokenizeRecords(records, tok, { cutoffLen: config.cutoffLen });
   const data = new BatchSource(examples, { batchSize: config.batchSize, padId: tok.padTokenId ?? 0, seed: o.seed });
-  const r = o.r ?? 8;
-  const lora: LoraConfig = { ...LORA_DEFAULTS, r, lora_alpha: 2 * r, target_modules: 'all-linear' };
+  const r = o.r ?? CLASSROOM.r;
+  const lora: LoraConfig = { ...LORA_DEFAULTS, r, lora_alpha: (CLASSROOM.alpha / CLASSROOM.r) * r, target_modules: [...CLASSROOM.targetModules] };
   const adapter = attachAdapter(model, lora, { seed: o.seed });
   const losses: number[] = [];
   for await (const e of train({ config, params: adapter.params, loss: objective(model, adapter), data })) {

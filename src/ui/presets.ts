@@ -1,9 +1,10 @@
 /**
  * Experiment presets as data: each a title, a one-line description and the changes it makes to the default
  * experiment. The three "Classroom" presets are exactly `npm run classroom`'s conditions (index.json's `classroom`
- * lists); QLoRA needs a hub model, so its card says so; AlpaGasus opens the Data screen's filter (it needs a rater).
+ * lists, and experiment/classroom.ts's LoRA and training settings); QLoRA needs a hub model, so its card says so; AlpaGasus opens the Data screen's filter (it needs a rater).
  */
 import { defaultExperiment, type Experiment } from '../experiment/experiment';
+import { classroomExperiment } from '../experiment/classroom';
 import type { IndexEntry } from './stores/data-index';
 
 export interface Preset {
@@ -24,15 +25,15 @@ export const PRESETS: Preset[] = [
   },
   {
     id: 'classroom-direct', title: 'Classroom (a): direct answers', description: 'Two-step arithmetic answered with the number only, plus the other tasks, EN + ZH: the baseline.',
-    build: (index) => ({ ...defaultExperiment(), name: 'Classroom (a): direct-answer data', data: pickData(index, /^(arith-(en|zh)-direct|tasks-(en|zh))$/) }),
+    build: (index) => classroomExperiment('Classroom (a): direct-answer data', pickData(index, /^(arith-(en|zh)-direct|tasks-(en|zh))$/)),
   },
   {
     id: 'classroom-cot', title: 'Classroom (b): chain of thought', description: 'The same problems answered step by step ("First, Tom gets 3 more, so 5 + 3 = 8. Then ..."). Compare with (a) on held-out problems.',
-    build: (index) => ({ ...defaultExperiment(), name: 'Classroom (b): CoT data', data: pickData(index, /^(arith-(en|zh)-cot|tasks-(en|zh))$/) }),
+    build: (index) => classroomExperiment('Classroom (b): CoT data', pickData(index, /^(arith-(en|zh)-cot|tasks-(en|zh))$/)),
   },
   {
     id: 'classroom-no-zh', title: 'Classroom (c): CoT without Chinese', description: 'The CoT data with the Chinese sets left out: does the model still answer Chinese prompts?',
-    build: (index) => ({ ...defaultExperiment(), name: 'Classroom (c): CoT data without Chinese', data: pickData(index, /^(arith-en-cot|tasks-en)$/) }),
+    build: (index) => classroomExperiment('Classroom (c): CoT data without Chinese', pickData(index, /^(arith-en-cot|tasks-en)$/)),
   },
   {
     id: 'alpaca-lora', title: 'Alpaca LoRA (as Alpaca-CoT)', description: 'LoRA r=8, alpha=16, dropout 0.05 on q_proj, v_proj, lr 3e-4, cutoff 256. Pick a hub model for it.',

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { formatSpread, parseClassroom } from '../../src/ui/stores/classroom';
 import { PRESETS } from '../../src/ui/presets';
 import { parseDataIndex } from '../../src/ui/stores/data-index';
+import { CLASSROOM } from '../../src/experiment/classroom';
+import { validateExperiment } from '../../src/experiment/validate';
 
 const PUB = path.join(import.meta.dirname, '..', '..', 'public', 'data');
 const json = JSON.parse(readFileSync(path.join(PUB, 'classroom-results.json'), 'utf8'));
@@ -45,5 +47,21 @@ describe('classroom results', () => {
     expect(files('classroom-direct')).toEqual([...idx.classroom.direct].sort());
     expect(files('classroom-cot')).toEqual([...idx.classroom.cot].sort());
     expect(files('classroom-no-zh')).toEqual([...idx.classroom.noChinese].sort());
+  });
+
+  it('the Classroom presets carry the settings the committed table was trained with, as a valid experiment', () => {
+    const idx = JSON.parse(readFileSync(path.join(PUB, 'synthetic', 'index.json'), 'utf8'));
+    const entries = parseDataIndex(idx, 'http://x/data/synthetic/index.json');
+    // The committed results were made with these settings (the script reads them from the same module).
+    expect(json.steps).toBe(CLASSROOM.steps);
+    expect(json.seeds).toEqual(CLASSROOM.seeds);
+    expect(json.method).toMatchObject({ r: CLASSROOM.r, lora_alpha: CLASSROOM.alpha, lr: CLASSROOM.lr, batchSize: CLASSROOM.batchSize });
+    for (const id of ['classroom-direct', 'classroom-cot', 'classroom-no-zh']) {
+      const x = PRESETS.find((p) => p.id === id)!.build(entries);
+      expect(validateExperiment(x).ok, id).toBe(true);
+      expect(x.train).toMatchObject({ maxSteps: json.steps, batchSize: json.method.batchSize, lr: json.method.lr, seed: json.seeds[0], cutoffLen: 128 });
+      expect(x.peft).toMatchObject({ method: 'LORA', r: json.method.r, alpha: json.method.lora_alpha, dropout: 0 });
+      expect([...x.peft.targetModules].sort()).toEqual([...json.method.target_modules].sort());
+    }
   });
 });
