@@ -1,8 +1,9 @@
 /**
- * `npm run classroom [-- --steps N --seeds 1,2,3 --jobs 2 --conditions direct,cot,no-zh]`: "Does chain-of-thought data help?" The same base
+ * `npm run classroom [-- --steps N --seeds 1,2,3 --jobs 2 --conditions direct,cot,no-zh | --report]`: "Does chain-of-thought data help?" The same base
  * (webift-tiny), LoRA r 8 and step budget, trained on (a) direct-answer data, (b) CoT data, (c) CoT data without the
  * Chinese sets; each evaluated by exact match on held-out English arithmetic and on held-out Chinese prompts, over
- * 3 seeds. Prints a table of mean ± std (and min..max) and writes public/data/classroom-results.json for the app.
+ * 3 seeds. Prints a table of mean ± std (and min..max) and bar charts with the seed range, and writes
+ * public/data/classroom-results.json for the app; `--report` prints that file again without training.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,18 +14,25 @@ import type { SyntheticIndex } from '../src/data/synthetic/index-file';
 import type { SyntheticRecord } from '../src/data/synthetic/record';
 import type { Adapter } from '../src/peft';
 import { DATA_DIR, loraRun, openTiny, readJsonl, ROOT } from './lib/lora-run';
+import { CLASSROOM } from '../src/experiment/classroom';
+import { classroomReport } from './lib/classroom-report';
 
 const argv = process.argv.slice(2);
 const flag = (k: string, d: string) => {
   const i = argv.indexOf(`--${k}`);
   return i >= 0 ? argv[i + 1] : d;
 };
-const steps = Number(flag('steps', '240'));
-const seeds = flag('seeds', '1,2,3').split(',').map(Number);
+const steps = Number(flag('steps', String(CLASSROOM.steps)));
+const seeds = flag('seeds', CLASSROOM.seeds.join(',')).split(',').map(Number);
 const nArith = Number(flag('n-arith', '60')), nZh = Number(flag('n-zh', '60'));
 const out = flag('out', path.join(ROOT, 'public', 'data', 'classroom-results.json'));
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const started = Date.now();
+// --report: print a saved results file (the committed one by default) again, without training.
+if (argv.includes('--report')) {
+  process.stdout.write(`${classroomReport(JSON.parse(readFileSync(out, 'utf8')))}\n`);
+  process.exit(0);
+}
 
 await initBackend({ prefer: ['wasm', 'cpu'] });
 const idx = JSON.parse(readFileSync(path.join(DATA_DIR, 'index.json'), 'utf8')) as SyntheticIndex;
@@ -97,18 +105,11 @@ const summary = CONDITIONS.map((c) => {
   const rs = runs.filter((r) => r.condition === c.id);
   return { condition: c.id, label: c.label, records: load(c.files).length, arithmetic: stats(rs.map((r) => r.arithmetic)), chinese: stats(rs.map((r) => r.chinese)) };
 });
-const cell = (s: { mean: number; std: number; min: number; max: number }) => `${(100 * s.mean).toFixed(1)} ± ${(100 * s.std).toFixed(1)} (${(100 * s.min).toFixed(0)}..${(100 * s.max).toFixed(0)})`.padEnd(24);
-const lines = [
-  `Does chain-of-thought data help? webift-tiny + LoRA r=8, ${steps} steps each, seeds ${seeds.join(',')}; exact match %, mean ± std (min..max)`,
-  `${'training data'.padEnd(32)}${`held-out arithmetic (n=${testArith.length})`.padEnd(28)}Chinese prompts (n=${testZh.length})`,
-  `${'base model, no tuning'.padEnd(32)}${`  ${(100 * base.arithmetic).toFixed(1)}`.padEnd(28)}${(100 * base.chinese).toFixed(1)}`,
-  ...summary.map((s) => `${s.label.padEnd(32)}  ${cell(s.arithmetic)}${cell(s.chinese)}`),
-];
-process.stdout.write(`${lines.join('\n')}\n`);
 const result = {
-  question: 'Does chain-of-thought data help?', model: 'public/models/webift-tiny', method: { peft: 'LORA', r: 8, lora_alpha: 16, target_modules: 'all-linear', lr: 3e-3, batchSize: 16 },
+  question: 'Does chain-of-thought data help?', model: 'public/models/webift-tiny', method: { peft: 'LORA', r: CLASSROOM.r, lora_alpha: CLASSROOM.alpha, target_modules: CLASSROOM.targetModules, lr: CLASSROOM.lr, batchSize: CLASSROOM.batchSize },
   steps, seeds, heldout: { arithmetic: testArith.length, chinese: testZh.length }, base, summary, runs, seconds: Math.round((Date.now() - started) / 1000),
   command: `npm run classroom -- --steps ${steps} --seeds ${seeds.join(',')}`,
 };
+process.stdout.write(`${classroomReport(result)}\n`);
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 say(`wrote ${out} (${result.seconds} s)`);

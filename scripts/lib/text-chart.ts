@@ -21,3 +21,21 @@ export function textChart(values: number[], opts: { width?: number; height?: num
   rows.push(`${''.padStart(9)}step 1${`step ${values.length}`.padStart(width - 6)}${opts.label ? `  (${opts.label})` : ''}`);
   return rows.join('\n');
 }
+
+/**
+ * Horizontal bars on a 0..100% scale for terminals: one row per label, '#' up to the mean and '[' ']' at the
+ * min and max over seeds (one '|' when they fall in one column), then the mean and range as numbers. ASCII only.
+ */
+export function textBars(title: string, rows: { label: string; mean: number; min: number; max: number }[], width = 40): string {
+  const pad = Math.max(...rows.map((r) => r.label.length)) + 1;
+  const col = (x: number) => Math.min(width - 1, Math.floor(x * width));
+  const lines = rows.map((r) => {
+    const cells: string[] = Array.from({ length: width }, (_, c) => (c < Math.round(r.mean * width) ? '#' : ' '));
+    const lo = col(r.min), hi = col(r.max);
+    if (lo === hi) cells[lo] = '|';
+    else [cells[lo], cells[hi]] = ['[', ']'];
+    const range = r.min === r.max ? '' : ` (${(100 * r.min).toFixed(0)}..${(100 * r.max).toFixed(0)})`;
+    return `${r.label.padEnd(pad)}|${cells.join('')}| ${(100 * r.mean).toFixed(1)}${range}`;
+  });
+  return [title, ...lines, `${''.padEnd(pad)}0${'100%'.padStart(width + 1)}`].join('\n');
+}
