@@ -4,7 +4,7 @@
  * lists, and experiment/classroom.ts's LoRA and training settings); QLoRA needs a hub model, so its card says so; AlpaGasus opens the Data screen's filter (it needs a rater).
  */
 import { defaultExperiment, type Experiment } from '../experiment/experiment';
-import { classroomExperiment } from '../experiment/classroom';
+import { CLASSROOM, classroomExperiment } from '../experiment/classroom';
 import type { IndexEntry } from './stores/data-index';
 
 export interface Preset {
@@ -16,6 +16,9 @@ export interface Preset {
   filterSource?: string;
 }
 
+/** What every Classroom preset adds to its description: the run is one cell of the committed table. */
+const CELL = ` Same settings as the committed table: LoRA on all linear layers, ${CLASSROOM.steps} steps of ${CLASSROOM.batchSize} examples (about 10 minutes on one CPU core in Node).`;
+
 const pickData = (index: IndexEntry[], re: RegExp) => index.filter((e) => e.train && re.test(e.name)).map(({ name, url }) => ({ name, url, weight: 1 }));
 
 export const PRESETS: Preset[] = [
@@ -24,15 +27,15 @@ export const PRESETS: Preset[] = [
     build: (index) => ({ ...defaultExperiment(), data: pickData(index, /./) }),
   },
   {
-    id: 'classroom-direct', title: 'Classroom (a): direct answers', description: 'Two-step arithmetic answered with the number only, plus the other tasks, EN + ZH: the baseline.',
+    id: 'classroom-direct', title: 'Classroom (a): direct answers', description: 'Two-step arithmetic answered with the number only, plus the other tasks, EN + ZH: the baseline.' + CELL,
     build: (index) => classroomExperiment('Classroom (a): direct-answer data', pickData(index, /^(arith-(en|zh)-direct|tasks-(en|zh))$/)),
   },
   {
-    id: 'classroom-cot', title: 'Classroom (b): chain of thought', description: 'The same problems answered step by step ("First, Tom gets 3 more, so 5 + 3 = 8. Then ..."). Compare with (a) on held-out problems.',
+    id: 'classroom-cot', title: 'Classroom (b): chain of thought', description: 'The same problems answered step by step ("First, Tom gets 3 more, so 5 + 3 = 8. Then ..."). Compare with (a) on held-out problems.' + CELL,
     build: (index) => classroomExperiment('Classroom (b): CoT data', pickData(index, /^(arith-(en|zh)-cot|tasks-(en|zh))$/)),
   },
   {
-    id: 'classroom-no-zh', title: 'Classroom (c): CoT without Chinese', description: 'The CoT data with the Chinese sets left out: does the model still answer Chinese prompts?',
+    id: 'classroom-no-zh', title: 'Classroom (c): CoT without Chinese', description: 'The CoT data with the Chinese sets left out: does the model still answer Chinese prompts?' + CELL,
     build: (index) => classroomExperiment('Classroom (c): CoT data without Chinese', pickData(index, /^(arith-en-cot|tasks-en)$/)),
   },
   {
