@@ -5,23 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
-import { expect, test, type LaunchOptions, type PlaywrightWorkerArgs } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
 import { expectReply, openApp, sendChat, setNumber, shot, smallRun, tab, trainSteps } from './app-helpers';
-import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
+import { launchWasmPage } from './wasm-context';
 
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
 test.beforeAll(async () => convertFixtureModel());
 
-async function wasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined) {
-  const browser = await wasmBrowser(playwright, launchOptions);
-  return { browser, page: (await openWasmPage(browser, baseURL)).page };
-}
-
 test('without WebGPU: train 20 steps, chat and export on wasm', async ({ playwright, launchOptions, baseURL }) => {
   test.setTimeout(240_000);
-  const { browser, page } = await wasmPage(playwright, launchOptions, baseURL);
+  const { browser, page } = await launchWasmPage(playwright, launchOptions, baseURL);
   try {
     await openApp(page);
     await expect(page.getByRole('status', { name: 'Compute backend' })).toContainText(/^CPU \(wasm\): WebGPU not available because \S/);
@@ -44,7 +39,7 @@ test('without WebGPU: train 20 steps, chat and export on wasm', async ({ playwri
 
 test('reload mid-training, then resume from the last checkpoint', async ({ playwright, launchOptions, baseURL }) => {
   test.setTimeout(240_000);
-  const { browser, page } = await wasmPage(playwright, launchOptions, baseURL);
+  const { browser, page } = await launchWasmPage(playwright, launchOptions, baseURL);
   await openApp(page);
   await tab(page, 'Train');
   await smallRun(page, 400);

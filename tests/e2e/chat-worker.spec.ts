@@ -5,25 +5,20 @@
  * training goes on; the learning-rate chart fills. Logs the time
  * to the first streamed text while training, and saves tests/e2e/__screenshots__/train-pause.png.
  */
-import { expect, test, type LaunchOptions, type Page, type PlaywrightWorkerArgs } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, HAVE_EMBEDDED_MODEL } from './fixture-app';
 import { expectReply, openApp, sendChat, setNumber, shot, smallRun, tab } from './app-helpers';
-import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
+import { launchWasmPage } from './wasm-context';
 
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
 test.beforeAll(async () => convertFixtureModel());
-
-async function wasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined) {
-  const browser = await wasmBrowser(playwright, launchOptions);
-  return { browser, page: (await openWasmPage(browser, baseURL)).page };
-}
 
 const step = async (page: Page) => Number(await page.getByTestId('step').innerText());
 
 test('chat while training streams from the generate worker; pause and continue; learning-rate chart', async ({ playwright, launchOptions, baseURL }) => {
   test.setTimeout(300_000);
-  const { browser, page } = await wasmPage(playwright, launchOptions, baseURL);
+  const { browser, page } = await launchWasmPage(playwright, launchOptions, baseURL);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {

@@ -8,11 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { expect, test, type LaunchOptions, type PlaywrightWorkerArgs } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { HAVE_SHARED } from '../helpers/fixtures';
 import { convertFixtureModel, fixtureRecords, HAVE_EMBEDDED_DATA, HAVE_EMBEDDED_MODEL } from './fixture-app';
 import { openApp, shot, tab } from './app-helpers';
-import { wasmBrowser, wasmPage as openWasmPage } from './wasm-context';
+import { launchWasmPage } from './wasm-context';
 
 /** The source the filter rates: the embedded EN tasks (400 records), or the fixtures' addition set. */
 const SOURCE = HAVE_EMBEDDED_DATA ? 'tasks-en' : 'addition';
@@ -25,14 +25,9 @@ const scoreOf = (instruction: string) => SCORES[instruction.length % SCORES.leng
 test.skip(!HAVE_EMBEDDED_MODEL && !HAVE_SHARED, 'neither the embedded model nor the shared fixtures are here');
 test.beforeAll(async () => convertFixtureModel());
 
-async function wasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined) {
-  const browser = await wasmBrowser(playwright, launchOptions);
-  return { browser, page: (await openWasmPage(browser, baseURL)).page };
-}
-
 test('catalogue tag filter, then the AlpaGasus filter on embedded data against a fake endpoint', async ({ playwright, launchOptions, baseURL }) => {
   test.setTimeout(180_000);
-  const { browser, page } = await wasmPage(playwright, launchOptions, baseURL);
+  const { browser, page } = await launchWasmPage(playwright, launchOptions, baseURL);
   try {
     const auth = new Set<string>();
     let rated = 0;

@@ -16,3 +16,9 @@ export async function wasmPage(browser: Browser, baseURL: string | undefined, in
   for (const f of init) await context.addInitScript(f);
   return { context, page: await context.newPage() };
 }
+
+/** A wasm browser and one fresh page in it, for specs that need nothing else; close the browser when done. */
+export async function launchWasmPage(playwright: PlaywrightWorkerArgs['playwright'], launchOptions: LaunchOptions, baseURL: string | undefined): Promise<{ browser: Browser; page: Page }> {
+  const browser = await wasmBrowser(playwright, launchOptions);
+  return { browser, page: (await wasmPage(browser, baseURL)).page };
+}
