@@ -3,14 +3,8 @@
  * charts with the seed range as whiskers, from the same object it writes to classroom-results.json, so
  * `npm run classroom -- --report` can print a saved file again without training.
  */
+import type { Spread } from '../../src/ui/stores/classroom';
 import { textBars } from './text-chart';
-
-export interface Spread {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-}
 
 export interface ClassroomResult {
   steps: number;
