@@ -1,9 +1,11 @@
 /**
  * The ops the model calls: linear, RMS/Layer norm, activations, RoPE, attention. Plain tfjs compositions chosen
  * to avoid the silent traps in ENVIRONMENT.md (no transpose flags on the hot matmul, finite mask values, f32 RoPE).
- * Not here: training-specific custom gradients (train/ adds them) and quantized matmul (quant/).
+ * Not here: training-specific custom gradients (train/ adds them); the quantized matmul is qmatmul.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { frozenMatmul } from './qmatmul';
+import type { WeightTensor } from './qtensor';
 
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
 export const MASK_VALUE = -1e9;
@@ -49,12 +51,15 @@ function isTrainable(t: tf.Tensor): boolean {
   return t instanceof tf.Variable && t.trainable;
 }
 
-/** x [..., in] @ w [in, out] (+ b [out]). Weights are kept [in, out] so the matmul needs no transpose flag. */
-export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor | null): tf.Tensor {
+/**
+ * x [..., in] @ w [in, out] (+ b [out]). Weights are kept [in, out] so the matmul needs no transpose flag. A frozen
+ * quantized or split weight is decoded block by block inside its own custom gradient (qmatmul.ts).
+ */
+export function linear(x: tf.Tensor, w: WeightTensor, b?: tf.Tensor | null): tf.Tensor {
   const inDim = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const x2 = tf.reshape(x, [-1, inDim]); // (N, in)
-  let y = isTrainable(w) ? mm(x2, w) : mmFrozenRight(x2, w); // (N, out)
+  let y = !(w instanceof tf.Tensor) ? frozenMatmul(x2, w) : isTrainable(w) ? mm(x2, w) : mmFrozenRight(x2, w); // (N, out)
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [...lead, w.shape[1]!]);
 }

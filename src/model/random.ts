@@ -6,7 +6,8 @@ import { tf } from '../kernels/tf';
 import { parseConfig } from './config';
 import { modelFromWeights } from './load';
 import { expandTable } from './weights';
-import type { Model, Weights } from './types';
+import type { Tensor } from '../kernels/tf';
+import type { Model } from './types';
 
 /** The SmolLM2-135M shape (HuggingFaceTB/SmolLM2-135M config.json). */
 export const SMOLLM2_135M_CONFIG = {
@@ -17,7 +18,7 @@ export const SMOLLM2_135M_CONFIG = {
 
 export function randomModel(rawConfig: Record<string, unknown>, seed = 0): Model {
   const config = parseConfig(rawConfig);
-  const weights: Weights = new Map();
+  const weights = new Map<string, Tensor>();
   let s = seed;
   for (const spec of expandTable(config)) {
     if (spec.optional && spec.ours !== 'lm_head.w') continue;

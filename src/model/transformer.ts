@@ -6,6 +6,8 @@
  */
 import { tf, tidy, type Tensor } from '../kernels/tf';
 import { applyRope, attention, layerNorm, linear, rmsNorm, ropeTables } from '../kernels/ops';
+import { asTensor } from '../kernels/qtensor';
+import { embedTokens } from '../kernels/embedding';
 import { layerWindow, type Family, type ModelConfig } from './config';
 import { additiveMask, alibiBias, alibiSlopes, arangePositions } from './mask';
 import type { FamilyImpl, LayerCtx } from './families/family';
@@ -23,9 +25,9 @@ const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, g
 export const defaultLinear: LinearFn = (_name, x, w, b) => linear(x, w, b);
 
 function norm(cfg: ModelConfig, weights: Model['weights'], name: string, x: Tensor): Tensor {
-  const w = weights.get(`${name}.w`)!;
+  const w = asTensor(weights.get(`${name}.w`)!, `${name}.w`);
   if (cfg.normKind === 'rms') return rmsNorm(x, w, cfg.normEps, cfg.normPlusOne);
-  return layerNorm(x, w, weights.get(`${name}.b`)!, cfg.normEps);
+  return layerNorm(x, w, asTensor(weights.get(`${name}.b`)!, `${name}.b`), cfg.normEps);
 }
 
 export class ShapeError extends Error {
@@ -61,10 +63,9 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
   const oldLayers = cache ? cache.layers.slice() : [];
 
   const result = tidy(() => {
-    const ids = tf.tensor2d(inp.ids, [B, T], 'int32');
-    let x = inp.inputsEmbeds ?? tf.gather(weights.get('embed')!, ids); // (B, T, C)
+    let x = inp.inputsEmbeds ?? embedTokens(weights.get('embed')!, inp.ids, [B, T]); // (B, T, C)
     if (cfg.embedScale !== 1) x = tf.mul(x, cfg.embedScale);
-    if (cfg.posKind === 'learned') x = tf.add(x, tf.gather(weights.get('pos_embed')!, tf.tensor2d(positions, [B, T], 'int32')));
+    if (cfg.posKind === 'learned') x = tf.add(x, tf.gather(asTensor(weights.get('pos_embed')!, 'pos_embed'), tf.tensor2d(positions, [B, T], 'int32')));
     if (cfg.family === 'bloom') x = norm(cfg, weights, 'embed_norm', x);
     const hidden: Tensor[] = opts.outputHidden ? [x] : [];
 
@@ -76,7 +77,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       const p = `layers.${i}`;
       const ctx: LayerCtx = {
         cfg, layer: i, B, T,
-        lin: (short, h) => linearFn(`${p}.${short}`, h, weights.get(`${p}.${short}.w`)!, weights.get(`${p}.${short}.b`) ?? null),
+        lin: (short, h) => linearFn(`${p}.${short}`, h, weights.get(`${p}.${short}.w`)!, (weights.get(`${p}.${short}.b`) as Tensor | undefined) ?? null),
       };
       const h = norm(cfg, weights, `${p}.attn_norm`, x);
       let { q, k, v } = impl.qkv(ctx, h);

@@ -3,10 +3,15 @@
  * through which peft/ injects adapters without model/ knowing they exist.
  */
 import type { Tensor } from '../kernels/tf';
+import type { WeightTensor } from '../kernels/qtensor';
 import type { ModelConfig } from './config';
 
-/** Our weight name -> tensor. Linear weights are [in, out]. */
-export type Weights = Map<string, Tensor>;
+/**
+ * Our weight name -> weight. Linear weights are [in, out]. A frozen matrix may be quantized (QTensor) or split in
+ * blocks (SplitWeight) at load; norms and biases are always plain tensors. The embedding is [V, C] as a tensor or
+ * row blocks, and [C, V] (head layout, shared with a tied lm_head) as a QTensor or column blocks.
+ */
+export type Weights = Map<string, WeightTensor>;
 
 export interface Model {
   config: ModelConfig;
@@ -20,7 +25,7 @@ export interface Model {
  * Every projection goes through this. `name` is our module name (e.g. 'layers.3.q'), x is (..., in).
  * The default is x @ w + b; peft/ wraps it to add LoRA / IA3 / DoRA terms.
  */
-export type LinearFn = (name: string, x: Tensor, w: Tensor, b: Tensor | null) => Tensor;
+export type LinearFn = (name: string, x: Tensor, w: WeightTensor, b: Tensor | null) => Tensor;
 
 /** Per-layer key/value cache, (B, Hkv, S, D), holding sequence slots [start, start + S). */
 export interface LayerCache {

@@ -5,6 +5,7 @@
  * boundary, PEFT's rule). We keep l as [1, out] / [1, in] so it broadcasts over (..., n). Merging: merge.ts.
  */
 import { tf, type Tensor } from '../kernels/tf';
+import type { WeightTensor } from '../kernels/qtensor';
 import type { LinearFn, Model } from '../model/types';
 import { ia3Config, PeftConfigError, type IA3Config } from './config';
 import { makeAdapter, newVariable, peftKey, type Adapter, type AdapterModule, type Ia3Module } from './adapter';
@@ -38,6 +39,6 @@ export function attachIa3(model: Model, config: Partial<IA3Config> = {}, opts: A
 }
 
 /** One IA3 projection: x (..., in) -> (..., out). */
-export function ia3Apply(m: Ia3Module, base: LinearFn, name: string, x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+export function ia3Apply(m: Ia3Module, base: LinearFn, name: string, x: Tensor, w: WeightTensor, bias: Tensor | null): Tensor {
   return tf.tidy(() => (m.feedforward ? base(name, tf.mul(x, m.l), w, bias) : tf.mul(base(name, x, w, bias), m.l)));
 }

@@ -6,6 +6,7 @@
  * A and B are stored transposed ([in, r], [r, out]) so both products run without transpose flags. DoRA: dora.ts.
  */
 import { tf, type Tensor } from '../kernels/tf';
+import type { WeightTensor } from '../kernels/qtensor';
 import { mm } from '../kernels/ops';
 import type { LinearFn, Model } from '../model/types';
 import { loraConfig, type LoraConfig } from './config';
@@ -81,7 +82,7 @@ export function attachLora(model: Model, config: Partial<LoraConfig> = {}, opts:
 }
 
 /** One LoRA / DoRA projection: x (..., in) -> (..., out). */
-export function loraApply(m: LoraModule, base: LinearFn, name: string, x: Tensor, w: Tensor, bias: Tensor | null, mode: { train: boolean; seed: number }): Tensor {
+export function loraApply(m: LoraModule, base: LinearFn, name: string, x: Tensor, w: WeightTensor, bias: Tensor | null, mode: { train: boolean; seed: number }): Tensor {
   return tf.tidy(() => {
     const y = base(name, x, w, bias); // (..., out)
     const lead = x.shape.slice(0, -1);

@@ -4,8 +4,11 @@
  * W = (m / ||W + dW||_c) * (W + dW), the norms cached for the exact unmerge. IA3: W *= l (columns, and the bias,
  * for output scaling; rows for feed-forward); unmerge divides by l + 1e-8 as PEFT. Safe merge computes every new
  * weight first and throws, base untouched, if any is non-finite (PEFT checks module by module and can stop halfway).
+ * A quantized base is refused with a MergeError (merging would bake the quantization error into the result): load
+ * the full-precision base, for which the adapter is an ordinary PEFT adapter, and merge there.
  */
 import { tf, type Tensor } from '../kernels/tf';
+import { describeWeight, SplitWeight, type WeightTensor } from '../kernels/qtensor';
 import { transpose2d } from '../model/load';
 import { expandTable } from '../model/weights';
 import type { WritableTensor } from '../model/safetensors';
@@ -15,6 +18,28 @@ import { columnNorm } from './dora';
 
 export class MergeError extends Error {
   override name = 'MergeError';
+}
+
+/** A base weight as the one f32 tensor a merge rewrites; a MergeError for a quantized or split one. */
+function baseTensor(model: Model, name: string): Tensor {
+  return plain(model.weights.get(name)!, name);
+}
+
+function plain(w: WeightTensor, name: string): Tensor {
+  if (w instanceof tf.Tensor) return w;
+  throw new MergeError(`the base weight '${name}' is ${describeWeight(w)}: merging into it would bake the quantization error into the merged model. Load the base without --quantize (the adapter is an ordinary PEFT adapter for it) and merge there`);
+}
+
+/** A split f32 weight's values as one row-major [rows, cols] matrix (a quantized one is refused). */
+async function splitData(w: SplitWeight, name: string): Promise<Float32Array> {
+  const [rows, cols] = w.shape;
+  const out = new Float32Array(rows * cols);
+  for (const b of w.blocks) {
+    const d = (await plain(b.w, name).data()) as Float32Array;
+    if (w.axis === 0) out.set(d, b.start * cols);
+    else for (let r = 0; r < rows; r++) out.set(d.subarray(r * b.size, (r + 1) * b.size), r * cols + b.start);
+  }
+  return out;
 }
 
 /** scaling * A B: the LoRA update in our layout, [in, out]. */
@@ -33,7 +58,7 @@ function plan(model: Model, adapter: Adapter): Planned {
   const weights = new Map<string, Tensor>();
   const norms = new Map<string, Tensor>();
   for (const [name, m] of adapter.modules) {
-    const w = model.weights.get(`${name}.w`)!;
+    const w = baseTensor(model, `${name}.w`);
     if (m.kind === 'lora') {
       const [nw, norm] = tf.tidy(() => {
         const delta = loraDelta(m);
@@ -45,7 +70,7 @@ function plan(model: Model, adapter: Adapter): Planned {
       weights.set(`${name}.w`, nw!);
       if (norm) norms.set(name, norm);
     } else {
-      const b = model.weights.get(`${name}.b`);
+      const b = model.weights.get(`${name}.b`) as Tensor | undefined; // biases are plain tensors
       weights.set(`${name}.w`, tf.tidy(() => (m.feedforward ? tf.mul(w, tf.transpose(m.l)) : tf.mul(w, m.l))));
       if (b && !m.feedforward) weights.set(`${name}.b`, tf.tidy(() => tf.mul(b, tf.reshape(m.l, [-1]))));
     }
@@ -76,6 +101,7 @@ function swapIn(model: Model, weights: Map<string, Tensor>): void {
 export async function mergeAdapter(model: Model, adapter: Adapter, opts: { safe?: boolean } = {}): Promise<void> {
   if (adapter.method !== 'LORA' && adapter.method !== 'IA3') throw new MergeError(`${adapter.method} cannot be merged into the weights (PEFT cannot either)`);
   if (adapter.merged) throw new MergeError('the adapter is already merged');
+  for (const name of adapter.modules.keys()) baseTensor(model, `${name}.w`); // refuse a quantized base up front
   const p = plan(model, adapter);
   if (opts.safe) {
     const bad = await firstNonFinite(p.weights);
@@ -94,7 +120,7 @@ export function unmergeAdapter(model: Model, adapter: Adapter): void {
   if (!adapter.merged) throw new MergeError('the adapter is not merged');
   const weights = new Map<string, Tensor>();
   for (const [name, m] of adapter.modules) {
-    const w = model.weights.get(`${name}.w`)!;
+    const w = baseTensor(model, `${name}.w`);
     if (m.kind === 'lora') {
       weights.set(`${name}.w`, tf.tidy(() => {
         if (!m.magnitude) return tf.sub(w, loraDelta(m));
@@ -102,7 +128,7 @@ export function unmergeAdapter(model: Model, adapter: Adapter): void {
         return tf.sub(tf.div(w, factor), loraDelta(m));
       }));
     } else {
-      const b = model.weights.get(`${name}.b`);
+      const b = model.weights.get(`${name}.b`) as Tensor | undefined;
       weights.set(`${name}.w`, tf.tidy(() => tf.div(w, tf.add(m.feedforward ? tf.transpose(m.l) : m.l, 1e-8))));
       if (b && !m.feedforward) weights.set(`${name}.b`, tf.tidy(() => tf.div(b, tf.add(tf.reshape(m.l, [-1]), 1e-8))));
     }
@@ -131,12 +157,18 @@ export async function mergedHfWeights(model: Model): Promise<Record<string, Writ
     if (spec.ours === 'lm_head.w' && model.config.tieEmbeddings) continue;
     const t = model.weights.get(spec.ours);
     if (!t) continue;
-    const data = (await t.data()) as Float32Array;
+    let data = t instanceof SplitWeight ? await splitData(t, spec.ours) : Float32Array.from((await plain(t, spec.ours).data()) as Float32Array);
+    let shape = [...t.shape] as number[];
+    if (spec.kind === 'embedding' && t instanceof SplitWeight && t.axis === 1) {
+      // A split tied embedding is stored in the head's [C, V] layout (kernels/qtensor.ts): back to [V, C].
+      data = transpose2d(data, shape[0], shape[1]);
+      shape = [shape[1], shape[0]];
+    }
     if (spec.kind === 'linear') {
-      const [inD, outD] = t.shape as [number, number];
+      const [inD, outD] = shape;
       out[spec.hf] = { shape: [outD, inD], data: transpose2d(data, inD, outD) };
     } else {
-      out[spec.hf] = { shape: [...t.shape], data: Float32Array.from(data) };
+      out[spec.hf] = { shape, data };
     }
   }
   return out;

@@ -6,6 +6,7 @@
  * through a concat. Init RANDOM = N(0, 1) (nn.Embedding); TEXT = the embeddings of given ids, repeated to n.
  */
 import { tf } from '../kernels/tf';
+import { embedTokens } from '../kernels/embedding';
 import { forward } from '../model/transformer';
 import { createCache } from '../model/kv-cache';
 import type { ForwardInputs, KVCache, Model } from '../model/types';
@@ -44,7 +45,7 @@ export function attachPromptTuning(model: Model, config: Partial<PromptTuningCon
     // PEFT: truncate to n, or repeat the ids until there are n.
     const rows = Array.from({ length: n }, (_, i) => ids[i % ids.length]);
     for (const id of rows) if (!(id >= 0 && id < model.config.vocabSize)) throw new PeftConfigError(`initTokenIds holds ${id}, outside the vocabulary`);
-    p = newVariable(() => tf.gather(model.weights.get('embed')!, tf.tensor1d(rows, 'int32')));
+    p = newVariable(() => embedTokens(model.weights.get('embed')!, Int32Array.from(rows), [n]));
   } else {
     p = newVariable(() => tf.tensor2d(normalFill(mulberry32(opts.seed ?? 0), n * C, 1), [n, C]));
   }
@@ -82,7 +83,7 @@ export function promptForwardInputs(model: Model, adapter: Adapter, inp: Forward
   const attentionMask = extendMask(n, B, T, inp.attentionMask);
   const inputs = (): ForwardInputs => {
     // Frozen lookup of the real tokens; gradients reach only P through the concat.
-    const real = inp.inputsEmbeds ?? tf.gather(model.weights.get('embed')!, tf.tensor2d(inp.ids, [B, T], 'int32')); // (B, T, C)
+    const real = inp.inputsEmbeds ?? embedTokens(model.weights.get('embed')!, inp.ids, [B, T]); // (B, T, C)
     const inputsEmbeds = tf.concat([virtualEmbeds(adapter, B), real], 1); // (B, n + T, C)
     return { ids: new Int32Array(B * (n + T)), B, T: n + T, attentionMask, inputsEmbeds };
   };

@@ -4,6 +4,7 @@
  * own weights turned into variables). Also the MethodSpec the memory estimate wants. Not here: data or I/O.
  */
 import { tf, type Tensor } from '../kernels/tf';
+import { describeWeight } from '../kernels/qtensor';
 
 type Variable = tf.Variable;
 import type { Model } from '../model/types';
@@ -16,6 +17,7 @@ import type { MethodSpec } from './estimate';
 export function makeWeightsTrainable(model: Model): Map<string, Variable> {
   const out = new Map<string, Variable>();
   for (const [name, t] of model.weights) {
+    if (!(t instanceof tf.Tensor)) throw new Error(`full fine-tuning needs every weight as one f32 tensor, but '${name}' is ${describeWeight(t)}: load the model without --quantize, or train an adapter (LoRA, DoRA, IA3) on the quantized base`);
     const v = t instanceof tf.Variable ? t : tf.variable(t, true, `full.${name}`);
     if (v !== t) t.dispose();
     model.weights.set(name, v);

@@ -122,7 +122,7 @@ describe.skipIf(!HAVE_SHARED)('attach: init, keys, dropout, DoRA (cpu)', () => {
         const a = attachLora(model, { use_dora: true, target_modules: c === 'gpt2' ? ['c_attn', 'c_fc'] : ['q_proj', 'down_proj'] }, { seed: 2 });
         for (const [name, m] of a.modules) {
           const lm = m as LoraModule;
-          const w = (await model.weights.get(`${name}.w`)!.data()) as Float32Array; // [in, out]
+          const w = (await (model.weights.get(`${name}.w`)! as tf.Tensor).data()) as Float32Array; // [in, out]
           const mag = (await lm.magnitude!.data()) as Float32Array;
           expect(lm.magnitude!.shape).toEqual([lm.outDim]);
           for (let j = 0; j < lm.outDim; j++) {
@@ -146,7 +146,7 @@ describe.skipIf(!HAVE_SHARED)('attach: init, keys, dropout, DoRA (cpu)', () => {
       tf.tidy(() => m.magnitude!.assign(tf.add(m.magnitude!, tf.randomUniform(m.magnitude!.shape, -0.3, 0.3, 'float32', 11))));
       const N = 5, I = m.inDim, O = m.outDim, r = m.r, s = m.scaling;
       const x = tf.randomNormal([N, I], 0, 1, 'float32', 12);
-      const w = gpt2.weights.get(`${name}.w`)!, b = gpt2.weights.get(`${name}.b`)!;
+      const w = gpt2.weights.get(`${name}.w`)! as tf.Tensor, b = gpt2.weights.get(`${name}.b`)! as tf.Tensor;
       const y = adapterLinear(a)(name, x, w, b);
       const [X, W, Bv, A, B, M, Y] = await Promise.all([x, w, b, m.a, m.b, m.magnitude!, y].map((t) => t.data() as Promise<Float32Array>));
       const Wp = new Float64Array(I * O); // W + s * A B, [in, out]
@@ -178,7 +178,7 @@ describe.skipIf(!HAVE_SHARED)('attach: init, keys, dropout, DoRA (cpu)', () => {
       const m = a.modules.get(name) as LoraModule;
       const x = tf.randomNormal([6, m.inDim], 0, 1, 'float32', 21);
       const R = tf.randomNormal([6, m.outDim], 0, 1, 'float32', 22);
-      const w = llama.weights.get(`${name}.w`)!;
+      const w = llama.weights.get(`${name}.w`)! as tf.Tensor;
       const before = tf.memory().numTensors;
       const ours = tf.variableGrads(() => tf.sum(tf.mul(adapterLinear(a, { train: true })(name, x, w, null), R)) as tf.Scalar, [m.a, m.b, m.magnitude!]);
       const n0 = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.add(w, tf.mul(tf.matMul(m.a, m.b), m.scaling))), 0))); // a constant
@@ -257,7 +257,7 @@ describe.skipIf(!HAVE_SHARED)('attach: init, keys, dropout, DoRA (cpu)', () => {
     }
     // TEXT init: the prompt starts as the embeddings of 5, 6, 7, 5, 6.
     const p = (await adapters[4].params.get('prompt_embeddings')!.data()) as Float32Array;
-    const e = (await llama.weights.get('embed')!.data()) as Float32Array;
+    const e = (await (llama.weights.get('embed')! as tf.Tensor).data()) as Float32Array;
     expect(Array.from(p.subarray(3 * 64, 4 * 64))).toEqual(Array.from(e.subarray(5 * 64, 6 * 64)));
     const before = tf.memory().numTensors;
     const nParams = adapters.reduce((n, a) => n + a.params.size, 0);

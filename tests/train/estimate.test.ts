@@ -77,7 +77,7 @@ describe('estimateMemory', () => {
         let spec: MethodSpec = { kind: 'full' };
         if (method === 'full') {
           for (const [n, t] of model.weights) {
-            params.set(n, tf.variable(t, true));
+            params.set(n, tf.variable(t as Tensor, true));
             model.weights.set(n, params.get(n)!);
             t.dispose();
           }

@@ -63,7 +63,7 @@ export async function trainableLlama(): Promise<{ model: Model; params: Map<stri
   const model = await loadModel(folderSource(path.join(caseDir('llama-gqa'), 'model')));
   const params = new Map<string, Variable>();
   for (const [name, t] of model.weights) {
-    const v = tf.variable(t, true);
+    const v = tf.variable(t as tf.Tensor, true);
     t.dispose();
     model.weights.set(name, v);
     params.set(name, v);

@@ -1,0 +1,78 @@
+/**
+ * x @ W for a frozen W that is quantized (QTensor) or split in blocks (SplitWeight), as one tf.customGrad: the
+ * forward decodes one block at a time, y = concat_j x @ W_j (column blocks) or Σ_j x[:, rows_j] @ W_j (row blocks),
+ * and the backward decodes them AGAIN, dx = Σ_j dy[:, cols_j] @ W_jᵀ (or concat_j dy @ W_jᵀ). No decoded block
+ * outlives its product, so the tape never holds one, and no gradient reaches W: the base stays frozen. Transposes are
+ * materialised so the products run without transpose flags (ENVIRONMENT.md pitfall 5).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { dense, releaseDense, type QTensor, type SplitWeight, type WeightBlock } from './qtensor';
+
+function blocksOf(w: QTensor | SplitWeight): { axis: 0 | 1; blocks: WeightBlock[] } {
+  return 'blocks' in w ? { axis: w.axis, blocks: w.blocks } : { axis: 1, blocks: [{ w, start: 0, size: w.shape[1] }] };
+}
+
+/** Runs f on the f32 form of block w, freeing the decoded copy (never w) as soon as f returns. */
+function withDense(w: tf.Tensor | QTensor, f: (d: tf.Tensor) => tf.Tensor): tf.Tensor {
+  const d = dense(w);
+  try {
+    return f(d);
+  } finally {
+    releaseDense(d, w);
+  }
+}
+
+function sumInto(acc: tf.Tensor | null, t: tf.Tensor): tf.Tensor {
+  if (!acc) return t;
+  const s = tf.add(acc, t);
+  acc.dispose();
+  t.dispose();
+  return s;
+}
+
+function concatFree(parts: tf.Tensor[]): tf.Tensor {
+  if (parts.length === 1) return parts[0];
+  const out = tf.concat(parts, 1);
+  tf.dispose(parts);
+  return out;
+}
+
+function forwardBlocks(x: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
+  const { axis, blocks } = blocksOf(w);
+  if (axis === 1) return concatFree(blocks.map((b) => withDense(b.w, (d) => tf.matMul(x, d))));
+  let y: tf.Tensor | null = null;
+  for (const b of blocks) {
+    const xs = tf.slice(x, [0, b.start], [-1, b.size]);
+    y = sumInto(y, withDense(b.w, (d) => tf.matMul(xs, d)));
+    xs.dispose();
+  }
+  return y!;
+}
+
+function backwardBlocks(dy: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
+  const { axis, blocks } = blocksOf(w);
+  const dT = (d: tf.Tensor, g: tf.Tensor) => {
+    const t = tf.transpose(d);
+    const r = tf.matMul(g, t);
+    t.dispose();
+    return r;
+  };
+  if (axis === 0) return concatFree(blocks.map((b) => withDense(b.w, (d) => dT(d, dy))));
+  let dx: tf.Tensor | null = null;
+  for (const b of blocks) {
+    const g = blocks.length === 1 ? dy : tf.slice(dy, [0, b.start], [-1, b.size]);
+    dx = sumInto(dx, withDense(b.w, (d) => dT(d, g)));
+    if (g !== dy) g.dispose();
+  }
+  return dx!;
+}
+
+/** x (N, in) @ W [in, out] -> (N, out) for a frozen quantized or split W; the gradient flows to x only. */
+export function frozenMatmul(x: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
+  const f = tf.customGrad(((xi: tf.Tensor) => ({
+    value: forwardBlocks(xi, w),
+    // w is captured, not created in the forward, so customGrad's disposal of captured intermediates spares it.
+    gradFunc: (dy: tf.Tensor) => backwardBlocks(dy, w),
+  })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(x) as tf.Tensor;
+}

@@ -1,0 +1,4 @@
+/** Quantized weights (qtensor-suite.ts) on cpu. One file per backend: the backend is process-global. */
+import { qtensorSuite } from './qtensor-suite';
+
+qtensorSuite('cpu');
