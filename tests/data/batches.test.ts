@@ -2,20 +2,20 @@
  * BatchSource over synthetic examples whose ids name them (example i = [1000*(i+1), 1000*(i+1)+1, ...]), so every
  * batch can be checked cell by cell: determinism per seed, exact epoch coverage, right padding / mask / labels,
  * packing, and the resumable cursor (k batches, save, restore in a fresh source = the uninterrupted stream).
- * Also the eval split, datasetStats, the Rng, and one pass from a real file through tok512 to a batch.
+ * Also the eval split, datasetStats, the Rng, and one pass from a committed file through the embedded model's
+ * tokenizer to a batch.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { EMBEDDED_MODEL_DIR, SYNTHETIC_DIR } from '../helpers/fixtures';
 import { BatchSource, type Batch, type BatchOptions, type Example } from '../../src/data/batches';
 import { datasetStats } from '../../src/data/dataset-stats';
 import { parseRecords } from '../../src/data/records';
 import { permutation, Rng } from '../../src/data/rng';
 import { splitTrainEval } from '../../src/data/split';
 import { tokenizeRecords } from '../../src/data/tokenize-example';
-import { llamaTokenizerConfig, llamaTokenizerJson, parseLlama2cTokenizer } from '../../src/tokenizer/llama2c-tokenizer';
-import { TextTokenizer } from '../../src/tokenizer/tokenizer';
+import { loadTokenizer } from '../../src/tokenizer/tokenizer';
 
 const PAD = 0;
 /** Example i: length 3 + (7i mod 11), ids 1000(i+1)+t, the first third masked. */
@@ -245,11 +245,11 @@ describe('datasetStats and Rng', () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)('from a real file to a batch', () => {
-  it('claude_t45 head -> tok512 -> split -> batches', () => {
-    const bin = new Uint8Array(readFileSync(path.join(SHARED, 'data/tiny-models/stories260K/tok512.bin')));
-    const tok = new TextTokenizer(llamaTokenizerJson(parseLlama2cTokenizer(bin)), llamaTokenizerConfig(512));
-    const text = readFileSync(path.join(SHARED, 'data/alpagasus-filtered/claude_t45.json'), 'utf8');
+describe('from a committed file to a batch', () => {
+  it('demo-train head -> the webift-tiny tokenizer -> split -> batches', () => {
+    const json = (f: string) => JSON.parse(readFileSync(path.join(EMBEDDED_MODEL_DIR, f), 'utf8'));
+    const tok = loadTokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
+    const text = readFileSync(path.join(SYNTHETIC_DIR, 'demo-train.jsonl'), 'utf8');
     const parsed = parseRecords(text);
     const head = parsed.records.slice(0, 200);
     const { examples, rejected } = tokenizeRecords(head, tok, { cutoffLen: 256, where: parsed.where });

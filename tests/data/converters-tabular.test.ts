@@ -1,14 +1,14 @@
-// CSV and parquet converters on real records: the test writes the file itself (an RFC 4180 writer and a minimal
-// parquet writer below, independent of the converter code), converts it back, and compares every record with the
-// source JSON. No CSV or parquet file ships in ../shared/data, so these are the real records in those containers.
+// CSV and parquet converters: the test writes the file itself (an RFC 4180 writer and a minimal parquet writer below,
+// independent of the converter code), converts it back, and compares every record with the source. Sources: the
+// committed synthetic sets plus hand-written awkward records (every checkout), and, when ../shared is there, real
+// Code Alpaca 2k and GSM8K test records (no CSV or parquet file ships there, so these are real records in them).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { convert } from '../../src/data/converters';
 import { parseCsv } from '../../src/data/converters/csv';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { haveShared, sharedPath, SYNTHETIC_DIR } from '../helpers/fixtures';
 
-const D = path.join(SHARED, 'data');
 const enc = new TextEncoder();
 
 function toCsv(header: string[], rows: string[][]): string {
@@ -107,8 +107,72 @@ describe('csv parser', () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)('csv and parquet on real records', () => {
-  const code = JSON.parse(readFileSync(path.join(D, 'code-alpaca-2k/code_alpaca_2k.json'), 'utf8')) as Record<string, string>[];
+type Row = Record<string, string>;
+const synthetic = (f: string): Row[] => readFileSync(path.join(SYNTHETIC_DIR, f), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+
+// What CSV and parquet must carry through untouched, written out by hand; one empty output (rejected).
+const AWKWARD: Row[] = [
+  { instruction: 'Quote this: "to be, or not to be"', input: '', output: '"to be, or not to be", said Hamlet.' },
+  { instruction: 'Write a CSV line.', input: 'a, b and "c"', output: 'a,"b ""and"" c"\r\nd,e' },
+  { instruction: 'Print two lines in Python.', input: '', output: 'print("one")\nprint(\'two\')\n' },
+  { instruction: 'Leave this empty.', input: 'x', output: '   ' },
+  { instruction: '  leading and trailing spaces  ', input: '\ttab', output: 'kept as they are ' },
+  { instruction: '把"逗号,引号"翻译成英文。', input: '', output: 'comma, quote' },
+  { instruction: 'Emoji 🙂 and a lone \\ backslash', input: '', output: '🙂\\' },
+];
+
+describe('csv and parquet on committed and hand-written records', () => {
+  const records = [...AWKWARD, ...synthetic('tasks-en.jsonl'), ...synthetic('arith-zh-cot.jsonl').slice(0, 100)];
+  const kept = records.flatMap((x, i) => (x.output.trim() ? [[i, x] as const] : []));
+  const fields = (x: Row) => ({ instruction: x.instruction, input: x.input, output: x.output });
+
+  it('csv: every record round-trips (quotes, commas, CR LF and newlines in fields, CJK); the empty output is rejected', async () => {
+    expect(kept.length).toBe(records.length - 1);
+    const text = toCsv(['instruction', 'input', 'output'], records.map((x) => [x.instruction, x.input, x.output]));
+    const r = await convert(enc.encode(text), 'auto', { label: 'mixed.csv' });
+    expect(r.shape).toBe('csv');
+    expect(r.rows).toBe(records.length);
+    expect(r.accepted + r.rejected.length).toBe(records.length);
+    expect(r.rejected.length).toBe(1);
+    // Record 3 starts on line 8: the header is line 1 and records 1 and 2 hold one and two line breaks.
+    expect(r.rejected[0].where).toBe('line 8');
+    expect(r.records).toEqual(kept.map(([, x]) => fields(x)));
+  });
+
+  it('parquet: alpaca columns keep every field, rejections by row', async () => {
+    const pq = writeParquet({ instruction: records.map((x) => x.instruction), input: records.map((x) => x.input), output: records.map((x) => x.output) });
+    const r = await convert(pq, 'auto', { label: 'mixed.parquet' });
+    expect(r.shape).toBe('parquet');
+    expect(r.records).toEqual(kept.map(([, x]) => fields(x)));
+    expect(r.where).toEqual(kept.map(([i]) => `row ${i + 1}`));
+    expect(r.rejected.map((x) => x.where)).toEqual(['row 4']);
+  });
+
+  it('parquet: GSM8K-style question/answer columns, annotations stripped, the #### line kept', async () => {
+    const arith = synthetic('test-arith-en.jsonl');
+    const question = ['Natalia sold 48 clips in April and half as many in May. How many in all?', 'No final line here.', ...arith.map((x) => x.instruction)];
+    const answer = ['In May she sold 48/2 = <<48/2=24>>24 clips.\nIn all: 48+24 = <<48+24=72>>72 clips.\n#### 72', 'Just reasoning.', ...arith.map((x) => `${x.output}\n#### ${x.answer}`)];
+    const r = await convert(writeParquet({ question, answer }), 'auto', { label: 'gsm.parquet' });
+    expect(r.rows).toBe(2 + arith.length);
+    expect(r.records[0]).toEqual({ instruction: question[0], input: '', output: 'In May she sold 48/2 = 24 clips.\nIn all: 48+24 = 72 clips.\n#### 72' });
+    expect(r.rejected).toEqual([{ where: 'row 2', reason: expect.stringMatching(/no "#### <answer>" line/) }]);
+    expect(r.records.slice(1)).toEqual(arith.map((x) => ({ instruction: x.instruction, input: '', output: `${x.output}\n#### ${x.answer}` })));
+  });
+
+  it('a corrupt parquet file is one clear error', async () => {
+    const pq = writeParquet({ instruction: ['a'], output: ['b'] });
+    const broken = pq.slice();
+    broken.set([0, 0, 0, 0], broken.length - 8); // footer length 0
+    await expect(convert(broken, 'parquet', { label: 'bad.parquet' })).rejects.toThrow(/bad.parquet: not a readable parquet file/);
+  });
+});
+
+const CODE_ALPACA = 'data/code-alpaca-2k/code_alpaca_2k.json', GSM8K = 'data/eval/gsm8k-test/test.jsonl';
+describe.skipIf(!haveShared('csv and parquet on real records', CODE_ALPACA, GSM8K))('csv and parquet on real records', () => {
+  let code: Row[];
+  beforeAll(() => {
+    code = JSON.parse(readFileSync(sharedPath(CODE_ALPACA), 'utf8')) as Row[];
+  });
 
   it('csv: Code Alpaca 2k (quotes, commas, newlines in code) round-trips; empty outputs rejected by line', async () => {
     const text = toCsv(['instruction', 'input', 'output'], code.map((r) => [r.instruction, r.input, r.output]));
@@ -123,12 +187,12 @@ describe.skipIf(!HAVE_SHARED)('csv and parquet on real records', () => {
   });
 
   it('parquet: GSM8K test as question/answer columns equals the JSONL conversion; alpaca columns too', async () => {
-    const gsm = readFileSync(path.join(D, 'eval/gsm8k-test/test.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+    const gsm = readFileSync(sharedPath(GSM8K), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
     const pq = writeParquet({ question: gsm.map((g) => g.question), answer: gsm.map((g) => g.answer) });
     const r = await convert(pq, 'auto', { label: 'test.parquet' });
     expect(r.shape).toBe('parquet');
     expect(r.rows).toBe(1319);
-    const viaJsonl = await convert(readFileSync(path.join(D, 'eval/gsm8k-test/test.jsonl')), 'gsm8k');
+    const viaJsonl = await convert(readFileSync(sharedPath(GSM8K)), 'gsm8k');
     expect(r.records).toEqual(viaJsonl.records);
     expect(r.where[5]).toBe('row 6');
 
@@ -141,12 +205,5 @@ describe.skipIf(!HAVE_SHARED)('csv and parquet on real records', () => {
       expect(p2.where[k]).toBe(`row ${i + 1}`);
       expect(p2.records[k]).toEqual({ instruction: x.instruction, input: x.input, output: x.output });
     });
-  });
-
-  it('a corrupt parquet file is one clear error', async () => {
-    const pq = writeParquet({ instruction: ['a'], output: ['b'] });
-    const broken = pq.slice();
-    broken.set([0, 0, 0, 0], broken.length - 8); // footer length 0
-    await expect(convert(broken, 'parquet', { label: 'bad.parquet' })).rejects.toThrow(/bad.parquet: not a readable parquet file/);
   });
 });

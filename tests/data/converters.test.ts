@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { convert, type ConvertResult, type Shape } from '../../src/data/converters';
 import { sniffShape } from '../../src/data/converters/sniff';
 import type { InstructionRecord, MessagesRecord } from '../../src/data/records';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { haveShared, sharedPath } from '../helpers/fixtures';
 
-const D = path.join(SHARED, 'data');
+const D = sharedPath('data');
 const bytes = (f: string) => readFileSync(path.join(D, f));
 const lines = (f: string) => readFileSync(path.join(D, f), 'utf8').split('\n').filter((l) => l.trim() !== '');
 const run = (f: string, shape: Shape | 'auto', fields?: Record<string, string>) => convert(bytes(f), shape, { label: f, fields });
@@ -20,7 +20,7 @@ function accounted(r: ConvertResult, rows: number) {
   expect(r.accepted + r.rejected.length).toBe(rows);
 }
 
-describe.skipIf(!HAVE_SHARED)('converters on the real files', () => {
+describe.skipIf(!haveShared('converters on the real files', 'data'))('converters on the real files', () => {
   it('alpaca: AlpaGasus random_9k, the four empty outputs rejected by index', async () => {
     const src = JSON.parse(bytes('alpagasus-filtered/random_9k.json').toString()) as Record<string, string>[];
     const r = await run('alpagasus-filtered/random_9k.json', 'alpaca');

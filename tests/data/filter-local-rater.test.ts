@@ -1,11 +1,8 @@
 /**
- * The local-model rater (src/eval/local-rater.ts) on the real stories260K checkpoint (llama2.c -> HF folder): the
+ * The local-model rater (src/eval/local-rater.ts) on the committed webift-tiny checkpoint (public/models): the
  * prompt is rendered plainly (no chat template), cut from the left to the context, decoded greedily; its answers
  * equal a direct generateAll on the same ids, filterRecords parses them as AlpaGasus does, and no tensor leaks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterRecords, parseScore, ratingPrompt } from '../../src/data/filter';
 import { localRater, renderRatingPrompt } from '../../src/eval/local-rater';
@@ -14,27 +11,20 @@ import { tf } from '../../src/kernels/tf';
 import { loadModel } from '../../src/model/load';
 import type { Model } from '../../src/model/types';
 import { initBackend } from '../../src/platform/backend';
-import { convertLlama2c } from '../../src/node/convert-llama2c';
 import { folderSource } from '../../src/node/fs-source';
 import { tokenizerFrom } from '../../src/node/model-tokenizer';
 import type { TextTokenizer } from '../../src/tokenizer/tokenizer';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 
-const DIR = path.join(SHARED, 'data/tiny-models/stories260K');
-
-describe.skipIf(!HAVE_SHARED)('localRater on stories260K', () => {
-  let work: string, model: Model, tok: TextTokenizer;
+describe('localRater on webift-tiny', () => {
+  let model: Model, tok: TextTokenizer;
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });
-    work = mkdtempSync(path.join(tmpdir(), 'webift-local-rater-'));
-    const out = path.join(work, 'm');
-    await convertLlama2c({ checkpoint: path.join(DIR, 'stories260K.bin'), tokenizer: path.join(DIR, 'tok512.bin'), out });
-    model = await loadModel(folderSource(out));
-    tok = (await tokenizerFrom(folderSource(out)))!;
+    model = await loadModel(folderSource(EMBEDDED_MODEL_DIR));
+    tok = (await tokenizerFrom(folderSource(EMBEDDED_MODEL_DIR)))!;
   });
   afterAll(() => {
     model?.dispose();
-    rmSync(work, { recursive: true, force: true });
   });
 
   it('answers each prompt with greedy decoding of its last context tokens; filterRecords parses the answers', async () => {
@@ -46,7 +36,7 @@ describe.skipIf(!HAVE_SHARED)('localRater on stories260K', () => {
     expect(tok.chatTemplate).toBeNull();
     expect(renderRatingPrompt(tok, p0)).toBe(`${p0.system}\n\n${p0.user}`);
     const before = tf.memory().numTensors;
-    const rater = localRater({ model, tokenizer: tok, maxNewTokens: 6, maxPromptTokens: 64, label: 'local:stories260K' });
+    const rater = localRater({ model, tokenizer: tok, maxNewTokens: 6, maxPromptTokens: 64, label: 'local:webift-tiny' });
     const answers = await rater.rate(records.map(ratingPrompt));
     // The oracle: the same cut ids through generateAll directly.
     const ids = tok.encode(renderRatingPrompt(tok, p0), { addSpecialTokens: true });

@@ -1,5 +1,5 @@
 /**
- * Hub loading end to end against a local HF-layout server (hub-server.ts) over the golden fixture checkpoints:
+ * Hub loading end to end against a local HF-layout server (hub-server.ts) over the committed webift-tiny checkpoint:
  * a model loaded through hubModelSource + the fs cache gives the same logits as the folder, a second load makes
  * no request, a dropped connection resumes with Range (or restarts when Range is ignored), 404 reads as null.
  */
@@ -17,16 +17,17 @@ import type { Model } from '../../src/model/types';
 import { fsFileCache } from '../../src/node/fs-file-cache';
 import { folderSource } from '../../src/node/fs-source';
 import { initBackend } from '../../src/platform/backend';
-import { caseDir, flat, HAVE_SHARED, inputs } from '../helpers/fixtures';
+import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 import { startHubServer, type HubServer } from './hub-server';
 
-const REPO = 'tiny-random/llama-gqa';
-const MODEL_DIR = path.join(caseDir('llama-gqa'), 'model');
+const REPO = 'webift/webift-tiny';
+const MODEL_DIR = EMBEDDED_MODEL_DIR;
 const ST = 'model.safetensors';
 
+/** Logits of a (B=2, T=6) batch, the second row left-padded (pad id 3, mask 0). */
 function logits(model: Model): Float32Array {
-  const inp = inputs('llama-gqa');
-  const out = forward(model, { ids: flat(inp.input_ids), B: inp.input_ids.length, T: inp.input_ids[0].length, attentionMask: flat(inp.attention_mask) });
+  const ids = Int32Array.from([1, 50, 60, 70, 80, 90, 3, 3, 1, 100, 200, 300]);
+  const out = forward(model, { ids, B: 2, T: 6, attentionMask: Int32Array.from([1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1]) });
   const data = out.logits!.dataSync() as Float32Array;
   out.logits!.dispose();
   return data;
@@ -46,7 +47,7 @@ function expectMonotonicToTotal(events: DownloadProgress[], size: number): void 
   expect(events[events.length - 1].loaded).toBe(size);
 }
 
-describe.skipIf(!HAVE_SHARED)('hub download from a local HF-layout server', () => {
+describe('hub download from a local HF-layout server', () => {
   const tmp: string[] = [];
   let server: HubServer | null = null;
   const tempCache = (): { dir: string; cache: FileCache } => {
@@ -68,7 +69,7 @@ describe.skipIf(!HAVE_SHARED)('hub download from a local HF-layout server', () =
     for (const d of tmp) rmSync(d, { recursive: true, force: true });
   });
 
-  it('loads llama-gqa through the hub with the same logits as the folder; the second load makes no request', async () => {
+  it('loads webift-tiny through the hub with the same logits as the folder; the second load makes no request', async () => {
     server = await startHubServer({ repos: { [REPO]: MODEL_DIR } });
     const { cache } = tempCache();
     const events = new Map<string, DownloadProgress[]>();
@@ -156,10 +157,10 @@ describe.skipIf(!HAVE_SHARED)('hub download from a local HF-layout server', () =
     server = await startHubServer({ repos: { [REPO]: MODEL_DIR } });
     const { cache } = tempCache();
     const src = hubModelSource({ host: server.host, repo: REPO, cache });
-    expect(await src.readText('tokenizer.json')).toBeNull();
+    expect(await src.readText('special_tokens_map.json')).toBeNull(); // a real HF file name this folder lacks
     expect(await src.reader('no/such/file.bin')).toBeNull();
     expect(server.requests.map((r) => r.status)).toEqual([404, 404]);
-    expect(await hubModelSource({ host: server.host, repo: REPO, cache }).readText('tokenizer.json')).toBeNull();
+    expect(await hubModelSource({ host: server.host, repo: REPO, cache }).readText('special_tokens_map.json')).toBeNull();
     expect(server.requests.length).toBe(2);
     expect(JSON.parse((await src.readText('config.json'))!)).toEqual(JSON.parse(readFileSync(path.join(MODEL_DIR, 'config.json'), 'utf8')));
   });

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { SYNTHETIC_DIR } from '../helpers/fixtures';
 import { describeJsonError, jsonErrorOffset } from '../../src/data/json-error';
 
 const VALID = ['[]', '{}', ' [1, -2.5e+3, 0, true, false, null, "a\\"b\\u00e9\\n", {"k": [{}]}] ', '"x"', '0', '{"a":{"b":[1,[2,[3]]]}}'];
@@ -44,11 +44,13 @@ describe('jsonErrorOffset', () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)('jsonErrorOffset on a real file', () => {
-  it('passes random_9k.json (4 MB) whole and finds where a cut copy ends', () => {
-    const text = readFileSync(path.join(SHARED, 'data/alpagasus-filtered/random_9k.json'), 'utf8');
+describe('jsonErrorOffset on a large file', () => {
+  it('passes the synthetic corpus as one 2 MB JSON array (English and Chinese) whole and finds where a cut copy ends', () => {
+    const rows = readFileSync(path.join(SYNTHETIC_DIR, 'corpus.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+    const text = JSON.stringify(rows, null, 1);
+    expect(text.length).toBeGreaterThan(2_000_000);
     expect(jsonErrorOffset(text)).toBe(-1);
-    const cut = text.slice(0, 2_000_000);
+    const cut = text.slice(0, 1_500_000);
     expect(() => JSON.parse(cut)).toThrow();
     expect(jsonErrorOffset(cut)).toBe(cut.length);
   });

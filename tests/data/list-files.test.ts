@@ -1,5 +1,5 @@
 /**
- * listFiles against the local HF-layout server over ../shared/data: sizes from disk, git blob oids equal to
+ * listFiles against the local HF-layout server over the committed public/ folder: sizes from disk, git blob oids equal to
  * `git hash-object`, Link-header paging giving the same files as one page, the non-recursive level, and clear errors.
  */
 import { execFileSync } from 'node:child_process';
@@ -7,11 +7,13 @@ import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listFiles, ListFilesError, nextLink, type ListedFile } from '../../src/data/hub/list-files';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { SYNTHETIC_DIR } from '../helpers/fixtures';
 import { startHubServer, type HubServer } from './hub-server';
 
-const FLAN = path.join(SHARED, 'data/flan-v2-cot');
-const EVAL = path.join(SHARED, 'data/eval');
+const SYN = SYNTHETIC_DIR;
+const PUBLIC = path.resolve(SYNTHETIC_DIR, '../..');
+const SYN_FILES = ['arith-en-cot.jsonl', 'arith-en-direct.jsonl', 'arith-zh-cot.jsonl', 'arith-zh-direct.jsonl', 'corpus.jsonl', 'demo-test.jsonl', 'demo-train.jsonl',
+  'index.json', 'tasks-en.jsonl', 'tasks-zh.jsonl', 'test-arith-en.jsonl', 'test-arith-zh.jsonl', 'test-tasks-en.jsonl', 'test-tasks-zh.jsonl'];
 
 async function all(it: AsyncIterable<ListedFile>): Promise<ListedFile[]> {
   const out: ListedFile[] = [];
@@ -28,12 +30,12 @@ describe('nextLink', () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)('listFiles over the local hub server', () => {
+describe('listFiles over the local hub server', () => {
   let hub: HubServer, paged: HubServer;
   beforeAll(async () => {
-    const repos = { 'datasets/google/flan-cot': FLAN, 'datasets/t/eval': EVAL };
+    const repos = { 'datasets/webift/synthetic': SYN, 'datasets/t/public': PUBLIC };
     hub = await startHubServer({ repos });
-    paged = await startHubServer({ repos, pageSize: 2, lfs: (f) => f.startsWith('gsm8k') });
+    paged = await startHubServer({ repos, pageSize: 2, lfs: (f) => f === 'corpus.jsonl' });
   });
   afterAll(async () => {
     await hub.close();
@@ -41,29 +43,30 @@ describe.skipIf(!HAVE_SHARED)('listFiles over the local hub server', () => {
   });
 
   it('lists every file with its size on disk and git blob oid (= `git hash-object`)', async () => {
-    const files = await all(listFiles({ host: hub.host, repo: 'google/flan-cot', revision: 'abc123' }));
-    expect(files.map((f) => f.path)).toEqual(['aqua_train.tsv', 'creak_train.tsv', 'ecqa_train.tsv', 'gsm8k_train.tsv', 'qasc_train.tsv', 'sensemaking_train.tsv', 'strategyqa_train.tsv']);
-    for (const f of files) expect(f.size).toBe(statSync(path.join(FLAN, f.path)).size);
-    const q = files.find((f) => f.path === 'qasc_train.tsv')!;
-    expect(q.oid).toBe(execFileSync('git', ['hash-object', path.join(FLAN, 'qasc_train.tsv')], { encoding: 'utf8' }).trim());
+    const files = await all(listFiles({ host: hub.host, repo: 'webift/synthetic', revision: 'abc123' }));
+    expect(files.map((f) => f.path)).toEqual(SYN_FILES);
+    for (const f of files) expect(f.size).toBe(statSync(path.join(SYN, f.path)).size);
+    const q = files.find((f) => f.path === 'index.json')!;
+    expect(q.oid).toBe(execFileSync('git', ['hash-object', path.join(SYN, 'index.json')], { encoding: 'utf8' }).trim());
   });
 
   it('follows the Link cursor page by page to the same files', async () => {
     const before = paged.requests.length;
-    const files = await all(listFiles({ host: paged.host, repo: 'google/flan-cot' }));
-    expect(files).toHaveLength(7);
-    expect(paged.requests.length - before).toBe(4); // 2 + 2 + 2 + 1
-    expect(files.find((f) => f.path === 'gsm8k_train.tsv')?.lfs?.size).toBe(statSync(path.join(FLAN, 'gsm8k_train.tsv')).size);
+    const files = await all(listFiles({ host: paged.host, repo: 'webift/synthetic' }));
+    expect(files.map((f) => f.path)).toEqual(SYN_FILES);
+    expect(paged.requests.length - before).toBe(7); // 14 files, 2 a page
+    expect(files.find((f) => f.path === 'corpus.jsonl')?.lfs?.size).toBe(statSync(path.join(SYN, 'corpus.jsonl')).size);
   });
 
   it('recursive lists nested files; non-recursive only the first level', async () => {
-    const deep = await all(listFiles({ host: hub.host, repo: 't/eval' }));
-    const top = await all(listFiles({ host: hub.host, repo: 't/eval', recursive: false }));
-    expect(top.map((f) => [f.type, f.path])).toEqual([['directory', 'alpagasus-test-sets'], ['directory', 'gsm8k-test']]);
-    expect(deep.some((f) => f.type === 'file' && f.path.startsWith('gsm8k-test/'))).toBe(true);
-    const sub = await all(listFiles({ host: hub.host, repo: 't/eval', path: 'gsm8k-test' }));
-    expect(sub.length).toBeGreaterThan(0);
-    expect(sub.every((f) => f.path.startsWith('gsm8k-test/'))).toBe(true);
+    const deep = await all(listFiles({ host: hub.host, repo: 't/public' }));
+    const top = await all(listFiles({ host: hub.host, repo: 't/public', recursive: false }));
+    expect(top.map((f) => [f.type, f.path])).toEqual([['directory', 'data'], ['directory', 'models']]);
+    expect(deep.some((f) => f.type === 'file' && f.path === 'models/webift-tiny/config.json')).toBe(true);
+    expect(deep.filter((f) => f.path.startsWith('data/synthetic/')).map((f) => f.path)).toEqual(SYN_FILES.map((f) => `data/synthetic/${f}`));
+    const sub = await all(listFiles({ host: hub.host, repo: 't/public', path: 'models' }));
+    expect(sub.map((f) => f.path)).toContain('models/webift-tiny/model.safetensors');
+    expect(sub.every((f) => f.path.startsWith('models/'))).toBe(true);
   });
 
   it('a missing repo is a ListFilesError with status 404 and a hint', async () => {

@@ -1,26 +1,69 @@
-// Mixes: Alpaca-CoT's alpaca-belle-cot reproduced from three local sources (AlpaGasus random_9k as alpaca, BELLE
-// open-source 1k as belle, Alpaca-CoT's formatted aqua CoT as cot) with per-source counts derived by hand below,
-// plus the strategies' semantics on small sizes.
+// Mixes: Alpaca-CoT's alpaca-belle-cot from three local sources with per-source counts derived by hand below: the
+// committed synthetic sets standing in (tasks-en as alpaca, tasks-zh as belle, arith-en-cot as cot: 400, 200 and 600
+// lines), and, when ../shared is there, the real ones (AlpaGasus random_9k, BELLE open-source 1k, Alpaca-CoT's
+// formatted aqua CoT). Plus the strategies' semantics on small sizes.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { convert } from '../../src/data/converters';
 import { validateManifest } from '../../src/data/manifest';
 import { MixError, mixRecords, planMix, resolveMix, type MixSpec } from '../../src/data/mix';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { haveShared, sharedPath, SYNTHETIC_DIR } from '../helpers/fixtures';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const manifest = validateManifest(JSON.parse(readFileSync(path.join(root, 'datasets-manifest.json'), 'utf8')));
 
-describe.skipIf(!HAVE_SHARED)('alpaca-belle-cot from three local sources', async () => {
-  const D = path.join(SHARED, 'data');
-  const load = async (f: string) => (await convert(readFileSync(path.join(D, f)), 'auto', { label: f })).records;
-  const sources = {
-    'alpaca-cleaned': await load('alpagasus-filtered/random_9k.json'), // 9229 rows, 4 empty outputs rejected: 9225
-    'belle-0.5m': await load('belle-open-source-1k/Belle_open_source_1k.json'), // 1000
-    'cot-en': await load('alpaca-cot-formatted-cot/aqua_train.json'), // 2728
-  };
+const load = async (file: string) => (await convert(readFileSync(file), 'auto', { label: path.basename(file) })).records;
+type Sources = Record<'alpaca-cleaned' | 'belle-0.5m' | 'cot-en', Awaited<ReturnType<typeof load>>>;
+
+describe('alpaca-belle-cot from the committed synthetic sets', () => {
+  let sources: Sources;
+  beforeAll(async () => {
+    const syn = (f: string) => load(path.join(SYNTHETIC_DIR, f));
+    sources = { 'alpaca-cleaned': await syn('tasks-en.jsonl'), 'belle-0.5m': await syn('tasks-zh.jsonl'), 'cot-en': await syn('arith-en-cot.jsonl') };
+  });
+  const spec = resolveMix(manifest, ['alpaca-belle-cot']);
+
+  it('concat: every record of each, in source order', () => {
+    const { records, from, plan } = mixRecords(spec, sources);
+    expect(plan.breakdown.map((b) => [b.id, b.taken])).toEqual([['alpaca-cleaned', 400], ['belle-0.5m', 200], ['cot-en', 600]]);
+    expect(records.length).toBe(400 + 200 + 600);
+    expect(records[400]).toBe(sources['belle-0.5m'][0]);
+    expect(from[records.length - 1]).toBe('cot-en');
+  });
+
+  it('caps and ratios: alpaca@300, belle:0.5, cot:1.5 -> 300, 100, 900', () => {
+    // 300 = the cap; 100 = round(0.5 * 200); 900 = round(1.5 * 600) = one whole pass (600) + 300 distinct.
+    const { plan, records } = mixRecords(resolveMix(manifest, ['alpaca-cleaned@300', 'belle-0.5m:0.5', 'cot-en:1.5']), sources);
+    expect(plan.breakdown).toEqual([
+      { id: 'alpaca-cleaned', available: 400, capped: 300, taken: 300, unique: 300 },
+      { id: 'belle-0.5m', available: 200, capped: 200, taken: 100, unique: 100 },
+      { id: 'cot-en', available: 600, capped: 600, taken: 900, unique: 600 },
+    ]);
+    expect(records[299]).toBe(sources['alpaca-cleaned'][299]); // a cap keeps the first records
+  });
+
+  it('interleave-under stops with the smallest source (3 x 200), interleave-over cycles to the largest (3 x 600)', () => {
+    const under = mixRecords({ ...spec, strategy: 'interleave-under' }, sources);
+    expect(under.plan.breakdown.map((b) => b.taken)).toEqual([200, 200, 200]);
+    expect(under.from.slice(0, 4)).toEqual(['alpaca-cleaned', 'belle-0.5m', 'cot-en', 'alpaca-cleaned']);
+    const over = mixRecords({ ...spec, strategy: 'interleave-over' }, sources);
+    expect(over.plan.breakdown.map((b) => [b.taken, b.unique])).toEqual([[600, 400], [600, 200], [600, 600]]);
+  });
+});
+
+const REAL = ['data/alpagasus-filtered/random_9k.json', 'data/belle-open-source-1k/Belle_open_source_1k.json', 'data/alpaca-cot-formatted-cot/aqua_train.json'];
+describe.skipIf(!haveShared('alpaca-belle-cot from three local sources', ...REAL))('alpaca-belle-cot from three local sources', () => {
+  let sources: Sources;
+  beforeAll(async () => {
+    const [alpaca, belle, cot] = REAL.map(sharedPath);
+    sources = {
+      'alpaca-cleaned': await load(alpaca), // 9229 rows, 4 empty outputs rejected: 9225
+      'belle-0.5m': await load(belle), // 1000
+      'cot-en': await load(cot), // 2728
+    };
+  });
   const spec = resolveMix(manifest, ['alpaca-belle-cot']);
 
   it('concat: every record of each, in source order (as combination/alcapa_plus_belle_plus_cot.json)', () => {

@@ -6,13 +6,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { haveShared, sharedPath } from '../helpers/fixtures';
 import { parseRecords, RecordsParseError, validateRecord } from '../../src/data/records';
 
-const DATA = path.join(SHARED, 'data');
+const DATA = sharedPath('data');
 const read = (f: string) => readFileSync(path.join(DATA, f), 'utf8');
 
-describe.skipIf(!HAVE_SHARED)('parseRecords on ../shared/data', () => {
+describe.skipIf(!haveShared('parseRecords on ../shared/data', 'data'))('parseRecords on ../shared/data', () => {
   it('claude_t45.json (JSON array): 5301 records, the 4 with an empty output rejected by index', () => {
     const text = read('alpagasus-filtered/claude_t45.json');
     const raw = JSON.parse(text) as { instruction: string; input: string; output: string }[];

@@ -1,5 +1,5 @@
 /**
- * pullShards against the local HF-layout server over ../shared/data/flan-v2-cot: byte-identical shards with
+ * pullShards against the local HF-layout server over the committed public/data/synthetic: byte-identical shards with
  * progress; a second pull fetches nothing; a dropped connection resumes with Range (in one call, and across a
  * "reload" with a fresh filesystem store); a host that ignores Range still gives identical bytes; a too-small quota
  * stops cleanly before the file that would not fit; a corrupt or wrongly sized shard is a clear error, not stored.
@@ -15,12 +15,12 @@ import { memoryShardStore } from '../../src/data/store/memory-shard-store';
 import { readShard, type ShardStore } from '../../src/data/store/shard-store';
 import { fsShardStore } from '../../src/node/fs-shard-store';
 import { storageQuota } from '../../src/platform/env';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { SYNTHETIC_DIR } from '../helpers/fixtures';
 import { startHubServer, type HubServer, type HubServerOptions } from './hub-server';
 
-const FLAN = path.join(SHARED, 'data/flan-v2-cot');
-const SMALL = ['qasc_train.tsv', 'strategyqa_train.tsv'];
-const disk = (f: string) => new Uint8Array(readFileSync(path.join(FLAN, f)));
+const REPO_DIR = SYNTHETIC_DIR;
+const SMALL = ['test-tasks-en.jsonl', 'test-tasks-zh.jsonl'];
+const disk = (f: string) => new Uint8Array(readFileSync(path.join(REPO_DIR, f)));
 const noSleep = async () => undefined;
 /** Byte equality without vitest's element-by-element diff (slow on 400 kB arrays). */
 const same = (a: Uint8Array | null, b: Uint8Array) => a !== null && Buffer.compare(a, b) === 0;
@@ -50,15 +50,15 @@ describe('storageQuota in Node', () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)('pullShards over the local hub server', () => {
+describe('pullShards over the local hub server', () => {
   const servers: HubServer[] = [];
   const tmp: string[] = [];
   const serve = async (o: Partial<HubServerOptions> = {}) => {
-    const s = await startHubServer({ repos: { 'datasets/google/flan-cot': FLAN }, ...o });
+    const s = await startHubServer({ repos: { 'datasets/webift/synthetic': REPO_DIR }, ...o });
     servers.push(s);
     return s;
   };
-  const base = (hub: HubServer, store: ShardStore): PullOptions => ({ host: hub.host, repo: 'google/flan-cot', revision: 'r1', files: SMALL, store, quota: async () => null, sleep: noSleep });
+  const base = (hub: HubServer, store: ShardStore): PullOptions => ({ host: hub.host, repo: 'webift/synthetic', revision: 'r1', files: SMALL, store, quota: async () => null, sleep: noSleep });
   const gets = (hub: HubServer) => hub.requests.filter((r) => !r.file.startsWith('tree:'));
   afterEach(async () => {
     for (const s of servers.splice(0)) await s.close();
@@ -78,8 +78,8 @@ describe.skipIf(!HAVE_SHARED)('pullShards over the local hub server', () => {
     expect(r.downloadedBytes).toBe(total);
     for (const s of r.shards) expect(same(await readShard(store, s.key), disk(s.path))).toBe(true);
     const meta = (await store.get(r.shards[0].key))!.meta;
-    expect(meta.gitSha1).toBe(execFileSync('git', ['hash-object', path.join(FLAN, SMALL[0])], { encoding: 'utf8' }).trim());
-    expect(meta.source).toBe(`${hub.host}/datasets/google/flan-cot/resolve/r1/qasc_train.tsv`);
+    expect(meta.gitSha1).toBe(execFileSync('git', ['hash-object', path.join(REPO_DIR, SMALL[0])], { encoding: 'utf8' }).trim());
+    expect(meta.source).toBe(`${hub.host}/datasets/webift/synthetic/resolve/r1/test-tasks-en.jsonl`);
     for (let i = 1; i < events.length; i++) expect(events[i].bytesDone).toBeGreaterThanOrEqual(events[i - 1].bytesDone);
     expect(events.at(-1)).toMatchObject({ bytesDone: total, bytesTotal: total, filesDone: 2, filesTotal: 2, file: SMALL[1] });
 
@@ -91,7 +91,7 @@ describe.skipIf(!HAVE_SHARED)('pullShards over the local hub server', () => {
 
   it('a glob selects files; a path not in the listing is a PullError', async () => {
     const hub = await serve();
-    const r = await pullShards({ ...base(hub, memoryShardStore()), files: undefined, glob: '{qasc,strategyqa}_*.tsv' });
+    const r = await pullShards({ ...base(hub, memoryShardStore()), files: undefined, glob: 'test-tasks-{en,zh}.jsonl' });
     expect(r.shards.map((s) => s.path)).toEqual(SMALL);
     await expect(pullShards({ ...base(hub, memoryShardStore()), files: ['nope.tsv'] })).rejects.toThrow(PullError);
     await expect(pullShards({ ...base(hub, memoryShardStore()), files: undefined, glob: '*.parquet' })).rejects.toThrow(/no file matches '\*\.parquet'/);
@@ -140,7 +140,7 @@ describe.skipIf(!HAVE_SHARED)('pullShards over the local hub server', () => {
     const quota = async () => ({ usage: (await store.usage()).bytes, quota: first + 1000 });
     const err = await pullShards({ ...base(hub, store), quota }).catch((e) => e);
     expect(err).toBeInstanceOf(QuotaError);
-    expect((err as Error).message).toMatch(/strategyqa_train\.tsv needs \d+ bytes but only 1000 are free.*stopped before writing it \(1 of 2 files stored/);
+    expect((err as Error).message).toMatch(/test-tasks-zh\.jsonl needs \d+ bytes but only 1000 are free.*stopped before writing it \(1 of 2 files stored/);
     expect(gets(hub).map((q) => q.file)).toEqual([SMALL[0]]);
     expect(await store.usage()).toEqual({ shards: 1, bytes: first, partialBytes: 0 });
   });
@@ -148,7 +148,7 @@ describe.skipIf(!HAVE_SHARED)('pullShards over the local hub server', () => {
   it('a corrupt shard (git sha1 mismatch) is a CorruptShardError; neither shard nor partial is kept', async () => {
     const hub = await serve({ corrupt: SMALL[0] });
     const store = memoryShardStore();
-    await expect(pullShards(base(hub, store))).rejects.toThrow(/qasc_train\.tsv: git blob sha1 [0-9a-f]{40} does not match the listing's [0-9a-f]{40}; corrupt shard not stored/);
+    await expect(pullShards(base(hub, store))).rejects.toThrow(/test-tasks-en\.jsonl: git blob sha1 [0-9a-f]{40} does not match the listing's [0-9a-f]{40}; corrupt shard not stored/);
     expect(await store.usage()).toEqual({ shards: 0, bytes: 0, partialBytes: 0 });
   });
 

@@ -5,9 +5,8 @@
  * assistant turns learned in multi-turn ChatML; the split-tokenisation fallback when a template merges across a boundary.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { haveShared, sharedPath } from '../helpers/fixtures';
 import { TINY_CONFIG, tinyTokenizerJson, IM_END, IM_START } from '../tokenizer/tiny-tokenizer';
 import { alpacaPrompt } from '../../src/tokenizer/alpaca';
 import { llamaTokenizerConfig, llamaTokenizerJson, parseLlama2cTokenizer } from '../../src/tokenizer/llama2c-tokenizer';
@@ -32,11 +31,11 @@ function learnedRuns(labels: Int32Array): [number, number][] {
 
 const SAY_HI = { instruction: 'Say hi.', input: '', output: 'Hi there.' };
 
-describe.skipIf(!HAVE_SHARED)('tokenizeExample with tok512 (stories260K)', () => {
+describe.skipIf(!haveShared('tokenizeExample with tok512 (stories260K)', 'data/tiny-models/stories260K/tok512.bin'))('tokenizeExample with tok512 (stories260K)', () => {
   let tok: TextTokenizer;
   let chat: ExampleTokenizer;
   beforeAll(() => {
-    const bin = new Uint8Array(readFileSync(path.join(SHARED, 'data/tiny-models/stories260K/tok512.bin')));
+    const bin = new Uint8Array(readFileSync(sharedPath('data/tiny-models/stories260K/tok512.bin')));
     tok = new TextTokenizer(llamaTokenizerJson(parseLlama2cTokenizer(bin)), llamaTokenizerConfig(512));
     chat = Object.assign(Object.create(tok) as TextTokenizer, { chatTemplate: CHATML });
   });

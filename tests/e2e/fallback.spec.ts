@@ -4,10 +4,11 @@
  * header, and still match HF's logits. Not tested: the cpu backend (the last resort).
  */
 import { expect, test } from '@playwright/test';
-import { HAVE_SHARED, compareClose } from '../helpers/fixtures';
+import { compareClose, missingShared } from '../helpers/fixtures';
 import { readCase, realTokens } from './fixture-files';
 
 const WEBGPU_FLAGS = /webgpu|swiftshader|Vulkan/i;
+const missing = missingShared('the wasm fallback matches HF (its backend check runs regardless)');
 
 test('without WebGPU the app runs on wasm, says why, and matches HF', async ({ playwright, launchOptions, baseURL }) => {
   const args = (launchOptions.args ?? []).filter((a) => !WEBGPU_FLAGS.test(a));
@@ -19,7 +20,7 @@ test('without WebGPU the app runs on wasm, says why, and matches HF', async ({ p
     await expect(line).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
     await expect(line).toContainText(/^CPU \(wasm\): WebGPU not available because \S/);
 
-    test.skip(!HAVE_SHARED, 'fixtures not found (set WEBIFT_SHARED)');
+    test.skip(missing !== null, missing ?? '');
     const c = await readCase('llama-gqa');
     const [B, T, V] = c.shape;
     await page.evaluate(([files]) => window.__webift!.loadModel(files, 'llama-gqa'), [c.files] as const);

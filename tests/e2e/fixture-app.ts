@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BrowserContext } from '@playwright/test';
-import { SHARED } from '../helpers/fixtures';
+import { sharedPath } from '../helpers/fixtures';
 
 export const FIXTURE_MODEL_DIR = path.join(os.tmpdir(), 'webift-e2e-stories260K');
 export const HAVE_EMBEDDED_MODEL = existsSync('public/models/webift-tiny/config.json');
@@ -27,7 +27,7 @@ export function fixtureRecords(n = 200): string {
 export async function convertFixtureModel(): Promise<void> {
   if (HAVE_EMBEDDED_MODEL || existsSync(path.join(FIXTURE_MODEL_DIR, 'config.json'))) return;
   const { convertLlama2c } = await import('../../src/node/convert-llama2c');
-  const dir = path.join(SHARED, 'data/tiny-models/stories260K');
+  const dir = sharedPath('data/tiny-models/stories260K');
   await convertLlama2c({ checkpoint: path.join(dir, 'stories260K.bin'), tokenizer: path.join(dir, 'tok512.bin'), out: FIXTURE_MODEL_DIR, overwrite: true });
 }
 

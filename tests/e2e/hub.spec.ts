@@ -1,15 +1,15 @@
 /**
  * Hub loading in the browser worker: a Playwright route plays a host with the HF layout
  * (`{host}/{repo}/resolve/{revision}/{file}`); the first load downloads with progress, and after a page reload (a new
- * worker) the second load is served from the Cache API with zero requests and gives the same logits.
+ * worker) the second load is served from the Cache API with zero requests and gives the same logits. The model is the
+ * committed webift-tiny (public/models), so this runs in every checkout.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { HAVE_SHARED, caseDir } from '../helpers/fixtures';
+import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 
-const CASE = 'llama-gqa';
-const REPO = 'fixture-org/llama-gqa';
+const REPO = 'fixture-org/webift-tiny';
 
 async function ready(page: Page) {
   await page.goto('/');
@@ -18,15 +18,13 @@ async function ready(page: Page) {
 }
 
 test.describe('hub loading', () => {
-  test.skip(!HAVE_SHARED, 'fixtures not found (set WEBIFT_SHARED)');
-
   test('downloads once with progress, then loads from the Cache API with no request', async ({ page }) => {
     const seen: string[] = [];
     await page.context().route('**/__hub/**', async (route) => {
       const url = new URL(route.request().url());
       seen.push(url.pathname);
       const m = /\/__hub\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-      const file = m && m[1] === REPO && m[2] === 'main' ? path.join(caseDir(CASE), 'model', decodeURIComponent(m[3])) : null;
+      const file = m && m[1] === REPO && m[2] === 'main' ? path.join(EMBEDDED_MODEL_DIR, decodeURIComponent(m[3])) : null;
       let body: Buffer | null = null;
       try {
         body = file ? readFileSync(file) : null;

@@ -4,13 +4,14 @@
  * atol 1e-4 + rtol 1e-4 at real (unpadded) tokens. Skipped when ../shared is absent (see tests/helpers/fixtures.ts).
  */
 import { expect, test } from '@playwright/test';
-import { CASES, HAVE_SHARED, compareClose } from '../helpers/fixtures';
+import { CASES, compareClose, missingShared } from '../helpers/fixtures';
 import { readCase, realTokens } from './fixture-files';
 
 const ATOL = 1e-4;
 const RTOL = 1e-4;
 
-test.skip(!HAVE_SHARED, 'fixtures not found (set WEBIFT_SHARED)');
+const missing = missingShared('WebGPU parity with HF in the browser');
+test.skip(missing !== null, missing ?? '');
 
 for (const name of CASES) {
   test(`${name}: logits on WebGPU match HF`, async ({ page }) => {

@@ -1,14 +1,12 @@
 /**
  * The worker protocol end to end (src/protocol through the real model worker): streamed progress while loading a
  * checkpoint from a URL, cancellation by `abort`, and errors as {message, details}. The checkpoint is served by a
- * Playwright route, so the worker's own fetch is exercised. Skipped when ../shared is absent.
+ * Playwright route, so the worker's own fetch is exercised. The checkpoint is the committed webift-tiny.
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { HAVE_SHARED, caseDir } from '../helpers/fixtures';
-
-const CASE = 'llama-gqa';
+import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 
 async function ready(page: Page) {
   await page.goto('/');
@@ -16,13 +14,13 @@ async function ready(page: Page) {
   await page.evaluate(() => window.__webift!.backend());
 }
 
-/** Serves the case's model/ folder under /__fixture/, with an optional delay before each response. */
+/** Serves the embedded model's folder under /__fixture/, with an optional delay before each response. */
 async function serveCase(page: Page, delayMs = 0) {
   await page.context().route('**/__fixture/**', async (route) => {
     const name = new URL(route.request().url()).pathname.replace(/^.*\/__fixture\//, '');
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     try {
-      const body = readFileSync(path.join(caseDir(CASE), 'model', name));
+      const body = readFileSync(path.join(EMBEDDED_MODEL_DIR, name));
       await route.fulfill({ status: 200, body, headers: { 'content-type': name.endsWith('.json') ? 'application/json' : 'application/octet-stream', 'cross-origin-resource-policy': 'same-origin' } });
     } catch {
       await route.fulfill({ status: 404, body: 'not found' }).catch(() => undefined);
@@ -30,9 +28,7 @@ async function serveCase(page: Page, delayMs = 0) {
   });
 }
 
-test.describe('with fixtures', () => {
-  test.skip(!HAVE_SHARED, 'fixtures not found (set WEBIFT_SHARED)');
-
+test.describe('with a served checkpoint', () => {
   test('loadModel from a URL base streams progress and returns a summary', async ({ page }) => {
     await serveCase(page);
     await ready(page);
@@ -41,10 +37,10 @@ test.describe('with fixtures', () => {
       const summary = await window.__webift!.client.call('loadModel', { baseUrl: '/__fixture' }, { onProgress: (p) => events.push(p) });
       return { summary, events };
     });
-    expect(r.summary).toMatchObject({ family: 'llama', layers: 2, hidden: 64, heads: 4, kvHeads: 2, vocabSize: 320 });
+    expect(r.summary).toMatchObject({ family: 'llama', layers: 4, hidden: 128, heads: 4, kvHeads: 4, vocabSize: 928 }); // its config.json
     const st = r.events.filter((e) => e.file === 'model.safetensors');
     expect(st.length).toBeGreaterThan(0);
-    const size = readFileSync(path.join(caseDir(CASE), 'model', 'model.safetensors')).byteLength;
+    const size = readFileSync(path.join(EMBEDDED_MODEL_DIR, 'model.safetensors')).byteLength;
     expect(st.at(-1)).toEqual({ file: 'model.safetensors', loaded: size, total: size });
   });
 

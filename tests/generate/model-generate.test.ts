@@ -14,9 +14,9 @@ import { generate, generateAll } from '../../src/generate/generate';
 import { resolveOptions, type GenerationOptions } from '../../src/generate/options';
 import { beamSearch } from '../../src/generate/beam-search';
 import { modelStepper } from '../../src/generate/step';
-import { HAVE_SHARED, caseDir, inputs } from '../helpers/fixtures';
+import { haveShared, caseDir, inputs } from '../helpers/fixtures';
 
-describe.skipIf(!HAVE_SHARED)('generate on fixture models (cpu)', () => {
+describe.skipIf(!haveShared('generate on fixture models (cpu)'))('generate on fixture models (cpu)', () => {
   const models: Record<string, Model> = {};
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });

@@ -11,7 +11,7 @@ import { folderSource } from '../../src/node/fs-source';
 import { loadModel } from '../../src/model/load';
 import type { Model } from '../../src/model/types';
 import { generateAll } from '../../src/generate/generate';
-import { CASES, HAVE_SHARED, caseDir, compareClose, inputs, readJson, tensors } from '../helpers/fixtures';
+import { CASES, haveShared, caseDir, compareClose, inputs, readJson, tensors } from '../helpers/fixtures';
 
 interface Generation {
   new_tokens: number[][];
@@ -19,7 +19,7 @@ interface Generation {
 }
 
 export function paritySuite(backend: BackendName, withStepLogits: boolean): void {
-  describe.skipIf(!HAVE_SHARED)(`greedy generation parity with HF (${backend})`, () => {
+  describe.skipIf(!haveShared(`greedy generation parity with HF (${backend})`))(`greedy generation parity with HF (${backend})`, () => {
     beforeAll(async () => {
       await initBackend({ prefer: [backend] });
     });

@@ -1,6 +1,9 @@
 /**
- * Locates ../shared (the HF golden fixtures and data) for tests. WEBIFT_SHARED overrides the path. When the folder
- * is absent the suites that need it are skipped, unless WEBIFT_REQUIRE_FIXTURES=1 (set by .ci/run), which fails.
+ * The one door to ../shared (the HF golden fixtures and the third-party data, never committed here) for every test,
+ * vitest and Playwright: sharedPath() builds the paths, haveShared() decides whether a suite runs. When a path is
+ * absent the suite is skipped with one printed line naming it, unless WEBIFT_REQUIRE_FIXTURES=1 (set by .ci/run),
+ * which makes that a failure. WEBIFT_SHARED overrides the folder. tests/helpers/shared-paths.test.ts keeps other
+ * files from spelling ../shared paths themselves. Also: the committed stand-ins (embedded model, synthetic data).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -9,10 +12,44 @@ import { SafetensorsFile } from '../../src/model/safetensors';
 import { fileReader } from '../../src/node/fs-source';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const SHARED = process.env.WEBIFT_SHARED ?? path.resolve(repoRoot, '../shared');
+const SHARED = process.env.WEBIFT_SHARED ?? path.resolve(repoRoot, '../shared');
+const REQUIRE = process.env.WEBIFT_REQUIRE_FIXTURES === '1';
 export const HF_REF = path.join(SHARED, 'fixtures/hf-reference');
 export const HAVE_SHARED = existsSync(HF_REF);
-if (!HAVE_SHARED && process.env.WEBIFT_REQUIRE_FIXTURES === '1') throw new Error(`fixtures required but not found at ${HF_REF}`);
+if (!HAVE_SHARED && REQUIRE) throw new Error(`fixtures required but not found at ${HF_REF}`);
+
+/** Committed data every checkout has: the embedded model and the synthetic instruction sets. */
+export const EMBEDDED_MODEL_DIR = path.join(repoRoot, 'public/models/webift-tiny');
+export const SYNTHETIC_DIR = path.join(repoRoot, 'public/data/synthetic');
+
+/** The absolute path of `rel` inside ../shared, e.g. sharedPath('data/eval/gsm8k-test/test.jsonl'). */
+export function sharedPath(rel: string): string {
+  if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw new Error(`sharedPath: '${rel}' must be a path inside ../shared`);
+  return path.join(SHARED, rel);
+}
+
+const told = new Set<string>();
+
+/**
+ * null when every `rels` path (default: the HF golden fixtures) exists under ../shared; otherwise the reason to skip
+ * `suite`, also printed as one line (once per process; in Playwright by the runner, not again by each worker).
+ * Throws instead under WEBIFT_REQUIRE_FIXTURES=1.
+ */
+export function missingShared(suite: string, ...rels: string[]): string | null {
+  const missing = (rels.length ? rels : ['fixtures/hf-reference']).find((r) => !existsSync(sharedPath(r)));
+  if (missing === undefined) return null;
+  const why = `${sharedPath(missing)} not found`;
+  if (REQUIRE) throw new Error(`WEBIFT_REQUIRE_FIXTURES=1 but '${suite}' needs ${why}`);
+  const line = `[fixtures] skipped '${suite}': ${why} (../shared is not in the repo: put it beside the checkout or set WEBIFT_SHARED)`;
+  if (!told.has(line) && process.env.TEST_WORKER_INDEX === undefined) console.log(line);
+  told.add(line);
+  return why;
+}
+
+/** missingShared() as a run condition: `describe.skipIf(!haveShared('suite', 'data/x.json'))('suite', ...)`. */
+export function haveShared(suite: string, ...rels: string[]): boolean {
+  return missingShared(suite, ...rels) === null;
+}
 
 export const CASES = ['llama-gqa', 'llama3-tied-ropescaling', 'qwen2', 'gpt2', 'bloom', 'phi3', 'gemma', 'gemma2'] as const;
 export type Case = (typeof CASES)[number];

@@ -18,9 +18,9 @@ import type { Model } from '../../src/model/types';
 import { convertLlama2c } from '../../src/node/convert-llama2c';
 import { folderSource } from '../../src/node/fs-source';
 import { TextTokenizer } from '../../src/tokenizer/tokenizer';
-import { HAVE_SHARED, SHARED, readJson } from '../helpers/fixtures';
+import { haveShared, sharedPath, readJson } from '../helpers/fixtures';
 
-const DIR = path.join(SHARED, 'data/tiny-models/stories260K');
+const DIR = sharedPath('data/tiny-models/stories260K');
 const CKPT = path.join(DIR, 'stories260K.bin');
 const TOK = path.join(DIR, 'tok512.bin');
 
@@ -43,7 +43,7 @@ function greedyFromBos(model: Model, maxSteps: number): number[] {
   return out;
 }
 
-describe.skipIf(!HAVE_SHARED)('llama2.c stories260K -> HF checkpoint', () => {
+describe.skipIf(!haveShared('llama2.c stories260K -> HF checkpoint', 'data/tiny-models/stories260K'))('llama2.c stories260K -> HF checkpoint', () => {
   let work: string;
   let out: string;
   beforeAll(async () => {

@@ -9,10 +9,10 @@ import { tf } from '../../src/kernels/tf';
 import { initBackend } from '../../src/platform/backend';
 import { loadModel } from '../../src/model/load';
 import { writeSafetensors } from '../../src/model/safetensors';
-import { HAVE_SHARED, caseDir } from '../helpers/fixtures';
+import { HAVE_SHARED, haveShared, caseDir } from '../helpers/fixtures';
 import { memSource } from '../helpers/mem-source';
 
-describe.skipIf(!HAVE_SHARED)('checkpoint errors', () => {
+describe.skipIf(!haveShared('checkpoint errors'))('checkpoint errors', () => {
   const dir = path.join(caseDir('llama-gqa'), 'model');
   const config = HAVE_SHARED ? readFileSync(path.join(dir, 'config.json'), 'utf8') : '';
   const weights = HAVE_SHARED ? new Uint8Array(readFileSync(path.join(dir, 'model.safetensors'))) : new Uint8Array();

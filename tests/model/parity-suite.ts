@@ -12,12 +12,12 @@ import { forward } from '../../src/model/transformer';
 import { causalLmLoss } from '../../src/train/loss';
 import { folderSource } from '../../src/node/fs-source';
 import type { Model } from '../../src/model/types';
-import { CASES, HAVE_SHARED, caseDir, compareClose, flat, inputs, tensors } from '../helpers/fixtures';
+import { CASES, HAVE_SHARED, haveShared, caseDir, compareClose, flat, inputs, tensors } from '../helpers/fixtures';
 
 const ATOL = 1e-4, RTOL = 1e-4;
 
 export function paritySuite(backend: BackendName): void {
-  describe.skipIf(!HAVE_SHARED)(`HF parity on ${backend}`, () => {
+  describe.skipIf(!haveShared(`HF parity on ${backend}`))(`HF parity on ${backend}`, () => {
     beforeAll(async () => {
       const got = await initBackend({ prefer: [backend] });
       expect(got.name).toBe(backend);

@@ -10,10 +10,10 @@ import { initBackend } from '../../src/platform/backend';
 import { loadModel } from '../../src/model/load';
 import { SafetensorsFile, bytesReader, writeSafetensors, type WritableTensor } from '../../src/model/safetensors';
 import { forward } from '../../src/model/transformer';
-import { HAVE_SHARED, caseDir } from '../helpers/fixtures';
+import { haveShared, caseDir } from '../helpers/fixtures';
 import { memSource } from '../helpers/mem-source';
 
-describe.skipIf(!HAVE_SHARED)('sharded checkpoints', () => {
+describe.skipIf(!haveShared('sharded checkpoints'))('sharded checkpoints', () => {
   const dir = path.join(caseDir('llama-gqa'), 'model');
   let files: Record<string, string | Uint8Array>;
   beforeAll(async () => {

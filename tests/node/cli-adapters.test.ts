@@ -7,9 +7,9 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsFile, bytesReader } from '../../src/model/safetensors';
-import { HAVE_SHARED, caseDir, compareClose, readJson, tensors } from '../helpers/fixtures';
+import { haveShared, caseDir, compareClose, readJson, tensors } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'webift-adapters-'));
@@ -24,14 +24,17 @@ function expectClose(mine: Float32Array, ref: Float32Array, mask: number[], V: n
   expect(r.worst, `max |Δ| ${r.maxAbs}`).toBeLessThanOrEqual(0);
 }
 
-describe.skipIf(!HAVE_SHARED)('webift with --adapter', () => {
+describe.skipIf(!haveShared('webift with --adapter'))('webift with --adapter', () => {
   const llama = caseDir('llama-gqa');
   const model = path.join(llama, 'model');
   // The fixtures' logits are computed WITHOUT position_ids; an inputs file without attention_mask would change
   // padding, so write the batch with its mask but positions default (the CLI derives them from the mask; RoPE
   // models agree to ~2e-6 either way, as the fixture README notes).
   const inputs = path.join(llama, 'inputs.json');
-  const mask: number[] = readJson<{ attention_mask: number[][] }>(inputs).attention_mask.flat();
+  let mask: number[];
+  beforeAll(() => {
+    mask = readJson<{ attention_mask: number[][] }>(inputs).attention_mask.flat(); // in a hook: collection must not read ../shared
+  });
 
   it.each([
     ['lora', 'lora_outputs.safetensors', 0],

@@ -1,7 +1,8 @@
 /**
  * `webift data pull` and `webift data filter` as subprocesses: a pull by manifest id (glob resolved against the
- * listing) and by owner/name from the local HF-layout server, then a second pull that downloads nothing; filtering
- * real AlpaGasus records through a fake OpenAI-compatible endpoint, then a rerun that sends no request; and the
+ * listing) and by owner/name from the local HF-layout server (TSV shards written here from the committed synthetic
+ * data), then a second pull that downloads nothing; filtering committed synthetic records (CoT and direct answers)
+ * through a fake OpenAI-compatible endpoint, then a rerun that sends no request; and the
  * one-line errors (exit 2) for unknown ids, a bad JSON line, a missing field, a bad rater URL, a rejected key.
  * The servers live in this process, so the CLI runs through an async spawn, not tests/helpers/cli.ts's spawnSync.
  */
@@ -11,13 +12,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { SYNTHETIC_DIR } from '../helpers/fixtures';
 import { startHubServer, type HubServer } from '../data/hub-server';
 import { startFakeOpenAi, type FakeOpenAi } from '../data/filter-fake-openai';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FLAN = path.join(SHARED, 'data/flan-v2-cot');
-const DOLLY3K = path.join(SHARED, 'data/alpagasus-filtered/dolly_3k.json');
+const synthetic = (f: string) => readFileSync(path.join(SYNTHETIC_DIR, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { instruction: string; input: string; output: string });
+
+/** A FLAN-style TSV (question, rationale) of exactly `size` bytes from the ASCII arith-en-cot records, repeated. */
+function tsvShard(size: number, from: number): string {
+  const rows = synthetic('arith-en-cot.jsonl');
+  let text = '';
+  for (let i = from; text.length < size; i++) text += `${rows[i % rows.length].instruction}\t${rows[i % rows.length].output}\n`;
+  return text.slice(0, size);
+}
 
 /**
  * Runs `webift data <sub> ...args`. Until src/node/commands/data.ts (another module) dispatches `data`, the
@@ -40,14 +48,15 @@ function webiftData(sub: 'pull' | 'filter', args: string[], env: Record<string, 
 
 const errorLine = (stderr: string) => stderr.trim().split('\n').filter((l) => l.startsWith('webift: error:'));
 
-describe.skipIf(!HAVE_SHARED)('webift data pull', () => {
-  let hub: HubServer, work: string;
+describe('webift data pull', () => {
+  let hub: HubServer, work: string, FLAN: string;
   beforeAll(async () => {
     work = await fsp.mkdtemp(path.join(os.tmpdir(), 'webift-cli-pull-'));
     // The manifest's flan-cot-origin glob is Chain-of-Thought/origin_cot_data/*.tsv in QingyiSi/Alpaca-CoT.
-    const repo = path.join(work, 'repo/Chain-of-Thought/origin_cot_data');
-    await fsp.mkdir(repo, { recursive: true });
-    for (const f of ['qasc_train.tsv', 'strategyqa_train.tsv']) await fsp.copyFile(path.join(FLAN, f), path.join(repo, f));
+    FLAN = path.join(work, 'repo/Chain-of-Thought/origin_cot_data');
+    await fsp.mkdir(FLAN, { recursive: true });
+    await fsp.writeFile(path.join(FLAN, 'qasc_train.tsv'), tsvShard(400_000, 0)); // "0.4 MB" below
+    await fsp.writeFile(path.join(FLAN, 'strategyqa_train.tsv'), tsvShard(50_000, 300));
     hub = await startHubServer({ repos: { 'datasets/QingyiSi/Alpaca-CoT': path.join(work, 'repo'), 'datasets/google/flan-cot': FLAN } });
   });
   afterAll(async () => {
@@ -99,15 +108,17 @@ describe.skipIf(!HAVE_SHARED)('webift data pull', () => {
   });
 });
 
-describe.skipIf(!HAVE_SHARED)('webift data filter', () => {
+describe('webift data filter', () => {
   let fake: FakeOpenAi, work: string, input: string;
   beforeAll(async () => {
     work = await fsp.mkdtemp(path.join(os.tmpdir(), 'webift-cli-filter-'));
-    // 10 real AlpaGasus dolly records; the fake rater gives 5 to outputs longer than 200 characters, else 3.
-    const recs = (JSON.parse(readFileSync(DOLLY3K, 'utf8')) as unknown[]).slice(0, 10);
+    // 4 chain-of-thought and 6 direct-answer records; the fake rater gives 5 to outputs longer than 60 characters
+    // (the rationales), else 3 ("The answer is N.").
+    const pick = ({ instruction, input, output }: { instruction: string; input: string; output: string }) => ({ instruction, input, output });
+    const recs = [...synthetic('arith-en-cot.jsonl').slice(0, 4), ...synthetic('arith-en-direct.jsonl').slice(0, 6)].map(pick);
     input = path.join(work, 'in.json');
     await fsp.writeFile(input, JSON.stringify(recs));
-    fake = await startFakeOpenAi((user) => (/### Response:\n([\s\S]*)\n\nPlease rate/.exec(user)![1].length > 200 ? '5\nthorough' : '3\nthin'), { key: 'sk-cli' });
+    fake = await startFakeOpenAi((user) => (/### Response:\n([\s\S]*)\n\nPlease rate/.exec(user)![1].length > 60 ? '5\nthorough' : '3\nthin'), { key: 'sk-cli' });
   });
   afterAll(async () => {
     await fake.close();
@@ -120,9 +131,8 @@ describe.skipIf(!HAVE_SHARED)('webift data filter', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const recs = JSON.parse(readFileSync(input, 'utf8')) as { output: string }[];
-    const expected = recs.filter((x) => x.output.length > 200);
-    expect(expected.length).toBeGreaterThan(0); // both sides of the threshold are exercised
-    expect(expected.length).toBeLessThan(10);
+    const expected = recs.filter((x) => x.output.length > 60);
+    expect(expected.length).toBe(4); // the rationales: both sides of the threshold are exercised
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ total: 10, kept: expected.length, rated: 10, reused: 0, threshold: 4.5 });
     expect(summary.histogram.bins.find((b: { score: number }) => b.score === 5).count).toBe(expected.length);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { webift } from '../helpers/cli';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { SYNTHETIC_DIR } from '../helpers/fixtures';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'webift-data-'));
 const file = (name: string, text: string) => {
@@ -58,18 +58,18 @@ describe('webift data', () => {
     expect([r.code, oneLine(r.stderr).length]).toEqual([2, 1]);
   });
 
-  it.skipIf(!HAVE_SHARED)('mix alpaca-belle-cot from local files: per-source breakdown', () => {
-    const D = path.join(SHARED, 'data');
+  it('mix alpaca-belle-cot from local files (the committed synthetic sets standing in): per-source breakdown', () => {
+    const D = SYNTHETIC_DIR;
     const out = path.join(tmp, 'abc.jsonl');
     const r = webift(['data', 'mix', 'alpaca-belle-cot', '--out', out, '--skip-bad', '--json',
-      '--source', `alpaca-cleaned=${D}/alpagasus-filtered/random_9k.json`,
-      '--source', `belle-0.5m=${D}/belle-open-source-1k/Belle_open_source_1k.json`,
-      '--source', `cot-en=${D}/alpaca-cot-formatted-cot/aqua_train.json`]);
-    expect(r.code).toBe(0);
+      '--source', `alpaca-cleaned=${D}/tasks-en.jsonl`,
+      '--source', `belle-0.5m=${D}/tasks-zh.jsonl`,
+      '--source', `cot-en=${D}/arith-en-cot.jsonl`]);
+    expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    // 9229 AlpaGasus rows minus 4 empty outputs; 1000 BELLE; 2728 aqua CoT.
-    expect(j.breakdown.map((b: { id: string; taken: number }) => [b.id, b.taken])).toEqual([['alpaca-cleaned', 9225], ['belle-0.5m', 1000], ['cot-en', 2728]]);
-    expect(readFileSync(out, 'utf8').trim().split('\n').length).toBe(12953);
+    // The files' line counts (wc -l): 400, 200, 600, none rejected.
+    expect(j.breakdown.map((b: { id: string; taken: number }) => [b.id, b.taken])).toEqual([['alpaca-cleaned', 400], ['belle-0.5m', 200], ['cot-en', 600]]);
+    expect(readFileSync(out, 'utf8').trim().split('\n').length).toBe(1200);
     const missing = webift(['data', 'mix', 'alpaca-belle-cot', '--out', out]);
     expect([missing.code, oneLine(missing.stderr)]).toEqual([2, [expect.stringContaining('data mix: no local file for alpaca-cleaned, belle-0.5m, cot-en')]]);
   });

@@ -6,10 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED, caseDir, readJson } from '../helpers/fixtures';
+import { haveShared, sharedPath, caseDir, readJson } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
 
-describe.skipIf(!HAVE_SHARED)('webift generate / convert', () => {
+describe.skipIf(!haveShared('webift generate / convert', 'fixtures/hf-reference', 'data/tiny-models/stories260K'))('webift generate / convert', () => {
   it.each(['llama-gqa', 'gpt2', 'gemma2'])('%s: greedy --prompt-ids equals HF generate() (eos off)', (c) => {
     const gen = readJson<{ prompt: number[][]; new_tokens: number[][] }>(path.join(caseDir(c), 'generation.json'));
     // The fixtures disable eos; with eos ids 2 (or 1) possible mid-sequence, ask for exactly 8 tokens and compare the prefix up to any eos.
@@ -25,7 +25,7 @@ describe.skipIf(!HAVE_SHARED)('webift generate / convert', () => {
   });
 
   it('converts stories260K and decodes its reference story from BOS', () => {
-    const dir = path.join(SHARED, 'data/tiny-models/stories260K');
+    const dir = sharedPath('data/tiny-models/stories260K');
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'webift-conv-')), 'stories');
     const conv = webift(['convert', 'llama2c', '--checkpoint', path.join(dir, 'stories260K.bin'), '--tokenizer', path.join(dir, 'tok512.bin'), '--out', out, '--json']);
     expect(conv.code).toBe(0);

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SafetensorsFile, bytesReader } from '../../src/model/safetensors';
-import { HAVE_SHARED, caseDir, compareClose, tensors } from '../helpers/fixtures';
+import { haveShared, caseDir, compareClose, tensors } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
 
 
-describe.skipIf(!HAVE_SHARED)('webift logits', () => {
+describe.skipIf(!haveShared('webift logits'))('webift logits', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'webift-cli-'));
 
   it('writes HF-equal logits for a left-padded batch, positions from the mask', async () => {

@@ -1,5 +1,5 @@
 /**
- * `webift train` end to end on the llama2.c stories260K model (converted here) and a small Alpaca-format file:
+ * `webift train` end to end on the committed webift-tiny model (public/models) and a small Alpaca-format file:
  * JSON-line events with the contract fields, a falling loss, a PEFT adapter that `generate --adapter` accepts,
  * resume from the last checkpoint, and refusals (over the memory budget, bad data, unknown method) that exit 2
  * with one line and write no adapter.
@@ -8,25 +8,22 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'webift-train-'));
-const model = path.join(tmp, 'stories');
+const model = EMBEDDED_MODEL_DIR; // read only: train writes under --out
 const data = path.join(tmp, 'data.jsonl');
 
-// Short records so the byte-level 512-token vocabulary leaves response tokens inside cutoff 256.
+// Short records so the 928-token vocabulary leaves response tokens inside cutoff 256 (the model's context).
 const RECORDS = Array.from({ length: 24 }, (_, i) => ({ instruction: `Say the number ${i}.`, input: '', output: `The number is ${i}.` }));
 
 function events(stdout: string) {
   return stdout.trim().split('\n').map((l) => JSON.parse(l));
 }
 
-describe.skipIf(!HAVE_SHARED)('webift train', () => {
+describe('webift train', () => {
   beforeAll(() => {
-    const dir = path.join(SHARED, 'data/tiny-models/stories260K');
-    const r = webift(['convert', 'llama2c', '--checkpoint', path.join(dir, 'stories260K.bin'), '--tokenizer', path.join(dir, 'tok512.bin'), '--out', model]);
-    expect(r.code, r.stderr).toBe(0);
     writeFileSync(data, RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
   });
 

@@ -11,7 +11,7 @@ import type { Model } from '../../src/model/types';
 import { adapterForward, type Adapter } from '../../src/peft/adapter';
 import { AdapterFileError, loadAdapter, saveAdapter } from '../../src/peft/adapter-io';
 import { PeftConfigError } from '../../src/peft/config';
-import { CASES, HAVE_SHARED } from '../helpers/fixtures';
+import { CASES, haveShared } from '../helpers/fixtures';
 import { adapterFiles, batch, caseModel } from './peft-fixtures';
 
 async function readAll(bytes: Uint8Array): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
@@ -38,7 +38,7 @@ function normalise(json: string): Record<string, unknown> {
 
 const VARIANTS: [string, string][] = [...CASES.map((c): [string, string] => [c, 'lora']), ['llama-gqa', 'ia3'], ['llama-gqa', 'prompt_tuning'], ['llama-gqa', 'prefix_tuning']];
 
-describe.skipIf(!HAVE_SHARED)('PEFT adapter files: round trip (cpu)', () => {
+describe.skipIf(!haveShared('PEFT adapter files: round trip (cpu)'))('PEFT adapter files: round trip (cpu)', () => {
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });
   });

@@ -17,7 +17,7 @@ import { attachPrefixTuning } from '../../src/peft/prefix';
 import { mergeAdapter, unmergeAdapter } from '../../src/peft/merge';
 import { loadAdapter, saveAdapter } from '../../src/peft/adapter-io';
 import { causalLmLoss } from '../../src/train/loss';
-import { HAVE_SHARED, compareClose } from '../helpers/fixtures';
+import { haveShared, compareClose } from '../helpers/fixtures';
 import { adapterFiles, batch, caseModel } from './peft-fixtures';
 import { SafetensorsFile, bytesReader } from '../../src/model/safetensors';
 
@@ -35,7 +35,7 @@ function randomizeB(adapter: Adapter, seed = 7): void {
   for (const [k, v] of adapter.params) if (k.endsWith('lora_B.weight')) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.2, 'float32', s++)));
 }
 
-describe.skipIf(!HAVE_SHARED)('attach: init, keys, dropout, DoRA (cpu)', () => {
+describe.skipIf(!haveShared('attach: init, keys, dropout, DoRA (cpu)'))('attach: init, keys, dropout, DoRA (cpu)', () => {
   let llama: Model, gpt2: Model;
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });

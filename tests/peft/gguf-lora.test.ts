@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
-import { CASES, HAVE_SHARED, caseDir, readJson, tensors as openTensors } from '../helpers/fixtures';
+import { CASES, haveShared, caseDir, readJson, tensors as openTensors } from '../helpers/fixtures';
 import { exportLoraGguf, type LoraGgufInput } from '../../src/peft/gguf';
 import type { Family } from '../../src/model/config';
 import { readGguf } from './gguf-reader';
@@ -65,7 +65,7 @@ function baseLayout(family: Family, module: string, W: Float32Array, rows: numbe
   return W.slice();
 }
 
-describe.skipIf(!HAVE_SHARED)('PEFT LoRA -> GGUF adapter on the HF reference cases', () => {
+describe.skipIf(!haveShared('PEFT LoRA -> GGUF adapter on the HF reference cases'))('PEFT LoRA -> GGUF adapter on the HF reference cases', () => {
   for (const c of CASES) {
     it(`${c}: llama.cpp metadata, shapes, bit-exact A/B, and the merged delta`, async () => {
       const { input, cfg, hf } = await loadCase(c);

@@ -10,11 +10,11 @@ import { initBackend, type BackendName } from '../../src/platform/backend';
 import type { Model } from '../../src/model/types';
 import { causalLmLoss } from '../../src/train/loss';
 import { adapterForward, trainableParams, type Adapter } from '../../src/peft/adapter';
-import { CASES, HAVE_SHARED, caseDir, compareClose, tensors } from '../helpers/fixtures';
+import { CASES, haveShared, caseDir, compareClose, tensors } from '../helpers/fixtures';
 import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, batch, caseAdapter, caseModel, hfGrad, unmasked } from './peft-fixtures';
 
 export function loraParitySuite(backend: BackendName): void {
-  describe.skipIf(!HAVE_SHARED)(`LoRA parity with PEFT on ${backend}`, () => {
+  describe.skipIf(!haveShared(`LoRA parity with PEFT on ${backend}`))(`LoRA parity with PEFT on ${backend}`, () => {
     beforeAll(async () => {
       const got = await initBackend({ prefer: [backend] });
       expect(got.name).toBe(backend);

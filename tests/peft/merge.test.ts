@@ -12,7 +12,7 @@ import { forward } from '../../src/model/transformer';
 import type { Model } from '../../src/model/types';
 import { adapterForward, type Adapter } from '../../src/peft/adapter';
 import { mergeAdapter, mergedHfWeights, MergeError, unmergeAdapter } from '../../src/peft/merge';
-import { CASES, HAVE_SHARED, caseDir, compareClose, readJson, tensors } from '../helpers/fixtures';
+import { CASES, haveShared, caseDir, compareClose, readJson, tensors } from '../helpers/fixtures';
 import { ATOL, RTOL, batch, caseAdapter, caseModel, unmasked } from './peft-fixtures';
 
 async function logitsOf(model: Model, adapter: Adapter | null, c: string): Promise<Float32Array> {
@@ -23,7 +23,7 @@ async function logitsOf(model: Model, adapter: Adapter | null, c: string): Promi
   return data;
 }
 
-describe.skipIf(!HAVE_SHARED)('merge / unmerge LoRA as PEFT (cpu)', () => {
+describe.skipIf(!haveShared('merge / unmerge LoRA as PEFT (cpu)'))('merge / unmerge LoRA as PEFT (cpu)', () => {
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });
   });

@@ -15,7 +15,7 @@ import { causalLmLoss } from '../../src/train/loss';
 import { adapterForward, primeGeneration, trainableParams, type Adapter } from '../../src/peft/adapter';
 import { mergeAdapter, unmergeAdapter } from '../../src/peft/merge';
 import { extendMask } from '../../src/peft/prompt';
-import { HAVE_SHARED, caseDir, compareClose, tensors } from '../helpers/fixtures';
+import { haveShared, caseDir, compareClose, tensors } from '../helpers/fixtures';
 import { ATOL, RTOL, batch, caseAdapter, caseModel, unmasked } from './peft-fixtures';
 
 const C = 'llama-gqa';
@@ -65,7 +65,7 @@ async function checkGradients(model: Model, adapter: Adapter): Promise<number> {
 }
 
 export function promptPrefixIa3Suite(backend: BackendName): void {
-describe.skipIf(!HAVE_SHARED)(`prompt tuning, prefix tuning, IA3 as PEFT (llama-gqa, ${backend})`, () => {
+describe.skipIf(!haveShared(`prompt tuning, prefix tuning, IA3 as PEFT (llama-gqa, ${backend})`))(`prompt tuning, prefix tuning, IA3 as PEFT (llama-gqa, ${backend})`, () => {
   let model: Model;
   const ref = (name: string) => tensors(path.join(caseDir(C), name));
   beforeAll(async () => {

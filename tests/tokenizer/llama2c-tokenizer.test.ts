@@ -5,14 +5,13 @@
  * Both the 512-token stories260K vocabulary and the 32k Llama-2 vocabulary are checked, plus decode round trips.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HAVE_SHARED, SHARED } from '../helpers/fixtures';
+import { haveShared, sharedPath } from '../helpers/fixtures';
 import { llamaTokenizerConfig, llamaTokenizerJson, mergesFromScores, parseLlama2cTokenizer } from '../../src/tokenizer/llama2c-tokenizer';
 import { TextTokenizer } from '../../src/tokenizer/tokenizer';
 
-const TOK512 = path.join(SHARED, 'data/tiny-models/stories260K/tok512.bin');
-const TOK32K = path.join(SHARED, 'data/tiny-models/llama2-tokenizer/tokenizer.bin');
+const TOK512 = sharedPath('data/tiny-models/stories260K/tok512.bin');
+const TOK32K = sharedPath('data/tiny-models/llama2-tokenizer/tokenizer.bin');
 
 /** The oracle: llama2.c run.c `encode(t, text, bos, eos, ...)`, reading tokenizer.bin itself (raw ' ' pieces). */
 function llama2cEncoder(file: string): (text: string, bos: boolean) => number[] {
@@ -63,7 +62,7 @@ function load(file: string): TextTokenizer {
   return new TextTokenizer(llamaTokenizerJson(vocab), llamaTokenizerConfig(512));
 }
 
-describe.skipIf(!HAVE_SHARED)('llama2.c tokenizer.bin -> tokenizer.json', () => {
+describe.skipIf(!haveShared('llama2.c tokenizer.bin -> tokenizer.json', 'data/tiny-models/stories260K/tok512.bin', 'data/tiny-models/llama2-tokenizer/tokenizer.bin'))('llama2.c tokenizer.bin -> tokenizer.json', () => {
   for (const [name, file] of [['tok512 (stories260K)', TOK512], ['32k Llama-2', TOK32K]] as const) {
     describe(name, () => {
       let tok: TextTokenizer;

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/platform/backend';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config';
 import { train, type TrainEvent } from '../../src/train/trainer';
-import { HAVE_SHARED, readJson } from '../helpers/fixtures';
+import { haveShared, readJson } from '../helpers/fixtures';
 import { arraySource, collect, fixtureBatch, llamaLoss, trainableLlama } from './helpers';
 
 interface Curve { losses: number[]; grad_norms: number[]; lrs: number[] }
@@ -39,7 +39,7 @@ function expectCurve(name: string, steps: Extract<TrainEvent, { kind: 'step' }>[
   expect(steps[9].loss).toBeLessThan(0.6 * steps[0].loss);
 }
 
-describe.skipIf(!HAVE_SHARED)('overfit one batch: llama-gqa full fine-tuning vs torch.optim.AdamW', () => {
+describe.skipIf(!haveShared('overfit one batch: llama-gqa full fine-tuning vs torch.optim.AdamW'))('overfit one batch: llama-gqa full fine-tuning vs torch.optim.AdamW', () => {
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });
   });

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/platform/backend';
 import { AdamW } from '../../src/train/optimizer';
 import { Rng } from '../../src/train/rng';
 import { trainStep } from '../../src/train/step';
-import { HAVE_SHARED } from '../helpers/fixtures';
+import { haveShared } from '../helpers/fixtures';
 import { fixtureBatch, llamaLoss, trainableLlama } from './helpers';
 
 const HP = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 };
@@ -18,7 +18,7 @@ async function snapshot(params: Map<string, tf.Variable>): Promise<Float32Array[
   return Promise.all([...params.values()].map(async (v) => Float32Array.from(await v.data())));
 }
 
-describe.skipIf(!HAVE_SHARED)('trainStep', () => {
+describe.skipIf(!haveShared('trainStep'))('trainStep', () => {
   beforeAll(async () => {
     await initBackend({ prefer: ['cpu'] });
   });

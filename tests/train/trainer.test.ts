@@ -20,7 +20,7 @@ import { estimateMemory } from '../../src/train/estimate';
 import { AdamW } from '../../src/train/optimizer';
 import { Rng } from '../../src/train/rng';
 import { train, type TrainEvent, type TrainJob } from '../../src/train/trainer';
-import { HAVE_SHARED } from '../helpers/fixtures';
+import { haveShared } from '../helpers/fixtures';
 import { arraySource, collect, dropoutOn, fakeClock, fixtureBatch, llamaLoss, stepLosses, trainableLlama } from './helpers';
 
 const CFG: Partial<TrainConfig> = {
@@ -37,7 +37,7 @@ async function job(over: Partial<TrainJob> = {}, cfg: Partial<TrainConfig> = {})
 
 const steps = (ev: TrainEvent[]) => ev.filter((e): e is Extract<TrainEvent, { kind: 'step' }> => e.kind === 'step');
 
-describe.skipIf(!HAVE_SHARED)('train()', () => {
+describe.skipIf(!haveShared('train()'))('train()', () => {
   let reference: number[];
   let refStore: CheckpointStore;
 
