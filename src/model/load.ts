@@ -1,12 +1,16 @@
 /**
  * Loads an HF checkpoint folder (config.json + model.safetensors, or shards listed in model.safetensors.index.json)
- * from a ModelSource into our weight names and layouts, checking every shape against the config.
+ * from a ModelSource into our weight names and layouts, checking every shape against the config. Streams each matrix
+ * in row chunks, quantizing it on the way if asked (layout.ts plans the forms, build-weight.ts builds them).
  * Never fetches: a ModelSource is a folder, a hub cache, or in-memory files supplied by the caller.
  */
-import { tf } from '../kernels/tf';
+import type { MatrixQuantizer } from '../kernels/packed';
+import { currentBackend } from '../platform/backend';
 import { ConfigError, parseConfig, ropeInvFreq, type ModelConfig } from './config';
 import { SafetensorsError, SafetensorsFile, type ByteReader } from './safetensors';
-import { BASE_PREFIX, expandTable } from './weights';
+import { BASE_PREFIX } from './weights';
+import { planWeights } from './layout';
+import { buildWeight } from './build-weight';
 import type { Model, Weights } from './types';
 
 export interface ModelSource {
@@ -55,36 +59,51 @@ export async function openCheckpoint(src: ModelSource): Promise<Map<string, Safe
   return byName;
 }
 
-export async function loadModel(src: ModelSource): Promise<Model> {
+export interface LoadOptions {
+  /** Quantizes frozen matrices as they stream in (quant/'s createQuantizer); absent: every weight stays f32. */
+  quantizer?: MatrixQuantizer | null;
+  /** Largest single device storage binding, bytes; bigger weights are split in blocks. Default: the backend's. */
+  maxBindingBytes?: number;
+  /** f32 bytes read per chunk when streaming a matrix. Default 16 MiB. */
+  chunkBytes?: number;
+}
+
+/** The current backend's largest storage binding (WebGPU's maxStorageBufferBindingSize; 1 GiB for wasm and cpu). */
+export function defaultBindingBytes(): number {
+  const b = currentBackend();
+  return b?.gpu?.maxStorageBufferBindingSize ?? b?.maxBufferBytes ?? 2 ** 30;
+}
+
+/**
+ * Loads the checkpoint tensor by tensor in the layout planWeights() picks: every matrix is streamed in row chunks,
+ * quantized on the way when a quantizer is given, and split in blocks where it exceeds the binding limit.
+ */
+export async function loadModel(src: ModelSource, opts: LoadOptions = {}): Promise<Model> {
   const config = await readConfig(src);
   const files = await openCheckpoint(src);
   const weights: Weights = new Map();
   const prefix = BASE_PREFIX[config.family];
+  const plan = planWeights(config, { quant: opts.quantizer?.spec ?? null, maxBindingBytes: opts.maxBindingBytes ?? defaultBindingBytes() });
   try {
-    for (const spec of expandTable(config)) {
-      const name = files.has(spec.hf) ? spec.hf : spec.hf.startsWith(prefix) && files.has(spec.hf.slice(prefix.length)) ? spec.hf.slice(prefix.length) : null;
-      if (spec.ours === 'lm_head.w' && config.tieEmbeddings) continue; // tied: built from the embedding below
+    for (const p of plan) {
+      if (p.sharedWith) {
+        weights.set(p.ours, weights.get(p.sharedWith)!); // a tied lm_head: the embedding's own head-layout storage
+        continue;
+      }
+      const name = files.has(p.hf) ? p.hf : p.hf.startsWith(prefix) && files.has(p.hf.slice(prefix.length)) ? p.hf.slice(prefix.length) : null;
       if (!name) {
-        if (spec.optional) continue;
-        throw new CheckpointError(`${src.label}: the checkpoint has no tensor '${spec.hf}', which a ${config.family} model with this config.json needs`);
+        if (p.optional) continue;
+        throw new CheckpointError(`${src.label}: the checkpoint has no tensor '${p.hf}', which a ${config.family} model with this config.json needs`);
       }
-      const t = await files.get(name)!.float32(name);
-      const want = spec.shape(config);
-      const hfShape = spec.kind === 'linear' ? [want[1], want[0]] : want;
-      if (t.shape.join(',') !== hfShape.join(',')) {
-        throw new CheckpointError(`${src.label}: shape mismatch for '${name}': file has [${t.shape}], config.json implies [${hfShape}]`);
+      const file = files.get(name)!;
+      const have = file.header.tensors[name].shape;
+      const hfShape = p.shape.length === 2 && p.hfRowsAre === 'columns' ? [p.shape[1], p.shape[0]] : p.shape;
+      if (have.join(',') !== hfShape.join(',')) {
+        throw new CheckpointError(`${src.label}: shape mismatch for '${name}': file has [${have}], config.json implies [${hfShape}]`);
       }
-      const data = spec.kind === 'linear' ? transpose2d(t.data, hfShape[0], hfShape[1]) : t.data;
-      weights.set(spec.ours, tf.tensor(data, want, 'float32'));
+      weights.set(p.ours, await buildWeight(p, { file, name, quantizer: opts.quantizer ?? null, chunkBytes: opts.chunkBytes ?? 16 * 2 ** 20 }));
     }
-    if (!weights.has('lm_head.w')) {
-      if (!config.tieEmbeddings) throw new CheckpointError(`${src.label}: no lm_head.weight and tie_word_embeddings is false`);
-      const e = await files.get([...files.keys()].find((n) => n.endsWith(expandTable(config)[0].hf.slice(prefix.length)))!)!;
-      const embName = files.has(expandTable(config)[0].hf) ? expandTable(config)[0].hf : expandTable(config)[0].hf.slice(prefix.length);
-      const emb = await e.float32(embName);
-      // The head wants (C, V): keep a transposed copy so the matmul needs no transpose flag (ENVIRONMENT.md pitfall 5).
-      weights.set('lm_head.w', tf.tensor(transpose2d(emb.data, config.vocabSize, config.hidden), [config.hidden, config.vocabSize], 'float32'));
-    }
+    if (!weights.has('lm_head.w')) throw new CheckpointError(`${src.label}: no lm_head.weight and tie_word_embeddings is false`);
   } catch (e) {
     for (const t of weights.values()) t.dispose();
     if (e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof ConfigError) throw e;

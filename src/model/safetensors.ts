@@ -1,6 +1,6 @@
 /**
- * safetensors: header parsing with validation, byte-range reads through a ByteReader, F32/F16/BF16 to f32,
- * and a writer (sorted names, compact JSON, header space-padded to 8 bytes, as the reference writer does).
+ * safetensors: header parsing with validation, byte-range reads through a ByteReader (whole tensors or row ranges),
+ * F32/F16/BF16 to f32, and a writer (sorted names, compact JSON, header space-padded to 8 bytes, as the reference writer does).
  * Never fetches: callers pass bytes or a reader. Not handled: F64/F8 to f32, big-endian hosts.
  * Format: github.com/huggingface/safetensors (8-byte LE header length, JSON header, raw little-endian data).
  */
@@ -133,6 +133,20 @@ export class SafetensorsFile {
     return { entry, bytes: await this.reader.read(this.header.dataStart + b, e - b) };
   }
 
+  /**
+   * Rows [r0, r1) of a float tensor (first axis) as f32: one byte-range read, so the rest of the tensor stays on disk.
+   * The loader streams big matrices this way.
+   */
+  async rows(name: string, r0: number, r1: number): Promise<Float32Array> {
+    const entry = this.header.tensors[name];
+    if (!entry) throw new SafetensorsError(`${this.label}: no tensor named '${name}'`);
+    const [R, ...rest] = entry.shape;
+    if (!(0 <= r0 && r0 <= r1 && r1 <= R)) throw new SafetensorsError(`${this.label}: rows [${r0}, ${r1}) are outside '${name}' [${entry.shape}]`);
+    const rowBytes = rest.reduce((a, d) => a * d, 1) * DTYPE_BYTES[entry.dtype];
+    const start = this.header.dataStart + entry.data_offsets[0] + r0 * rowBytes;
+    return toFloat32(entry.dtype, await this.reader.read(start, (r1 - r0) * rowBytes));
+  }
+
   /** Reads one float tensor as f32. */
   async float32(name: string): Promise<LoadedTensor> {
     const { entry, bytes } = await this.raw(name);
@@ -141,9 +155,10 @@ export class SafetensorsFile {
 }
 
 export interface WritableTensor {
-  dtype?: 'F32' | 'I32';
+  /** Default F32 / I32 from the array type; BF16 and F16 take their raw 16-bit patterns in a Uint16Array. */
+  dtype?: 'F32' | 'I32' | 'BF16' | 'F16';
   shape: number[];
-  data: Float32Array | Int32Array;
+  data: Float32Array | Int32Array | Uint16Array;
 }
 
 /** Serialises tensors (sorted by name) with `{"__metadata__": {...}}` first, header padded with spaces to 8 bytes. */
@@ -156,6 +171,7 @@ export function writeSafetensors(tensors: Record<string, WritableTensor>, metada
     const n = t.shape.reduce((a, d) => a * d, 1);
     if (n !== t.data.length) throw new SafetensorsError(`tensor '${name}': shape [${t.shape}] holds ${n} values but data has ${t.data.length}`);
     const bytes = t.data.byteLength;
+    if ((t.data instanceof Uint16Array) !== (t.dtype === 'BF16' || t.dtype === 'F16')) throw new SafetensorsError(`tensor '${name}': 16-bit data needs dtype BF16 or F16, and only they take it`);
     header[name] = { dtype: t.dtype ?? (t.data instanceof Int32Array ? 'I32' : 'F32'), shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
