@@ -18,6 +18,8 @@ export function makeWeightsTrainable(model: Model): Map<string, Variable> {
   const out = new Map<string, Variable>();
   for (const [name, t] of model.weights) {
     if (!(t instanceof tf.Tensor)) throw new Error(`full fine-tuning needs every weight as one f32 tensor, but '${name}' is ${describeWeight(t)}: load the model without --quantize, or train an adapter (LoRA, DoRA, IA3) on the quantized base`);
+  }
+  for (const [name, t] of model.weights as Map<string, Tensor>) {
     const v = t instanceof tf.Variable ? t : tf.variable(t, true, `full.${name}`);
     if (v !== t) t.dispose();
     model.weights.set(name, v);

@@ -7,42 +7,23 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { initBackend } from '../../src/platform/backend';
-import { loadModel, modelFromWeights } from '../../src/model/load';
+import { loadModel } from '../../src/model/load';
 import { parseConfig } from '../../src/model/config';
 import { forward } from '../../src/model/transformer';
 import { planWeights, plannedBytes, QUANT_BLOCK_BYTES } from '../../src/model/layout';
 import { QTensor, SplitWeight } from '../../src/kernels/qtensor';
 import type { QuantSpec } from '../../src/kernels/packed';
-import type { Model, Weights } from '../../src/model/types';
+import type { Model } from '../../src/model/types';
 import type { ModelSource } from '../../src/model/load';
-import { createQuantizer, dequantize, quantize } from '../../src/quant';
+import { createQuantizer } from '../../src/quant';
 import { bytesReader } from '../../src/model/safetensors';
 import { memSource } from '../helpers/mem-source';
 import { compareClose } from '../helpers/fixtures';
 import { TINY_LLAMA, tinyCheckpoint } from './tiny-checkpoint';
+import { referenceModel } from './reference-model';
 
 const TIED = { ...TINY_LLAMA, tie_word_embeddings: true };
 const IDS = Int32Array.from([5, 300, 17, 0, 42, 99, 7, 250]);
-
-function transpose(d: Float32Array, r: number, c: number): Float32Array {
-  const o = new Float32Array(d.length);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) o[j * r + i] = d[i * c + j];
-  return o;
-}
-
-/** The f32 model whose matrices are quantize -> dequantize of `base`'s, computed with the plain-TS reference only. */
-async function referenceModel(base: Model, spec: QuantSpec): Promise<Model> {
-  const weights: Weights = new Map();
-  const { vocabSize: V, hidden: C } = base.config;
-  for (const [name, w] of base.weights) {
-    const t = w as tf.Tensor;
-    const d = (await t.data()) as Float32Array;
-    if (t.rank === 1) weights.set(name, tf.tensor(d, t.shape));
-    else if (name === 'embed') weights.set(name, tf.tensor2d(transpose(dequantize(quantize(transpose(d, V, C), C, V, spec)), C, V), [V, C]));
-    else weights.set(name, tf.tensor2d(dequantize(quantize(d, t.shape[0], t.shape[1]!, spec)), t.shape as [number, number]));
-  }
-  return modelFromWeights(base.config, weights);
-}
 
 async function logits(m: Model): Promise<Float32Array> {
   const out = forward(m, { ids: IDS, B: 2, T: 4 });
