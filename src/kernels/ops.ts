@@ -47,6 +47,18 @@ function mmFrozenRight(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return f(a) as tf.Tensor;
 }
 
+/**
+ * Rows of a frozen table, table[ids], kept off the gradient tape. A taped gather saves its input for a backward it
+ * never needs, and on wasm that save is a full copy: 113 MB per step for SmolLM2's embedding. A trainable table
+ * (full fine-tuning) takes the ordinary gather.
+ */
+export function frozenGather(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  if (isTrainable(table)) return tf.gather(table, ids);
+  // The customGrad's only input is the table, which no trainable variable leads to, so backprop never visits it.
+  const f = tf.customGrad(((t: tf.Tensor) => ({ value: tf.gather(t, ids), gradFunc: () => tf.zerosLike(t) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(table) as tf.Tensor;
+}
+
 function isTrainable(t: tf.Tensor): boolean {
   return t instanceof tf.Variable && t.trainable;
 }
@@ -94,9 +106,10 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
 
 /**
  * RoPE cos/sin tables for given positions, computed in f32 on the host: angle[b,t,i] = pos[b,t] * invFreq[i],
- * duplicated to D (rotate_half layout). Returns cos, sin shaped (B, 1, T, D) to broadcast over heads.
+ * duplicated to D (rotate_half layout). `tensors()` makes cos, sin shaped (B, 1, T, D) to broadcast over heads; it
+ * can be called again (a recomputed layer needs fresh tensors once the forward's are freed).
  */
-export function ropeTables(invFreq: Float32Array, positions: Int32Array, B: number, T: number): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+export function ropeHostTables(invFreq: Float32Array, positions: Int32Array, B: number, T: number): { tensors(): { cos: tf.Tensor4D; sin: tf.Tensor4D } } {
   const half = invFreq.length;
   const D = half * 2;
   const cos = new Float32Array(B * T * D);
@@ -111,7 +124,11 @@ export function ropeTables(invFreq: Float32Array, positions: Int32Array, B: numb
       sin[bt * D + i] = s; sin[bt * D + i + half] = s;
     }
   }
-  return { cos: tf.tensor4d(cos, [B, 1, T, D]), sin: tf.tensor4d(sin, [B, 1, T, D]) };
+  return { tensors: () => ({ cos: tf.tensor4d(cos, [B, 1, T, D]), sin: tf.tensor4d(sin, [B, 1, T, D]) }) };
+}
+
+export function ropeTables(invFreq: Float32Array, positions: Int32Array, B: number, T: number): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+  return ropeHostTables(invFreq, positions, B, T).tensors();
 }
 
 /** x (B, H, T, D) rotated with HF's rotate_half convention: pairs (i, i + D/2). */

@@ -67,13 +67,20 @@ export class QTensor {
     return this.dev;
   }
 
-  /** The f32 [in, out] matrix, a new tensor the caller disposes. Intermediates are freed as it goes. */
-  dequantize(): tf.Tensor2D {
-    const { packed, scales, zeros } = this.device();
+  /**
+   * The f32 [in, out] matrix, a new tensor the caller disposes. Intermediates are freed as it goes. With c0 and n,
+   * only columns [c0, c0 + n) (the chunked lm_head decodes a big vocabulary a slice at a time).
+   */
+  dequantize(c0 = 0, n?: number): tf.Tensor2D {
+    const dev = this.device();
     const { bits, groupSize: G } = this.spec;
-    const [rows, cols] = this.shape;
+    const rows = this.shape[0];
+    const cols = n ?? this.shape[1] - c0;
+    const whole = c0 === 0 && cols === this.shape[1];
+    const part = (t: tf.Tensor) => (whole ? t : tf.slice(t, [0, c0], [-1, cols]));
+    const packed = part(dev.packed), scales = part(dev.scales), zeros = dev.zeros ? part(dev.zeros) : null;
     const P = perWord(bits), K = packed.shape[0]!, nG = scales.shape[0]!;
-    return tf.tidy(() => {
+    const out = tf.tidy(() => {
       // One step at a time, freeing the previous: a tidy alone would keep every full-size intermediate to its end.
       let t: tf.Tensor = tf.reshape(packed, [K, 1, cols]);
       const next = (f: (x: tf.Tensor) => tf.Tensor) => {
@@ -102,6 +109,8 @@ export class QTensor {
       if (nG * G > rows) next((x) => tf.slice(x, [0, 0], [rows, cols]));
       return t as tf.Tensor2D;
     });
+    if (!whole) tf.dispose([packed, scales, ...(zeros ? [zeros] : [])]);
+    return out;
   }
 
   dispose(): void {

@@ -5,7 +5,8 @@
  * the new cache tensors are returned through it and the old ones disposed after.
  */
 import { tf, tidy, type Tensor } from '../kernels/tf';
-import { applyRope, attention, layerNorm, linear, rmsNorm, ropeTables } from '../kernels/ops';
+import { applyRope, attention, frozenGather, layerNorm, linear, rmsNorm, ropeHostTables } from '../kernels/ops';
+import { checkpointed } from '../kernels/checkpoint';
 import { asTensor } from '../kernels/qtensor';
 import { embedTokens } from '../kernels/embedding';
 import { layerWindow, type Family, type ModelConfig } from './config';
@@ -28,6 +29,13 @@ function norm(cfg: ModelConfig, weights: Model['weights'], name: string, x: Tens
   const w = asTensor(weights.get(`${name}.w`)!, `${name}.w`);
   if (cfg.normKind === 'rms') return rmsNorm(x, w, cfg.normEps, cfg.normPlusOne);
   return layerNorm(x, w, asTensor(weights.get(`${name}.b`)!, `${name}.b`), cfg.normEps);
+}
+
+/** The trainable tensors one block reads: its own weights when they are variables (full fine-tuning), plus extras. */
+function layerParams(weights: Model['weights'], i: number, extra: Tensor[]): Tensor[] {
+  const prefix = `layers.${i}.`;
+  const own = [...weights].filter(([n, t]) => n.startsWith(prefix) && t instanceof tf.Variable && t.trainable).map(([, t]) => t as Tensor);
+  return [...own, ...extra];
 }
 
 export class ShapeError extends Error {
@@ -65,15 +73,18 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
   const result = tidy(() => {
     let x = inp.inputsEmbeds ?? embedTokens(weights.get('embed')!, inp.ids, [B, T]); // (B, T, C)
     if (cfg.embedScale !== 1) x = tf.mul(x, cfg.embedScale);
-    if (cfg.posKind === 'learned') x = tf.add(x, tf.gather(asTensor(weights.get('pos_embed')!, 'pos_embed'), tf.tensor2d(positions, [B, T], 'int32')));
+    if (cfg.posKind === 'learned') x = tf.add(x, frozenGather(asTensor(weights.get('pos_embed')!, 'pos_embed'), tf.tensor2d(positions, [B, T], 'int32')));
     if (cfg.family === 'bloom') x = norm(cfg, weights, 'embed_norm', x);
     const hidden: Tensor[] = opts.outputHidden ? [x] : [];
 
-    const rope = cfg.posKind === 'rope' ? ropeTables(model.invFreq!, positions, B, T) : null;
+    const ropeHost = cfg.posKind === 'rope' ? ropeHostTables(model.invFreq!, positions, B, T) : null;
+    const rope = ropeHost ? ropeHost.tensors() : null;
     const slopes = cfg.posKind === 'alibi' ? alibiSlopes(cfg.heads) : null;
     const newLayers: LayerCache[] = [];
+    const recompute = !!opts.recompute && !cache && !opts.outputHidden;
 
-    for (let i = 0; i < cfg.layers; i++) {
+    /** One decoder block: x (B, T, C) -> (B, T, C). `ropeT` is passed in so a recomputation can rebuild it. */
+    const block = (i: number, x: Tensor, ropeT: { cos: Tensor; sin: Tensor } | null): Tensor => {
       const p = `layers.${i}`;
       const ctx: LayerCtx = {
         cfg, layer: i, B, T,
@@ -81,9 +92,9 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       };
       const h = norm(cfg, weights, `${p}.attn_norm`, x);
       let { q, k, v } = impl.qkv(ctx, h);
-      if (rope) {
-        q = applyRope(q, rope.cos, rope.sin);
-        k = applyRope(k, rope.cos, rope.sin);
+      if (ropeT) {
+        q = applyRope(q, ropeT.cos, ropeT.sin);
+        k = applyRope(k, ropeT.cos, ropeT.sin);
       }
       const prev = oldLayers[i];
       const keyStart = prev ? prev.start : 0;
@@ -102,7 +113,6 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       let m = impl.mlp(ctx, norm(cfg, weights, `${p}.mlp_norm`, x));
       if (cfg.family === 'gemma2') m = norm(cfg, weights, `${p}.post_mlp_norm`, m);
       x = tf.add(x, m);
-      if (opts.outputHidden && i < cfg.layers - 1) hidden.push(x);
       if (cache) {
         // A sliding-window layer only ever needs the last (window - 1) slots for the next query.
         const keep = window === null ? S : Math.min(S, window - 1);
@@ -113,6 +123,16 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
           start: keyStart + drop,
         });
       }
+      return x;
+    };
+
+    for (let i = 0; i < cfg.layers; i++) {
+      if (recompute) {
+        const params = layerParams(weights, i, opts.layerParams?.(i) ?? []);
+        // The rope tables are rebuilt from host arrays inside the recomputation: the forward's tensors are gone by then.
+        x = checkpointed((xi) => block(i, xi, ropeHost ? ropeHost.tensors() : null), x, params);
+      } else x = block(i, x, rope);
+      if (opts.outputHidden && i < cfg.layers - 1) hidden.push(x);
     }
     x = norm(cfg, weights, 'final_norm', x); // (B, T, C)
     if (opts.outputHidden) hidden.push(x);

@@ -62,6 +62,13 @@ export interface ForwardOptions {
   lastOnly?: boolean;
   /** Skip the lm_head and return the final-norm hidden state as `hidden` only (chunked losses). */
   skipHead?: boolean;
+  /**
+   * Training only: recompute each decoder block in the backward instead of keeping its intermediates (gradient
+   * checkpointing). Ignored with a KV cache or outputHidden.
+   */
+  recompute?: boolean;
+  /** With recompute: the trainable tensors block i reads besides its own weights (e.g. its LoRA A and B). */
+  layerParams?: (layer: number) => Tensor[];
 }
 
 export interface ForwardOutput {

@@ -1,8 +1,11 @@
 /**
- * Conservative memory estimate of one training micro-batch in f32, and the refusal when it cannot fit: weights,
- * trainable params, gradients, AdamW state and the activations a tfjs backward keeps alive (the tape holds every
- * intermediate of the forward until the backward ends). Counts follow src/model/transformer.ts op by op.
- * Not modelled: allocator fragmentation, webgpu staging buffers, quantized weights (counted as f32).
+ * Memory model of one training micro-batch: weights (f32, or int8/int4 with group scales), trainable params,
+ * gradients, AdamW state, and the activations tfjs keeps for the backward. tfjs frees the tape only when the whole
+ * backward ends and keeps every intermediate gradient until then, so without recomputation each layer costs
+ * KAPPA x its op-by-op float count per token (calibrated on wasm, tests/train/memory-model.test.ts: within 20%);
+ * with recomputation (kernels/checkpoint.ts) only each block's input survives and one block's tape is live at a time.
+ * The lm_head + loss run in token chunks (kernels/linear-xent.ts). planMemory picks recomputation and micro-batching.
+ * Not modelled: allocator fragmentation (the wasm heap never shrinks), webgpu staging buffers.
  */
 import type { ModelConfig } from '../model/config';
 import { expandTable, linearModules } from '../model/weights';
@@ -33,7 +36,6 @@ export interface MemoryEstimate {
 }
 
 const F32 = 4;
-const SAFETY = 1.25;
 
 function targetModules(cfg: ModelConfig, targets: string[]) {
   const mods = linearModules(cfg);
@@ -56,54 +58,78 @@ function layerFloatsPerToken(cfg: ModelConfig): number {
   return 2 * norm + qkv + rope + attnOut + mlp + sandwich;
 }
 
-export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: number, seqLen: number): MemoryEstimate {
+/**
+ * Measured tape bytes per op-counted float, per layer, without recomputation (wasm, tfjs 4.22: every intermediate,
+ * the clones the tape saves and every intermediate gradient live until the backward ends). Calibrated on two shapes
+ * (hidden 128 and SmolLM2's 576) at 64-256 tokens; tests/train/memory-model.test.ts re-measures several points.
+ */
+const KAPPA = 5.8;
+/** Floats per attention score (scores, scale, mask add, softmax, their saves and gradients). */
+const SCORE_FLOATS = 10;
+/** One block's tape while it is recomputed, relative to a kept layer's (fitted: 0.6; the nested backward frees sooner). */
+const RECOMPUTE_SHARE = 0.6;
+
+export interface EstimateOptions {
+  /** Gradient checkpointing per block. */
+  recompute?: boolean;
+  /** Frozen base quantized to int8/int4 with this group size (linear weights and the head; norms stay f32). */
+  quant?: { bits: 4 | 8; groupSize: number } | null;
+}
+
+/** Bytes of an [in, out] matrix as stored: f32, or packed codes plus one f32 scale per group and column. */
+function matrixBytes(n: number, inDim: number, quant: EstimateOptions['quant']): number {
+  if (!quant) return n * F32;
+  return (n * quant.bits) / 8 + (n / inDim) * Math.ceil(inDim / quant.groupSize) * F32;
+}
+
+export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: number, seqLen: number, opts: EstimateOptions = {}): MemoryEstimate {
   const B = batch, T = seqLen, N = B * T, L = cfg.layers, V = cfg.vocabSize, C = cfg.hidden;
-  let weights = 0, largestWeight = 0;
+  const quant = method.kind === 'full' ? null : opts.quant ?? null;
+  let weights = 0, weightBytesTotal = 0, largestWeight = 0;
   for (const s of expandTable(cfg)) {
     if (s.optional || s.ours === 'lm_head.w') continue;
-    const n = s.shape(cfg).reduce((a, d) => a * d, 1);
+    const shape = s.shape(cfg);
+    const n = shape.reduce((a, d) => a * d, 1);
     weights += n;
+    const isMatrix = s.kind === 'linear' || s.kind === 'conv1d';
+    // A quantized tied embedding shares the head's storage (model/layout.ts); an f32 one is its own table.
+    weightBytesTotal += s.kind === 'embedding' && quant && cfg.tieEmbeddings ? 0 : isMatrix ? matrixBytes(n, shape[0], quant) : n * F32;
     largestWeight = Math.max(largestWeight, n);
   }
   weights += V * C; // the head: its own tensor, or (tied) the transposed copy of the embedding that load.ts keeps
+  weightBytesTotal += matrixBytes(V * C, C, quant);
 
-  let adapter = 0, adapterActsPerToken = 0; // summed over every targeted module of every layer
+  let adapter = 0; // summed over every targeted module of every layer
   if (method.kind === 'lora') {
-    for (const m of targetModules(cfg, method.targets)) {
-      adapter += method.r * (m.inDim + m.outDim);
-      adapterActsPerToken += method.r + 3 * m.outDim; // x@A, @B, *scaling, + base
-    }
+    for (const m of targetModules(cfg, method.targets)) adapter += method.r * (m.inDim + m.outDim);
   } else if (method.kind === 'ia3') {
-    for (const m of targetModules(cfg, method.targets)) {
-      adapter += /down|fc2|4h_to_h/.test(m.ours + m.hf) ? m.inDim : m.outDim;
-      adapterActsPerToken += m.outDim;
-    }
+    for (const m of targetModules(cfg, method.targets)) adapter += /down|fc2|4h_to_h/.test(m.ours + m.hf) ? m.inDim : m.outDim;
   } else if (method.kind === 'prompt') adapter = method.virtualTokens * C;
   else if (method.kind === 'prefix') adapter = method.virtualTokens * L * 2 * cfg.kvHeads * cfg.headDim;
   const trainable = method.kind === 'full' ? weights : adapter;
   const extraT = method.kind === 'prompt' || method.kind === 'prefix' ? method.virtualTokens : 0;
   const S = T + extraT; // keys per query
+  const Ntok = B * (T + (method.kind === 'prompt' ? extraT : 0));
 
-  // Forward, per layer: the token-wise intermediates, the (B, H, T, S) scores x4 (scores, *scale, +bias, softmax)
-  // and the additive mask. The loss keeps logits, logSoftmax, the one-hot (int32 and f32) and their product: x5.
   const attnScores = B * cfg.heads * T * S;
-  const perLayer = N * layerFloatsPerToken(cfg) + 4 * attnScores + B * T * S;
-  const logits = N * V;
-  // + adapters (all layers), final norm, embeddings, rope tables.
-  const forward = L * perLayer + N * adapterActsPerToken + 5 * logits + 3 * N * C + 2 * N * C + 2 * B * T * cfg.headDim;
-  // tfjs frees the tape only when the whole backward is done, so the gradients of those intermediates pile up on
-  // top of them: measured on cpu, the peak sits at the end of the backward at about twice the forward's bytes.
-  // SAFETY covers what is not modelled op by op (broadcast gradients, casts); tests/train/estimate.test.ts checks
-  // that measured peaks stay below the estimate.
-  const activations = SAFETY * 2 * forward;
+  const layerTape = KAPPA * Ntok * layerFloatsPerToken(cfg) + SCORE_FLOATS * attnScores; // floats
+  // Recomputation only with a frozen head and no KV-cache prefix (objective.ts / transformer.ts).
+  const recompute = !!opts.recompute && method.kind !== 'full' && method.kind !== 'prefix';
+  const frozenHead = method.kind !== 'full';
+  // The head: token chunks of ~4M logits (three (n, V) buffers live) and dx; a full fine-tune keeps the whole
+  // (N, V) logits path (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient.
+  const chunk = Math.min(N, Math.max(1, Math.floor((4 << 20) / V)));
+  const head = frozenHead ? 3 * chunk * V + 2 * N * C : 2 * 5 * N * V;
+  const blocks = recompute ? 2 * L * Ntok * C + RECOMPUTE_SHARE * layerTape : L * layerTape;
+  const activations = blocks + head + 4 * Ntok * C; // + embeddings, final norm
 
-  const weightsBytes = weights * F32, adapterBytes = adapter * F32;
+  const weightsBytes = weightBytesTotal, adapterBytes = adapter * F32;
   const gradBytes = 2 * trainable * F32, optimizerBytes = 2 * trainable * F32;
   const activationBytes = activations * F32;
   const candidates: [number, string][] = [
-    [logits * F32, `logits (B×T×V = ${B}×${T}×${V})`],
+    [(frozenHead ? chunk : N) * V * F32, `logits (${frozenHead ? `${chunk} tokens` : `B×T = ${B}×${T}`} × V = ${V})`],
     [attnScores * F32, `attention scores (B×H×T×S = ${B}×${cfg.heads}×${T}×${S})`],
-    [largestWeight * F32, 'the largest weight matrix'],
+    [matrixBytes(largestWeight, C, quant), 'the largest weight matrix'],
   ];
   candidates.sort((a, b) => b[0] - a[0]);
   return {
@@ -111,6 +137,47 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
     totalBytes: weightsBytes + adapterBytes + gradBytes + optimizerBytes + activationBytes,
     largestBuffer: { bytes: candidates[0][0], what: candidates[0][1] },
   };
+}
+
+export interface MemoryPlan {
+  ok: boolean;
+  /** Rows per micro-batch and micro-batches per step: batch × gradAccum is the user's effective batch. */
+  batch: number;
+  gradAccum: number;
+  recompute: boolean;
+  estimate: MemoryEstimate;
+  /** What was changed and why, or why it cannot fit and what to change. */
+  message: string;
+}
+
+/**
+ * Before a run: accept the settings, or pick recomputation and/or a smaller micro-batch (keeping batch × gradAccum)
+ * so the run fits, or refuse and name the setting to change. `recompute` 'on'/'off' is the user's override.
+ */
+export function planMemory(cfg: ModelConfig, method: MethodSpec, s: { batch: number; gradAccum: number; seqLen: number; recompute: 'auto' | 'on' | 'off'; quant?: EstimateOptions['quant'] }, maxBufferBytes: number, budgetBytes: number): MemoryPlan {
+  const canRecompute = method.kind !== 'full' && method.kind !== 'prefix';
+  const tries: { batch: number; recompute: boolean }[] = [];
+  const rcOptions = s.recompute === 'on' ? [true] : s.recompute === 'off' || !canRecompute ? [false] : [false, true];
+  for (let b = s.batch; b >= 1; b = b > 1 ? Math.ceil(b / 2) : 0) {
+    if (s.batch % b !== 0 && b !== 1) continue;
+    for (const rc of rcOptions) tries.push({ batch: b, recompute: rc });
+    if (b === 1) break;
+  }
+  const fits = (e: MemoryEstimate) => checkFits(e, maxBufferBytes, budgetBytes, method);
+  for (const t of tries) {
+    const est = estimateMemory(cfg, method, t.batch, s.seqLen, { recompute: t.recompute, quant: s.quant });
+    if (!fits(est).ok) continue;
+    const accum = s.gradAccum * (s.batch / t.batch);
+    const changes = [t.batch !== s.batch ? `micro-batch ${t.batch} × ${accum} accumulated (effective batch ${s.batch * s.gradAccum} kept)` : '', t.recompute && s.recompute === 'auto' ? 'recomputation on' : ''].filter(Boolean);
+    const message = `memory: ~${formatGB(est.totalBytes)} predicted of ${formatGB(budgetBytes)}${changes.length ? `; to fit: ${changes.join(', ')}` : ''}`;
+    return { ok: true, batch: t.batch, gradAccum: accum, recompute: t.recompute, estimate: est, message };
+  }
+  const last = tries[tries.length - 1] ?? { batch: 1, recompute: false };
+  const est = estimateMemory(cfg, method, last.batch, s.seqLen, { recompute: last.recompute, quant: s.quant });
+  const why = fits(est);
+  const advice = !s.quant && method.kind !== 'full' ? 'lower --cutoff-len, or quantize the base (--quantize int4)' : method.kind === 'full' ? 'lower --cutoff-len, or use LoRA' : 'lower --cutoff-len';
+  const message = `${why.ok ? '' : why.message.replace(/: lower.*$/, '')} even at micro-batch 1${canRecompute ? ' with recomputation' : ''}: ${advice}`;
+  return { ok: false, batch: last.batch, gradAccum: s.gradAccum * s.batch, recompute: last.recompute, estimate: est, message };
 }
 
 /** "1.23 GB" (decimal gigabytes, two decimals). */

@@ -5,6 +5,9 @@
  * (ENVIRONMENT.md pitfall 6); the one-hot is built as int32 then cast (pitfall 3: float oneHot is garbage on wasm).
  */
 import { tf, type Tensor } from '../kernels/tf';
+import { linearCrossEntropy, slicedLinearCrossEntropy } from '../kernels/linear-xent';
+import { headBlocks } from '../kernels/qtensor';
+import type { Model } from '../model/types';
 
 export const IGNORE_INDEX = -100;
 
@@ -51,4 +54,45 @@ export function causalLmLoss(logits: Tensor, labels: Int32Array): Tensor {
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const loss = f(logits) as Tensor;
   return loss;
+}
+
+/**
+ * The same mean cross-entropy, from the final hidden state (B, T, C) through the model's frozen lm_head in token
+ * chunks (kernels/linear-xent.ts), so the (B, T, V) logits never exist at once. Equal to
+ * causalLmLoss(forward(...).logits, labels) (tests/train/chunked-loss.test.ts). A tied head reuses the embedding as
+ * its transpose. Callers with a trainable head (full fine-tuning) use causalLmLoss on the logits instead.
+ */
+export function chunkedCausalLmLoss(model: Model, hidden: Tensor, labels: Int32Array, chunkTokens?: number): Tensor {
+  const [B, T, C] = hidden.shape as number[];
+  if (labels.length !== B * T) throw new Error(`labels have ${labels.length} values, hidden states imply ${B * T}`);
+  const V = model.config.vocabSize;
+  const { targets, count } = shiftLabels(labels, B, T);
+  if (count === 0) throw new Error('every label is -100: there is nothing to learn from in this batch');
+  const idx = Int32Array.from(targets, (y) => (y === IGNORE_INDEX ? -1 : y));
+  for (const y of idx) if (y >= V) throw new Error(`label ${y} is outside the vocabulary (${V})`);
+  const w = model.weights.get('lm_head.w')!;
+  const emb = model.weights.get('embed');
+  const flat = tf.reshape(hidden, [B * T, C]);
+  const opts = { targets: idx, count, softcap: model.config.finalSoftcap ?? 0, chunkTokens };
+  if (w instanceof tf.Tensor) {
+    const tiedT = model.config.tieEmbeddings && emb instanceof tf.Tensor && emb.shape[0] === V && !(emb instanceof tf.Variable) ? emb : undefined;
+    return linearCrossEntropy(flat, [{ w, wt: tiedT }], opts);
+  }
+  // Quantized or split: decode slices of at most ~16 MB of f32 logits per pass, never the whole head.
+  const width = Math.max(256, Math.floor((4 << 20) / (B * T)));
+  const blocks = headBlocks(w);
+  const segments: [number, number][] = [];
+  for (const b of blocks) for (let c = 0; c < b.cols; c += width) segments.push([b.start + c, Math.min(width, b.cols - c)]);
+  const slice = (c0: number, n: number): Tensor => {
+    const b = blocks.find((k) => c0 >= k.start && c0 < k.start + k.cols)!;
+    const local = c0 - b.start;
+    return b.w instanceof tf.Tensor ? tf.slice(b.w, [0, local], [-1, n]) : b.w.dequantize(local, n);
+  };
+  return slicedLinearCrossEntropy(flat, { V, segments, slice }, opts);
+}
+
+/** True when the head is frozen, so the chunked loss applies. */
+export function headIsFrozen(model: Model): boolean {
+  const w = model.weights.get('lm_head.w');
+  return !!w && !(w instanceof tf.Variable);
 }

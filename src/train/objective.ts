@@ -9,7 +9,7 @@ import { describeWeight } from '../kernels/qtensor';
 type Variable = tf.Variable;
 import type { Model } from '../model/types';
 import { adapterForward, type Adapter, type LoraConfig, type IA3Config } from '../peft';
-import { causalLmLoss } from './loss';
+import { causalLmLoss, chunkedCausalLmLoss, headIsFrozen } from './loss';
 import type { LossFn } from './step';
 import type { MethodSpec } from './estimate';
 
@@ -33,11 +33,35 @@ export function paramsOf(model: Model, adapter: Adapter | null): Map<string, Var
 }
 
 /** The mean causal-LM loss of one micro-batch, with dropout seeded from the trainer's checkpointed RNG. */
-export function objective(model: Model, adapter: Adapter | null): LossFn {
+export interface ObjectiveOptions {
+  /** Gradient checkpointing: recompute each decoder block in the backward (less memory, ~1.3x the compute). */
+  recompute?: boolean;
+}
+
+/** The trainable tensors of decoder block i for an adapter (LoRA A/B, DoRA magnitudes, IA3 vectors), by module name. */
+function layerAdapterParams(adapter: Adapter): (i: number) => Tensor[] {
+  const byLayer = new Map<number, Tensor[]>();
+  for (const [name, m] of adapter.modules) {
+    const i = Number(/^layers\.(\d+)\./.exec(name)?.[1] ?? NaN);
+    if (!Number.isInteger(i)) continue;
+    const ts = m.kind === 'lora' ? [m.a, m.b, ...(m.magnitude ? [m.magnitude] : [])] : [m.l];
+    byLayer.set(i, [...(byLayer.get(i) ?? []), ...ts]);
+  }
+  return (i) => byLayer.get(i) ?? [];
+}
+
+export function objective(model: Model, adapter: Adapter | null, opts: ObjectiveOptions = {}): LossFn {
   return (batch, ctx): Tensor => {
     const seed = ctx.rng.nextU32();
-    const out = adapterForward(model, adapter, { ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask }, { train: ctx.training, seed, labels: batch.labels });
-    return causalLmLoss(out.logits!, out.labels ?? batch.labels);
+    const inputs = { ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask };
+    if (!headIsFrozen(model)) {
+      const out = adapterForward(model, adapter, inputs, { train: ctx.training, seed, labels: batch.labels });
+      return causalLmLoss(out.logits!, out.labels ?? batch.labels);
+    }
+    // A frozen head: the chunked lm_head + loss never holds the (B, T, V) logits; recompute per block when asked.
+    const recompute = ctx.training && (opts.recompute ?? false);
+    const out = adapterForward(model, adapter, inputs, { train: ctx.training, seed, labels: batch.labels, skipHead: true, recompute, layerParams: recompute && adapter ? layerAdapterParams(adapter) : undefined });
+    return chunkedCausalLmLoss(model, out.finalHidden!, out.labels ?? batch.labels);
   };
 }
 

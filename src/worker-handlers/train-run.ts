@@ -8,7 +8,7 @@ import { attachAdapter, loraConfig, ia3Config, promptTuningConfig, prefixTuningC
 import { splitTrainEval } from '../data/split';
 import { BatchSource } from '../data/batches';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
-import { estimateMemory, checkFits } from '../train/estimate';
+import { planMemory, type MethodSpec } from '../train/estimate';
 import { train, type TrainEvent, type TrainSummary } from '../train/trainer';
 import { methodSpec, objective } from '../train/objective';
 import { totalSteps } from '../train/schedule';
@@ -58,23 +58,35 @@ function sources(session: Session, config: TrainConfig) {
   return { data, evalData };
 }
 
+function specOfPeft(peft: PeftSpec): MethodSpec {
+  if (peft.method === 'LORA') return { kind: 'lora', r: peft.r, targets: peft.targetModules };
+  if (peft.method === 'IA3') return { kind: 'ia3', targets: peft.targetModules };
+  return { kind: peft.method === 'PROMPT_TUNING' ? 'prompt' : 'prefix', virtualTokens: peft.virtualTokens };
+}
+
+/** The loaded model's quantization, for the memory model (none in the app until the model panel offers it). */
+function quantOf(_session: Session): { bits: 4 | 8; groupSize: number } | null {
+  return null;
+}
+
 export async function estimate(session: Session, p: { peft: PeftSpec; config: Record<string, unknown> }): Promise<EstimateResult> {
   const backend = await session.backend;
   const { model } = needModel(session);
   const config = configOf(p.config);
-  const spec = p.peft.method === 'LORA' ? { kind: 'lora' as const, r: p.peft.r, targets: p.peft.targetModules } : p.peft.method === 'IA3' ? { kind: 'ia3' as const, targets: p.peft.targetModules } : { kind: p.peft.method === 'PROMPT_TUNING' ? ('prompt' as const) : ('prefix' as const), virtualTokens: p.peft.virtualTokens };
-  let est;
+  const spec = specOfPeft(p.peft);
+  let plan;
   try {
-    est = estimateMemory(model.config, spec, config.batchSize, config.cutoffLen);
+    plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
   } catch (e) {
     throw userError(`The adapter settings do not fit this model: ${(e as Error).message}`, String(e));
   }
-  const fit = checkFits(est, backend.maxBufferBytes, deviceBudget(backend.name), spec);
+  const est = plan.estimate;
+  const fit = { ok: plan.ok, message: plan.message };
   const n = session.data?.examples.length ?? 0;
   const trainN = Math.max(1, n - (config.evalSplit > 0 ? (config.evalSplit < 1 ? Math.ceil(n * config.evalSplit) : Math.min(config.evalSplit, Math.floor(n / 10))) : 0));
   const steps = totalSteps(config, Math.ceil(trainN / config.batchSize));
   const meanLen = n ? session.data!.examples.reduce((a, e) => a + e.ids.length, 0) / n : config.cutoffLen;
-  return { totalBytes: est.totalBytes, fits: fit.ok, message: fit.ok ? null : fit.message, trainableParams: est.trainableParams, totalSteps: steps, tokensPerStep: Math.round(meanLen * config.batchSize * config.gradAccum) };
+  return { totalBytes: est.totalBytes, fits: fit.ok, message: fit.ok && plan.batch === config.batchSize && !plan.recompute ? null : fit.message, trainableParams: est.trainableParams, totalSteps: steps, tokensPerStep: Math.round(meanLen * config.batchSize * config.gradAccum) };
 }
 
 async function clearSteps(store: CheckpointStore): Promise<void> {
@@ -85,7 +97,10 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
   const backend = await session.backend;
   const { model } = needModel(session);
   if (session.stop) throw userError('A training run is already going. Stop it first.');
-  const config = configOf(p.config);
+  const asked = configOf(p.config);
+  // The memory model may pick recomputation and a smaller micro-batch (same effective batch) so the run fits.
+  const planned = planMemory(model.config, specOfPeft(p.peft), { batch: asked.batchSize, gradAccum: asked.gradAccum, seqLen: asked.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
+  const config = planned.ok ? { ...asked, batchSize: planned.batch, gradAccum: planned.gradAccum } : asked;
   const { data, evalData } = sources(session, config);
   if (!p.resume) {
     await clearSteps(store);
@@ -110,9 +125,9 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
   try {
     let summary: TrainSummary | null = null;
     for await (const e of train({
-      config, params: adapter.params, loss: objective(model, adapter), data, evalData, store, signal: stop.signal, clock: session.live.pause.clock,
+      config, params: adapter.params, loss: objective(model, adapter, { recompute: planned.ok && planned.recompute }), data, evalData, store, signal: stop.signal, clock: session.live.pause.clock,
       resumeFrom: p.resume ? 'latest' : undefined,
-      memoryCheck: { estimate: estimateMemory(model.config, spec, config.batchSize, config.cutoffLen), maxBufferBytes: backend.maxBufferBytes, deviceBytes: deviceBudget(backend.name), method: spec },
+      memoryCheck: { estimate: planned.estimate, maxBufferBytes: backend.maxBufferBytes, deviceBytes: deviceBudget(backend.name), method: spec },
     })) {
       if (e.kind === 'checkpoint') kept = e.name;
       if (e.kind === 'done') summary = e.summary;
