@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { envVar, importNodeOnly, runtime, userAgent } from './env';
+import { registerWebGpuBackend } from './gpu-device';
 import { probeWebGpu, type GpuInfo } from './webgpu';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
@@ -34,24 +35,39 @@ export function currentBackend(): BackendChoice | null {
   return current;
 }
 
-function isSoftwareGpu(info: GpuInfo): boolean {
-  return /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.adapterName} ${info.vendor} ${info.architecture}`);
+/** tfjs-backend-webgpu's MatMulProgramType.MatMulPackedProgram (webgpu_util.ts). */
+const MATMUL_PACKED = 3;
+
+/** 'SwiftShader' rather than 'google swiftshader swiftshader-device-subzero- SwiftShader driver 5.0.0'. */
+function shortName(info: GpuInfo): string {
+  const known = /swiftshader|lavapipe|llvmpipe/i.exec(info.adapterName)?.[0].toLowerCase();
+  return known === 'swiftshader' ? 'SwiftShader' : known ?? info.adapterName;
 }
 
-async function tryWebGpu(): Promise<BackendChoice | string> {
-  const probe = await probeWebGpu();
+/**
+ * `software`: whether a software adapter may be used. In Node it is not by default: SwiftShader trains ~50x slower
+ * than wasm (ENVIRONMENT.md). The browser keeps its own choice of adapter.
+ */
+async function tryWebGpu(software: boolean): Promise<BackendChoice | string> {
+  const probe = await probeWebGpu({ softwareFallback: software });
   if (!probe.ok || !probe.info) return probe.reason;
-  await import('@tensorflow/tfjs-backend-webgpu');
+  const info = probe.info;
+  if (info.software && !software && runtime() === 'node') {
+    return `WebGPU adapter is ${shortName(info)}, a software rasteriser (slower than the CPU here); --backend webgpu forces it`;
+  }
+  const mod = await import('@tensorflow/tfjs-backend-webgpu');
+  registerWebGpuBackend(mod.WebGPUBackend);
+  // For outputs with few 32x32 tiles tfjs picks matmul programs built on workgroup reductions, which a CPU emulation
+  // runs 10-100x slower than its general tiled one (SwiftShader: 240 ms vs 2.5 ms for a 4x32 @ 32x32 product).
+  if (info.software) tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', MATMUL_PACKED);
   const ok = await tf.setBackend('webgpu').catch(() => false);
   if (!ok) return 'the tfjs WebGPU backend failed to initialise on this adapter';
-  const info = probe.info;
-  const slow = isSoftwareGpu(info);
   return {
     name: 'webgpu',
-    reason: `WebGPU: ${info.adapterName}${slow ? ' (a software rasteriser: correct but slow)' : ''}`,
+    reason: `WebGPU: ${info.adapterName}${info.software ? ' (a software rasteriser: correct but slow)' : ''}`,
     gpu: info,
     maxBufferBytes: info.maxBufferSize,
-    slow,
+    slow: info.software,
   };
 }
 
@@ -80,19 +96,21 @@ async function tryCpu(): Promise<BackendChoice | string> {
 }
 
 /**
- * Picks and initialises a backend. `WEBIFT_BACKEND` (Node) overrides the order with a single backend.
- * Throws only if every candidate fails, with each reason.
+ * Picks and initialises a backend. `WEBIFT_BACKEND` (Node) overrides the order with a single backend. A forced
+ * 'webgpu' (or WEBIFT_SOFTWARE_GPU=1, which the tests set) accepts a software adapter, and in Node with no other
+ * adapter it finds Chromium's SwiftShader. Throws only if every candidate fails, with each reason.
  */
 export async function initBackend(opts: BackendOptions = {}): Promise<BackendChoice> {
   // PROD silences tfjs's console nags (e.g. "install tfjs-node"), which would pollute CLI output.
   tf.env().set('PROD', true);
   const forced = envVar('WEBIFT_BACKEND') as BackendName | undefined;
   const order = opts.prefer ?? (forced ? [forced] : ['webgpu', 'wasm', 'cpu']);
+  const software = (order.length === 1 && order[0] === 'webgpu') || envVar('WEBIFT_SOFTWARE_GPU') === '1';
   const why: string[] = [];
   for (const name of order) {
-    const r = name === 'webgpu' ? await tryWebGpu() : name === 'wasm' ? await tryWasm(opts) : name === 'cpu' ? await tryCpu() : `unknown backend '${name}'`;
+    const r = name === 'webgpu' ? await tryWebGpu(software) : name === 'wasm' ? await tryWasm(opts) : name === 'cpu' ? await tryCpu() : `unknown backend '${name}'`;
     if (typeof r === 'string') {
-      why.push(`${name}: ${r}`);
+      why.push(name === 'webgpu' && r.startsWith('WebGPU ') ? r : `${name}: ${r}`);
       continue;
     }
     await tf.ready();

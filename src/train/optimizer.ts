@@ -4,6 +4,7 @@
  * State (m, v, per-parameter step) round-trips through plain Float32Arrays for checkpoints.
  * Not here: amsgrad, maximize, foreach/fused variants, parameter groups beyond a decay/no-decay split.
  */
+import { stackChunked } from '../kernels/many-inputs';
 import { tf, tidy, type Tensor } from '../kernels/tf';
 
 export type Variable = tf.Variable;
@@ -124,7 +125,7 @@ export async function clipGradNorm(grads: Map<string, Tensor>, maxNorm: number):
   if (grads.size === 0) return 0;
   // sqrt(sum(x^2)) rather than tf.norm, whose int32 exponent hits an unregistered chained op in tfjs-core 4.22.
   const l2 = (x: Tensor) => tf.sqrt(tf.sum(tf.square(x)));
-  const normT = tidy(() => l2(tf.stack([...grads.values()].map((g) => l2(g)))));
+  const normT = tidy(() => l2(stackChunked([...grads.values()].map((g) => l2(g)))));
   const total = (await normT.data())[0];
   normT.dispose();
   if (!Number.isFinite(total) || maxNorm <= 0) return total;

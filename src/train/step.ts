@@ -5,6 +5,7 @@
  * is mean_i(loss_i): a mean of per-micro-batch means, not a token-weighted mean over the step.
  * Then: global norm, clipping (clip_grad_norm_), AdamW. A non-finite loss or norm skips the update entirely.
  */
+import { addNChunked } from '../kernels/many-inputs';
 import { tf, tidy, type Tensor } from '../kernels/tf';
 import { checkBatch, realTokens, type Batch } from './batch';
 import { clipGradNorm, type AdamW, type Variable } from './optimizer';
@@ -69,7 +70,8 @@ export async function trainStep(s: StepInput): Promise<StepResult> {
         } else grads.set(key, gi);
       }
     }
-    const lossT = tidy(() => tf.addN(losses));
+    // One loss per micro-batch: gradAccum of them (32 by default), more than a WebGPU kernel may bind at once.
+    const lossT = addNChunked(losses);
     const loss = (await lossT.data())[0];
     lossT.dispose();
     const gradNorm = await clipGradNorm(grads, s.maxGradNorm > 0 ? s.maxGradNorm : 0);

@@ -1,11 +1,14 @@
 /**
  * The training loop as an async generator of TrainEvent: micro-batches from a resumable BatchSource, grouped by
  * gradAccum into optimizer steps (step.ts), scheduled lr, periodic eval and checkpoints, resume from a checkpoint,
- * abort, and a hard stop on NaN/Inf that keeps the last good checkpoint. Generic over any named set of tf.Variables
- * and a loss function: LoRA, full fine-tuning and prompt tuning all come in as (params, loss).
+ * abort, and a hard stop on NaN/Inf or a WebGPU error (platform/gpu-errors.ts) that keeps the last good checkpoint.
+ * Generic over any named set of tf.Variables and a loss function: LoRA, full fine-tuning and prompt tuning all come in
+ * as (params, loss).
  * Clock, store, memory probe and the event-loop yield are injected. Not here: data loading, adapters, model I/O.
  */
 import { tf } from '../kernels/tf';
+import { gpuErrorScope } from '../platform/gpu-device';
+import { GpuError } from '../platform/gpu-errors';
 import type { BatchSource, Batch } from './batch';
 import { checkpointName, latestCheckpoint, pruneCheckpoints, restoreTraining, snapshotTraining, type CheckpointStore } from './checkpoint';
 import type { TrainConfig } from './config';
@@ -13,7 +16,7 @@ import { checkFits, type MemoryEstimate, type MethodSpec } from './estimate';
 import { AdamW, type Variable } from './optimizer';
 import { Rng } from './rng';
 import { learningRate, scheduleFor, totalSteps } from './schedule';
-import { evaluate, trainStep, type LossFn } from './step';
+import { evaluate, trainStep, type LossFn, type StepResult } from './step';
 
 export interface TrainJob {
   config: TrainConfig;
@@ -58,7 +61,7 @@ export type TrainEvent =
   | { kind: 'step'; step: number; epoch: number; loss: number; lr: number; gradNorm: number; tokensPerSec: number; etaSeconds: number; memoryBytes: number }
   | { kind: 'eval'; step: number; evalLoss: number }
   | { kind: 'checkpoint'; step: number; name: string }
-  | { kind: 'error'; step: number; reason: 'non-finite' | 'over-budget' | 'checkpoint'; message: string; lastCheckpoint: string | null }
+  | { kind: 'error'; step: number; reason: 'non-finite' | 'over-budget' | 'checkpoint' | 'gpu'; message: string; lastCheckpoint: string | null }
   | { kind: 'done'; step: number; summary: TrainSummary };
 
 /** Config fields that may change on resume; any other difference would change the run, so resume refuses. */
@@ -112,7 +115,14 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
       job.evalData!.restore(evalStart);
       const batches: Batch[] = [];
       for (let b = job.evalData!.next(); b; b = job.evalData!.next()) batches.push(b);
-      return evaluate(job.loss, batches, evalRng);
+      return gpuErrorScope(() => evaluate(job.loss, batches, evalRng));
+    };
+    /** A GpuError as the run's error event (a lost device is thrown: nothing works on it, the caller starts over). */
+    const gpuFailure = (e: unknown, at: number): TrainEvent => {
+      if (!(e instanceof GpuError)) throw e;
+      const message = `training stopped at step ${at}: ${e.message}; the last good checkpoint is ${lastCheckpoint ?? 'none (nothing was saved yet)'}`;
+      if (e.kind === 'device-lost') throw new GpuError(e.kind, message);
+      return { kind: 'error', step, reason: 'gpu', lastCheckpoint, message };
     };
     const save = async (): Promise<TrainEvent> => {
       try {
@@ -156,7 +166,15 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
 
       const t0 = clock();
       const lr = learningRate(schedule, step);
-      const r = await trainStep({ params, optimizer, loss: job.loss, microBatches: micro, lr, maxGradNorm: config.maxGradNorm, rng });
+      let r: StepResult;
+      try {
+        // A WebGPU error anywhere in the step (or since the last one) throws here: its numbers would be stale memory.
+        r = await gpuErrorScope(() => trainStep({ params, optimizer, loss: job.loss, microBatches: micro, lr, maxGradNorm: config.maxGradNorm, rng }));
+      } catch (e) {
+        yield gpuFailure(e, step + 1);
+        status = 'failed';
+        break;
+      }
       if (!r.applied) {
         const what = !Number.isFinite(r.loss) ? `loss is ${r.loss}` : `gradient norm is ${r.gradNorm}`;
         yield {
@@ -176,7 +194,13 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
         tokensPerSec: now > t0 ? r.tokens / ((now - t0) / 1000) : 0, etaSeconds: perStep * (total - step), memoryBytes: memoryBytes(),
       };
       if (job.evalData && config.evalEvery > 0 && step % config.evalEvery === 0 && step < total) {
-        lastEval = await runEval();
+        try {
+          lastEval = await runEval();
+        } catch (e) {
+          yield gpuFailure(e, step);
+          status = 'failed';
+          break;
+        }
         yield { kind: 'eval', step, evalLoss: lastEval };
       }
       if (job.store && config.checkpointEvery > 0 && step % config.checkpointEvery === 0) {
@@ -190,8 +214,14 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
       await tick();
     }
     if (status === 'completed' && job.evalData && step > 0) {
-      lastEval = await runEval();
-      yield { kind: 'eval', step, evalLoss: lastEval };
+      let failure: TrainEvent | null = null;
+      try {
+        lastEval = await runEval();
+      } catch (e) {
+        failure = gpuFailure(e, step);
+        status = 'failed';
+      }
+      yield failure ?? { kind: 'eval', step, evalLoss: lastEval! };
     }
     // A finished or aborted run is saved so it can be used or resumed; a failed one keeps the last good checkpoint.
     if (status !== 'failed' && job.store && step > 0 && savedAt !== step) {

@@ -70,6 +70,7 @@ function errorMessage(e: Extract<TrainEvent, { kind: 'error' }>): string {
   const kept = e.lastCheckpoint ? `The last good checkpoint (${e.lastCheckpoint}) is kept.` : 'No checkpoint was saved yet.';
   if (e.reason === 'over-budget') return `This run would not fit in memory on this device, so it did not start. Lower the batch size or cutoff length on the Train screen.`;
   if (e.reason === 'non-finite') return `Training stopped at step ${e.step + 1}: the loss became NaN or infinite. ${kept} Lower the learning rate and start again.`;
+  if (e.reason === 'gpu') return `Training stopped at step ${e.step + 1}: the GPU reported an error, so that step's numbers cannot be trusted. ${kept} Press Resume to try again; the details say what failed.`;
   if (/quota/i.test(e.message)) return `Training stopped at step ${e.step}: this browser's storage for the site is full, so the checkpoint was not saved. ${kept} Free space on the Storage screen, then resume.`;
   return `A checkpoint could not be saved (storage full or unavailable). ${kept} Free space on the Storage screen, then resume.`;
 }
