@@ -76,6 +76,16 @@ export interface TrainSettings {
   trainOnInputs: boolean;
 }
 
+/** The frozen base, quantized at load (QLoRA style); the adapter trained on it is an ordinary PEFT adapter. */
+export interface QuantizeSettings {
+  /** 'none' keeps f32; 'int8' or 'int4' stores the frozen matrices group-quantized (about 9 or 4.5 bits a weight). */
+  mode: 'none' | 'int8' | 'int4';
+  /** Weights per scale along the input axis, a multiple of 8, e.g. 64 (32-128 is the useful range). */
+  groupSize: number;
+  /** true: one scale per group; false: a zero point per group too (asymmetric, a little more accurate at int4). */
+  symmetric: boolean;
+}
+
 export interface GenerationSettings {
   doSample: boolean;
   temperature: number;
@@ -98,6 +108,8 @@ export interface Experiment {
   peft: PeftSettings;
   train: TrainSettings;
   generation: GenerationSettings;
+  /** Absent in links made before it existed: read as { mode: 'none' }. */
+  quantize?: QuantizeSettings;
 }
 
 export const EMBEDDED_MODEL_URL = '/models/webift-tiny/';
@@ -112,6 +124,7 @@ export function defaultExperiment(): Experiment {
     peft: { method: 'LORA', r: 8, alpha: 16, dropout: 0.05, targetModules: ['q_proj', 'v_proj'], useRslora: false, useDora: false, virtualTokens: 20 },
     train: { lr: 3e-3, maxSteps: 60, batchSize: 4, gradAccum: 1, cutoffLen: 128, warmupSteps: 5, scheduler: 'cosine', evalSplit: 24, evalEvery: 10, checkpointEvery: 5, seed: 42, promptFormat: 'auto', trainOnInputs: false },
     generation: { doSample: false, temperature: 0.7, topP: 0.9, topK: 50, repetitionPenalty: 1.1, noRepeatNgramSize: 0, maxNewTokens: 48, numBeams: 1, stopStrings: ['### Instruction:'], seed: 0 },
+    quantize: { mode: 'none', groupSize: 64, symmetric: true },
   };
 }
 

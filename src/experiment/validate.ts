@@ -54,7 +54,14 @@ const dataSource: Rule = (v, p, e) => {
   if (isStored && (v as { url?: unknown }).url !== '') e.push(`${p}.url must be '' for a stored source (got ${JSON.stringify((v as { url?: unknown }).url)?.slice(0, 60)})`);
 };
 
-const SCHEMA = obj({
+/** Optional (links made before it existed lack it); group size as quant/ accepts it: a multiple of 8 in [8, 4096]. */
+const quantize: Rule = (v, p, e) => {
+  obj({ mode: oneOf('none', 'int8', 'int4'), groupSize: num(8, 4096, true), symmetric: bool })(v, p, e);
+  const g = (v as { groupSize?: unknown } | null)?.groupSize;
+  if (typeof g === 'number' && Number.isInteger(g) && g % 8 !== 0) e.push(`${p}.groupSize must be a multiple of 8 (got ${g})`);
+};
+
+const FIELDS: Record<string, Rule> = {
   version: (v, p, e) => void (v !== EXPERIMENT_VERSION && e.push(`${p} must be ${EXPERIMENT_VERSION} (this link was made by another version: got ${JSON.stringify(v)})`)),
   name: str(200),
   model,
@@ -72,11 +79,12 @@ const SCHEMA = obj({
     doSample: bool, temperature: num(0, 100, false, true), topP: num(0, 1, false, true), topK: num(0, 1e6, true), repetitionPenalty: num(0, 100, false, true),
     noRepeatNgramSize: num(0, 100, true), maxNewTokens: num(1, 4096, true), numBeams: num(1, 16, true), stopStrings: list(str(100), 8), seed: num(0, 0xffffffff, true),
   }),
-});
+};
 
 export function validateExperiment(v: unknown): Validation {
   const errors: string[] = [];
-  SCHEMA(v, 'experiment', errors);
+  const hasQuantize = typeof v === 'object' && v !== null && 'quantize' in v;
+  obj(hasQuantize ? { ...FIELDS, quantize } : FIELDS)(v, 'experiment', errors);
   if (errors.length) return { ok: false, errors };
   return { ok: true, value: JSON.parse(JSON.stringify(v)) as Experiment };
 }

@@ -26,6 +26,8 @@ commands:
             | pull <id> [--host URL] | filter --rater <url|local> IN --out OUT     (webift data --help)
 
 common flags: --backend webgpu|wasm|cpu (default: the first that works), --json
+model flags (train, generate, chat, logits): --quantize none|int8|int4 (a frozen base quantized at load, QLoRA style)
+            [--group-size 64] [--quant-asym] [--quant-report FILE.json]
 `;
 
 type Command = (argv: string[]) => Promise<number>;

@@ -8,6 +8,7 @@ import { loadModel, type ModelSource } from '../model/load';
 import type { Model } from '../model/types';
 import { folderSource } from './fs-source';
 import { UsageError } from './errors';
+import { quantSummary, quantizerFrom, writeQuantReport } from './quant-flags';
 
 export async function startBackend(name: string | undefined, quiet: boolean): Promise<BackendChoice> {
   if (name && !['webgpu', 'wasm', 'cpu'].includes(name)) throw new UsageError(`--backend must be webgpu, wasm or cpu, got '${name}'`);
@@ -30,12 +31,16 @@ export async function resolveModelSource(spec: string, quiet = false): Promise<M
 }
 
 /**
- * Resolves the model, starts the backend and loads the weights. `announce()` prints the backend line on stderr; a
- * command calls it once its inputs are validated, so a bad input still produces exactly one line on stderr.
+ * Resolves the model, starts the backend and loads the weights, quantized as the --quantize flags in `flags` ask
+ * (quant-flags.ts). `announce()` prints the backend line (and the quantization summary) on stderr; a command calls it
+ * once its inputs are validated, so a bad input still produces exactly one line on stderr.
  */
-export async function openModel(spec: string, backend: string | undefined, quiet: boolean): Promise<{ model: Model; backend: BackendChoice; source: ModelSource; announce: () => void }> {
+export async function openModel(spec: string, backend: string | undefined, quiet: boolean, flags: Record<string, string | boolean | undefined> = {}): Promise<{ model: Model; backend: BackendChoice; source: ModelSource; announce: () => void }> {
+  const quantizer = quantizerFrom(flags);
   const source = await resolveModelSource(spec, quiet);
   const choice = await startBackend(backend, true);
-  const model = await loadModel(source);
-  return { model, backend: choice, source, announce: () => void (quiet || process.stderr.write(`backend: ${choice.reason}\n`)) };
+  const model = await loadModel(source, { quantizer });
+  writeQuantReport(flags, quantizer);
+  const lines = [`backend: ${choice.reason}`, ...(quantizer ? [quantSummary(model, quantizer)] : [])];
+  return { model, backend: choice, source, announce: () => void (quiet || process.stderr.write(lines.map((l) => `${l}\n`).join(''))) };
 }

@@ -104,3 +104,27 @@ describe('share links', () => {
     expect(experimentParam('')).toBeNull();
   });
 });
+
+describe('experiment.quantize', () => {
+  it('defaults to none (g64 symmetric), may be absent (older links), and round-trips through a link', () => {
+    const x = defaultExperiment();
+    expect(x.quantize).toEqual({ mode: 'none', groupSize: 64, symmetric: true });
+    const old = { ...x } as Record<string, unknown>;
+    delete old.quantize;
+    expect(validateExperiment(old).ok).toBe(true);
+    x.quantize = { mode: 'int4', groupSize: 32, symmetric: false };
+    expect(decodeExperiment(encodeExperiment(x))).toEqual({ ok: true, value: x });
+  });
+
+  it('names a bad mode, group size or flag by its path', () => {
+    const x = defaultExperiment() as unknown as Record<string, Record<string, unknown>>;
+    x.quantize = { mode: 'int3', groupSize: 12, symmetric: 'yes', bits: 4 };
+    const v = validateExperiment(x);
+    expect(!v.ok && v.errors).toEqual([
+      'experiment.quantize.bits is not a known field',
+      "experiment.quantize.mode must be one of 'none', 'int8', 'int4' (got \"int3\")",
+      'experiment.quantize.symmetric must be true or false (got "yes")',
+      'experiment.quantize.groupSize must be a multiple of 8 (got 12)',
+    ]);
+  });
+});

@@ -10,12 +10,13 @@ import { UsageError } from '../errors';
 import { openModel } from '../runtime';
 import { tokenizerFrom } from '../model-tokenizer';
 import { SAMPLING_FLAGS, samplingOptions } from '../sampling-flags';
+import { QUANT_FLAGS } from '../quant-flags';
 
 export async function chatCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, { model: { type: 'string' }, system: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS });
+  const p = parse(argv, { model: { type: 'string' }, system: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS, ...QUANT_FLAGS });
   const json = bool(p, 'json');
   const options = samplingOptions(p);
-  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json, p.values);
   const tok = await tokenizerFrom(source);
   if (!tok) {
     model.dispose();

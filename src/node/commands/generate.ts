@@ -12,10 +12,11 @@ import { UsageError } from '../errors';
 import { openModel } from '../runtime';
 import { tokenizerFrom } from '../model-tokenizer';
 import { SAMPLING_FLAGS, samplingOptions } from '../sampling-flags';
+import { QUANT_FLAGS } from '../quant-flags';
 
 export const GENERATE_FLAGS: FlagSpec = {
   model: { type: 'string' }, prompt: { type: 'string' }, 'prompt-ids': { type: 'string' }, adapter: { type: 'string' },
-  backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS,
+  backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS, ...QUANT_FLAGS,
 };
 
 export async function generateCommand(argv: string[]): Promise<number> {
@@ -30,7 +31,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw e instanceof GenerationOptionsError ? new UsageError(e.message) : e;
   }
-  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json, p.values);
   let adapter: Adapter | null = null;
   try {
     const tok = await tokenizerFrom(source);

@@ -13,10 +13,11 @@ import { bool, parse, str, type FlagSpec } from '../args';
 import { UsageError } from '../errors';
 import { writeFileAtomic } from '../atomic';
 import { openModel } from '../runtime';
+import { QUANT_FLAGS } from '../quant-flags';
 
 export const LOGITS_FLAGS: FlagSpec = {
   model: { type: 'string' }, inputs: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' },
-  backend: { type: 'string' }, json: { type: 'boolean' },
+  backend: { type: 'string' }, json: { type: 'boolean' }, ...QUANT_FLAGS,
 };
 
 function matrix(v: unknown, name: string): number[][] {
@@ -42,7 +43,7 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   const mask = raw.attention_mask === undefined ? null : matrix(raw.attention_mask, 'attention_mask');
   if (mask && (mask.length !== B || mask[0].length !== T)) throw new UsageError(`inputs: attention_mask is ${mask.length}×${mask[0].length} but input_ids is ${B}×${T}`);
   const out = str(p, 'out', true);
-  const { model, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json);
+  const { model, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json, p.values);
   announce();
   const flatMask = mask ? Int32Array.from(mask.flat()) : undefined;
   const adapterDir = str(p, 'adapter');

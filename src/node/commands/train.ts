@@ -44,6 +44,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   };
   const modelSpec = need('model'), dataPath = need('data'), out = need('out');
   const peft = asUsage(() => peftConfig(o));
+  if (!peft && (o.quantize ?? 'none') !== 'none') throw new UsageError('--peft full trains every weight, so it needs an unquantized base: drop --quantize, or train lora, dora or ia3 on the quantized base (QLoRA)');
   const config = asUsage(() => resolveTrainConfig(trainOverrides(o), o.preset as string | undefined));
   let text: string;
   try {
@@ -52,7 +53,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--data ${dataPath}: no such file`);
   }
   const parsed = asUsage(() => parseRecords(text, { label: dataPath }));
-  const { model, source, backend, announce } = await openModel(modelSpec, o.backend as string | undefined, json);
+  const { model, source, backend, announce } = await openModel(modelSpec, o.backend as string | undefined, json, o);
   try {
     const tok = await tokenizerFrom(source);
     if (!tok) throw new UsageError(`${source.label} has no tokenizer.json; training needs one to tokenize --data`);
