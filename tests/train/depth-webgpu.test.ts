@@ -6,13 +6,12 @@
  * Both are f32 with different reduction orders; measured gaps are ~1e-7 (losses) and ~3e-6 (norms, a sum of 336
  * squared norms through 24 layers of backward). The stale-memory bug this guards against was off by ~50%.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { convertLlama2cCheckpoint } from '../../src/model/llama2c';
 import { loadModel } from '../../src/model/load';
 import { randomModel } from '../../src/model/random';
-import { HAVE_SHARED, HF_REF } from '../helpers/fixtures';
+import { haveShared, sharedPath } from '../helpers/fixtures';
 import { memSource } from '../helpers/mem-source';
 import { loraRun, maxRelGap, randomBatches, type RunResult, type RunSpec } from './backend-runs';
 
@@ -23,7 +22,7 @@ const DEEP = {
   intermediate_size: 64, rms_norm_eps: 1e-5, rope_theta: 10000, max_position_embeddings: 64, tie_word_embeddings: false,
 };
 const LOSS_RTOL = 1e-5, NORM_RTOL = 1e-4;
-const STORIES = path.join(HF_REF, '..', '..', 'data', 'tiny-models', 'stories260K', 'stories260K.bin');
+const STORIES = 'data/tiny-models/stories260K/stories260K.bin';
 
 async function both(spec: Omit<RunSpec, 'backend'>, label: string): Promise<{ gpu: RunResult; cpu: RunResult }> {
   const cpu = await loraRun({ ...spec, backend: 'wasm' });
@@ -51,8 +50,8 @@ describe('WebGPU trains like wasm', () => {
     expect(maxRelGap(gpu.gradNorms, cpu.gradNorms)).toBeLessThanOrEqual(NORM_RTOL);
   });
 
-  it.skipIf(!HAVE_SHARED || !existsSync(STORIES))('stories260K, LoRA on all linear layers, 4 steps', async () => {
-    const conv = convertLlama2cCheckpoint(new Uint8Array(readFileSync(STORIES)));
+  it.skipIf(!haveShared('depth: stories260K on WebGPU and wasm', STORIES))('stories260K, LoRA on all linear layers, 4 steps', async () => {
+    const conv = convertLlama2cCheckpoint(new Uint8Array(readFileSync(sharedPath(STORIES))));
     const files = { 'config.json': JSON.stringify(conv.config), 'model.safetensors': conv.safetensors };
     const { gpu, cpu } = await both({
       model: () => loadModel(memSource(files)),
