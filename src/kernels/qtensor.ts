@@ -4,11 +4,11 @@
  * blocks, each under the device's storage-binding limit). WeightTensor is what a model's weight map holds.
  * Decoding: word & (mask << b·s) as int32, cast to f32, times 2^-b·s, mod 2^b (the top slot comes out signed), then
  * (code - mid) · scale or code · scale + zero. Every step is exact in f32 on cpu, wasm and webgpu. Not here: a fused
- * dequant-matmul kernel (the speed issue), slicing packed words on the device (webgpu moves int32 through f32).
+ * dequant-matmul kernel (the speed issue). Column ranges slice the packed words with int32-ops.ts (exact on webgpu).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { groupCount, packedBytes, packedRows, perWord, symmetricMid, type PackedMatrix, type QuantSpec } from './packed';
-import { bitwiseAnd } from './bitwise-and';
+import { bitwiseAnd, sliceColumns } from './int32-ops';
 
 interface DeviceParts {
   packed: tf.Tensor; // int32 [ceil(in / P), out], the u32 words' bits
@@ -78,7 +78,8 @@ export class QTensor {
     const cols = n ?? this.shape[1] - c0;
     const whole = c0 === 0 && cols === this.shape[1];
     const part = (t: tf.Tensor) => (whole ? t : tf.slice(t, [0, c0], [-1, cols]));
-    const packed = part(dev.packed), scales = part(dev.scales), zeros = dev.zeros ? part(dev.zeros) : null;
+    // Packed words through sliceColumns: tfjs-webgpu's own slice moves int32 through f32 and loses their low bits.
+    const packed = whole ? dev.packed : sliceColumns(dev.packed, c0, cols), scales = part(dev.scales), zeros = dev.zeros ? part(dev.zeros) : null;
     const P = perWord(bits), K = packed.shape[0]!, nG = scales.shape[0]!;
     const out = tf.tidy(() => {
       // One step at a time, freeing the previous: a tidy alone would keep every full-size intermediate to its end.

@@ -1,5 +1,5 @@
 /**
- * The device side of quantization (kernels/qtensor.ts, qmatmul.ts, embedding.ts, bitwise-and.ts) on one backend,
+ * The device side of quantization (kernels/qtensor.ts, qmatmul.ts, embedding.ts, int32-ops.ts) on one backend,
  * against the plain-TypeScript reference (src/quant dequantize): decoding is bit-exact (1 f32 ulp allowed on webgpu,
  * which may fuse code·scale + zero), a quantized or split linear equals the product with the reference weights in
  * value and input gradient, lookups equal gathers of the reference, and nothing leaks.
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { initBackend, type BackendName } from '../../src/platform/backend';
 import { QTensor, SplitWeight, headBlocks } from '../../src/kernels/qtensor';
-import { bitwiseAnd } from '../../src/kernels/bitwise-and';
+import { bitwiseAnd } from '../../src/kernels/int32-ops';
 import { linear } from '../../src/kernels/ops';
 import { embedTokens } from '../../src/kernels/embedding';
 import { dequantize, quantize } from '../../src/quant';
@@ -72,6 +72,22 @@ export function qtensorSuite(backend: BackendName, opts: { small?: boolean } = {
           expect(tf.memory().numTensors).toBe(before);
         }
       });
+
+    it('dequantize(c0, n) equals the reference columns (the chunked lm_head decodes slices)', async () => {
+      for (const spec of [{ bits: 4, groupSize: 32, symmetric: true }, { bits: 8, groupSize: 64, symmetric: false }] as QuantSpec[]) {
+        const [rows, cols] = [70, 300];
+        const p = quantize(randomMatrix(rows, cols, 11), rows, cols, spec);
+        const ref = dequantize(p);
+        const q = new QTensor(p);
+        for (const [c0, n] of [[0, 300], [0, 17], [133, 100], [299, 1]]) {
+          const d = q.dequantize(c0, n);
+          const want = Float32Array.from({ length: rows * n }, (_, i) => ref[Math.floor(i / n) * cols + c0 + (i % n)]);
+          expect(maxUlps((await d.data()) as Float32Array, want), `[${c0}, +${n})`).toBeLessThanOrEqual(ulpsAllowed(spec));
+          d.dispose();
+        }
+        q.dispose();
+      }
+    });
 
     it('linear on a QTensor: value and dx equal linear on the reference weights; nothing reaches W', async () => {
       const spec: QuantSpec = { bits: 4, groupSize: 32, symmetric: true };

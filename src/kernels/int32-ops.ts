@@ -1,8 +1,9 @@
 /**
- * a & b on int32 tensors with broadcasting (equal rank, each dim equal or 1), exact on every backend. cpu and wasm
- * register tfjs's BitwiseAnd kernel (and both broadcast); tfjs-webgpu 4.22 has none, so we register one: a flat
- * elementwise program that reads both inputs as raw i32 (tfjs's own getters go through f32, which drops the low bits
- * of words above 2^24). The op tf.bitwiseAnd insists on equal shapes, so the kernel is called directly.
+ * Exact int32 ops for packed quantized words, on every backend: a & b with broadcasting (equal rank, each dim equal
+ * or 1), and a column slice. tfjs-webgpu 4.22 has no BitwiseAnd, and its own programs (slice, gather, tile) read
+ * int32 through f32 getters, which drops the low bits of words above 2^24; our two WGSL programs read raw i32.
+ * cpu and wasm register tfjs's BitwiseAnd (both broadcast) and slice int32 exactly. The op tf.bitwiseAnd insists on
+ * equal shapes, so the kernel is called directly.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -46,13 +47,52 @@ class BitwiseAndProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType): tf.TensorInfo;
+/** out[r, c] = A[r, c0 + c] for an int32 A [R, C], copied as raw i32. */
+class SliceColumnsProgram {
+  variableNames = ['A'];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = 'c0 : i32,';
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey = 'webift_slice_columns_i32';
+
+  constructor(rows: number, n: number) {
+    this.outputShape = [rows, n];
+    this.dispatchLayout = { x: [0, 1] };
+    this.dispatch = [Math.ceil((rows * n) / this.workgroupSize[0]), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let c = getCoordsFromIndex(index);
+          setOutputAtIndexI32(index, A[c.x * uniforms.aShape.y + uniforms.c0 + c.y]);
+        }
+      }`;
+  }
 }
 
-function ensureWebGpuKernel(): void {
-  if (tf.getBackend() !== 'webgpu' || tf.getKernel(KERNEL, 'webgpu')) return;
-  tf.registerKernel({
+interface WebGpuLike {
+  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
+}
+
+const SLICE_KERNEL = 'WebiftSliceColumnsI32';
+
+function ensureWebGpuKernels(): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  if (!tf.getKernel(SLICE_KERNEL, 'webgpu')) tf.registerKernel({
+    kernelName: SLICE_KERNEL,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x } = inputs as { x: tf.TensorInfo };
+      const { c0, n } = attrs as unknown as { c0: number; n: number };
+      return (backend as unknown as WebGpuLike).runWebGPUProgram(new SliceColumnsProgram(x.shape[0], n), [x], 'int32', [{ type: 'int32', data: [c0] }]);
+    },
+  });
+  if (!tf.getKernel(KERNEL, 'webgpu')) tf.registerKernel({
     kernelName: KERNEL,
     backendName: 'webgpu',
     kernelFunc: ({ inputs, backend }) => {
@@ -70,6 +110,15 @@ export function bitwiseAnd(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   a.shape.forEach((d, i) => {
     if (d !== b.shape[i] && d !== 1 && b.shape[i] !== 1) throw new Error(`bitwiseAnd: [${a.shape}] and [${b.shape}] do not broadcast`);
   });
-  ensureWebGpuKernel();
+  ensureWebGpuKernels();
   return tf.engine().runKernel(KERNEL, { a, b }) as tf.Tensor;
+}
+
+/** Columns [c0, c0 + n) of an int32 matrix, bit-exact (tf.slice on cpu and wasm; a raw-i32 copy on webgpu). */
+export function sliceColumns(t: tf.Tensor, c0: number, n: number): tf.Tensor {
+  if (t.dtype !== 'int32' || t.rank !== 2) throw new Error(`sliceColumns needs an int32 matrix, got ${t.dtype} [${t.shape}]`);
+  if (!(c0 >= 0 && n >= 1 && c0 + n <= t.shape[1]!)) throw new Error(`sliceColumns: [${c0}, ${c0 + n}) is outside ${t.shape[1]} columns`);
+  if (tf.getBackend() !== 'webgpu') return tf.slice(t, [0, c0], [-1, n]);
+  ensureWebGpuKernels();
+  return tf.engine().runKernel(SLICE_KERNEL, { x: t }, { c0, n } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
