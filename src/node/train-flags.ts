@@ -17,7 +17,7 @@ export const TRAIN_FLAGS: FlagSpec = {
   'use-rslora': BOOL, 'num-virtual-tokens': S, lr: S, epochs: S, 'max-steps': S, 'batch-size': S, 'grad-accum': S,
   'cutoff-len': S, 'warmup-steps': S, 'eval-split': S, 'eval-every': S, 'checkpoint-every': S, scheduler: S,
   'weight-decay': S, seed: S, out: S, preset: S, packing: BOOL, 'train-on-inputs': BOOL, resume: BOOL,
-  'memory-budget-gb': S, backend: S, json: BOOL, ...QUANT_FLAGS,
+  'memory-budget-gb': S, recompute: S, backend: S, json: BOOL, ...QUANT_FLAGS,
 };
 
 const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'full'] as const;

@@ -71,6 +71,23 @@ async function tryWebGpu(software: boolean): Promise<BackendChoice | string> {
   };
 }
 
+/**
+ * tfjs-backend-wasm's Identity kernel copies its input, and the gradient tape saves every tensor it keeps for the
+ * backward through Identity (engine.clone): on wasm each save was a full copy (113 MB per step for SmolLM2's
+ * embedding alone). Tensors are immutable, so the clone can share the buffer, as the cpu backend's Identity does.
+ */
+function shareIdentityOnWasm(): void {
+  if (tf.getKernel('Identity', 'wasm')) tf.unregisterKernel('Identity', 'wasm'); // re-registering would warn
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend }: { inputs: { x: tf.TensorInfo }; backend: { incRef(id: unknown): void } }) => {
+      backend.incRef(inputs.x.dataId);
+      return { dataId: inputs.x.dataId, shape: inputs.x.shape, dtype: inputs.x.dtype };
+    }) as unknown as tf.KernelFunc,
+  });
+}
+
 async function tryWasm(opts: BackendOptions): Promise<BackendChoice | string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (opts.wasmPaths) wasm.setWasmPaths(opts.wasmPaths as string);
@@ -84,6 +101,7 @@ async function tryWasm(opts: BackendOptions): Promise<BackendChoice | string> {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const ok = await tf.setBackend('wasm').catch(() => false);
   if (!ok) return 'the wasm backend failed to initialise';
+  shareIdentityOnWasm();
   // The wasm heap tops out at 2-4 GB; keep single tensors well under that.
   return { name: 'wasm', reason: 'CPU (wasm)', maxBufferBytes: 1 << 30, slow: false };
 }

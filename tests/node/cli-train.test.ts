@@ -4,12 +4,14 @@
  * resume from the last checkpoint, and refusals (over the memory budget, bad data, unknown method) that exit 2
  * with one line and write no adapter.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
+import { parseConfig } from '../../src/model/config';
+import { estimateMemory, type MethodSpec } from '../../src/train/estimate';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'webift-train-'));
 const model = EMBEDDED_MODEL_DIR; // read only: train writes under --out
@@ -60,7 +62,8 @@ describe('webift train', () => {
   });
 
   it.each([
-    [['--max-steps', '2', '--memory-budget-gb', '0.00001'], /training needs ~.*the device allows/],
+    [['--max-steps', '2', '--memory-budget-gb', '0.00001'], /training needs ~.*the device allows .* even at micro-batch 1 with recomputation: lower --cutoff-len, or quantize the base \(--quantize int4\)$/],
+    [['--max-steps', '2', '--recompute', 'sometimes'], /--recompute must be auto, on or off/],
     [['--max-steps', '2', '--peft', 'lokr'], /--peft must be one of/],
     [['--max-steps', '2', '--lora-r', 'x'], /--lora-r must be an integer/],
   ])('%j exits 2 with one line and writes no adapter', (extra, msg) => {
@@ -70,6 +73,20 @@ describe('webift train', () => {
     expect(r.stderr.trim().split('\n').pop()).toMatch(msg);
     expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('webift: error'))).toHaveLength(1);
     expect(existsSync(path.join(out, 'adapter'))).toBe(false);
+  });
+
+  it('micro-batches and recomputes when the asked batch does not fit, keeping the effective batch', () => {
+    // The budget sits between the memory model's prediction for micro-batch 1 with recomputation and batch 4 with
+    // recomputation on webift-tiny (planMemory, tests/train/memory-model.test.ts), so the plan must shrink the micro-batch.
+    const cfg = parseConfig(JSON.parse(readFileSync(path.join(model, 'config.json'), 'utf8')));
+    const lora: MethodSpec = { kind: 'lora', r: 8, targets: ['q_proj', 'v_proj'] };
+    const lo = estimateMemory(cfg, lora, 1, 256, { recompute: true }).totalBytes, hi = estimateMemory(cfg, lora, 4, 256, { recompute: true }).totalBytes;
+    expect(lo).toBeLessThan(hi);
+    const out = path.join(tmp, 'planned');
+    const r = webift(base(out, ['--max-steps', '1', '--lora-r', '8', '--lora-target-modules', 'q_proj,v_proj', '--memory-budget-gb', String((lo + hi) / 2 / 2 ** 30)]).filter((a) => a !== '--json'), { WEBIFT_BACKEND: 'wasm' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/memory: ~\d\.\d\d GB predicted of \d\.\d\d GB; to fit: micro-batch [12] × [24] accumulated \(effective batch 4 kept\), recomputation on/);
+    expect(existsSync(path.join(out, 'adapter', 'adapter_model.safetensors'))).toBe(true);
   });
 
   it('a data file with no usable record exits 2 naming the first rejection', () => {

@@ -13,7 +13,7 @@ import { tokenizeRecords } from '../../data/tokenize-example';
 import { splitTrainEval } from '../../data/split';
 import { BatchSource } from '../../data/batches';
 import { resolveTrainConfig, TrainConfigError } from '../../train/config';
-import { estimateMemory } from '../../train/estimate';
+import { planMemory } from '../../train/estimate';
 import { train } from '../../train/trainer';
 import { methodSpec, objective, paramsOf } from '../../train/objective';
 import { fsCheckpointStore } from '../fs-checkpoint-store';
@@ -64,7 +64,6 @@ export async function trainCommand(argv: string[]): Promise<number> {
       ? splitTrainEval(tokenized.examples, config.evalSplit < 1 ? { evalFraction: config.evalSplit, seed: config.seed } : { evalSize: Math.min(config.evalSplit, Math.floor(tokenized.examples.length / 10)), seed: config.seed })
       : { train: tokenized.examples, eval: [] };
     const padId = tok.padTokenId ?? tok.eosTokenId ?? 0;
-    const data = new BatchSource(split.train, { batchSize: config.batchSize, padId, seed: config.seed, packing: o.packing === true, cutoffLen: config.cutoffLen });
     const evalData = split.eval.length ? new BatchSource(split.eval, { batchSize: config.batchSize, padId, shuffle: false, cutoffLen: config.cutoffLen }) : undefined;
     const adapter = peft ? asUsage(() => attachAdapter(model, peft, { seed: config.seed })) : null;
     const spec = methodSpec(adapter);
@@ -74,17 +73,27 @@ export async function trainCommand(argv: string[]): Promise<number> {
       process.stderr.write(`data: ${tokenized.examples.length} examples (${split.train.length} train, ${split.eval.length} eval), ${rejected.length} rejected${rejected[0] ? ` (first: ${rejected[0].where}: ${rejected[0].reason})` : ''}\n`);
       process.stderr.write(`method: ${method(o)}${peft && 'r' in peft ? ` r=${peft.r} alpha=${peft.lora_alpha}` : ''}\n`);
     }
+    // The memory model accepts the settings, picks recomputation / micro-batching so the run fits, or refuses.
+    const quantMode = typeof o.quantize === 'string' ? o.quantize : 'none';
+    const quant = quantMode === 'int4' || quantMode === 'int8' ? { bits: (quantMode === 'int4' ? 4 : 8) as 4 | 8, groupSize: Number(o['group-size'] ?? 64) } : null;
+    const recomputeFlag = (o.recompute ?? 'auto') as string;
+    if (!['auto', 'on', 'off'].includes(recomputeFlag)) throw new UsageError(`--recompute must be auto, on or off (got '${recomputeFlag}')`);
+    const plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: recomputeFlag as 'auto' | 'on' | 'off', quant }, backend.maxBufferBytes, budgetGb * 2 ** 30);
+    if (!plan.ok) throw new UsageError(plan.message);
+    if (!json) process.stderr.write(`${plan.message}${plan.recompute ? ' (recomputing each block in the backward)' : ''}\n`);
+    const data = new BatchSource(split.train, { batchSize: plan.batch, padId, seed: config.seed, packing: o.packing === true, cutoffLen: config.cutoffLen });
+    const runConfig = { ...config, batchSize: plan.batch, gradAccum: plan.gradAccum };
     const show = progressPrinter(json);
     let failed: string | null = null;
     for await (const e of train({
-      config,
+      config: runConfig,
       params: paramsOf(model, adapter),
-      loss: objective(model, adapter),
+      loss: objective(model, adapter, { recompute: plan.recompute }),
       data,
       evalData,
       store: fsCheckpointStore(path.join(out, 'checkpoints')),
       resumeFrom: o.resume === true ? 'latest' : undefined,
-      memoryCheck: { estimate: estimateMemory(model.config, spec, config.batchSize, config.cutoffLen), maxBufferBytes: backend.maxBufferBytes, deviceBytes: budgetGb * 2 ** 30, method: spec },
+      memoryCheck: { estimate: plan.estimate, maxBufferBytes: backend.maxBufferBytes, deviceBytes: budgetGb * 2 ** 30, method: spec },
     })) {
       show(e);
       if (e.kind === 'error') failed = e.reason === 'over-budget' ? e.message : `${e.message}${e.lastCheckpoint ? ` (kept ${path.join(out, 'checkpoints', e.lastCheckpoint)})` : ''}`;

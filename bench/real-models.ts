@@ -1,0 +1,129 @@
+/**
+ * The real user path, measured: writes real-shaped random checkpoints to disk (HF folders: config.json, sharded
+ * safetensors with an index, the embedded model's tokenizer), then runs `webift train` on them through the CLI, as a
+ * user would, on wasm. Prints one JSON line per run: steps done, tokens/s, peak RSS (GNU time's max resident set),
+ * and the memory model's plan and prediction (train/estimate.ts planMemory) for the same settings.
+ * Random weights: the numbers measure memory and speed, not learning.
+ * Usage: node --import ./bin/node-env.mjs bench/real-models.ts [--runs smollm2-fp32,smollm2-int4,qwen05-int4,llama1b-int4]
+ *   [--dir tmp/bench-models] [--steps N]
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/model/config';
+import { expandTable } from '../src/model/weights';
+import { writeSafetensors } from '../src/model/safetensors';
+import { planMemory } from '../src/train/estimate';
+
+const CONFIGS: Record<string, Record<string, unknown>> = {
+  smollm2: { architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 49152, hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, intermediate_size: 1536, rms_norm_eps: 1e-5, rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 0, eos_token_id: 0, torch_dtype: 'float32' },
+  qwen05: { architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: 151936, hidden_size: 896, num_hidden_layers: 24, num_attention_heads: 14, num_key_value_heads: 2, intermediate_size: 4864, rms_norm_eps: 1e-6, rope_theta: 1000000, max_position_embeddings: 32768, tie_word_embeddings: true, bos_token_id: 151643, eos_token_id: 151643, torch_dtype: 'bfloat16' },
+  llama1b: { architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 128256, hidden_size: 2048, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, intermediate_size: 8192, rms_norm_eps: 1e-5, rope_theta: 500000, max_position_embeddings: 131072, tie_word_embeddings: true, bos_token_id: 128000, eos_token_id: 128001, torch_dtype: 'bfloat16' },
+};
+
+/** name -> model, quantization, batch, cutoff, steps (the issue's bars). */
+const RUNS: Record<string, { model: string; quantize: 'none' | 'int8' | 'int4'; batch: number; cutoff: number; steps: number }> = {
+  'smollm2-fp32': { model: 'smollm2', quantize: 'none', batch: 4, cutoff: 256, steps: 1 },
+  'smollm2-int4': { model: 'smollm2', quantize: 'int4', batch: 4, cutoff: 256, steps: 1 },
+  'qwen05-int4': { model: 'qwen05', quantize: 'int4', batch: 1, cutoff: 256, steps: 2 },
+  'llama1b-int4': { model: 'llama1b', quantize: 'int4', batch: 1, cutoff: 256, steps: 1 },
+};
+
+const { values } = parseArgs({ options: { runs: { type: 'string' }, dir: { type: 'string' }, steps: { type: 'string' } } });
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dir = path.resolve(values.dir ?? path.join(root, 'tmp/bench-models'));
+
+/** N(0, 0.02)-ish values from a seeded xorshift (sum of 4 uniforms: fast, and the shape is what matters). */
+function randomFill(n: number, seed: number, bf16: boolean): Float32Array | Uint16Array {
+  let s = seed >>> 0 || 1;
+  const u = () => ((s ^= s << 13), (s ^= s >>> 17), (s ^= s << 5), (s >>> 0) / 4294967296);
+  const draw = () => (u() + u() + u() + u() - 2) * 0.035;
+  if (!bf16) return Float32Array.from({ length: n }, draw);
+  // bf16 by truncation: the high half of each f32.
+  const one = new Float32Array(1), bits = new Uint32Array(one.buffer);
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) {
+    one[0] = draw();
+    out[i] = bits[0] >>> 16;
+  }
+  return out;
+}
+
+function writeCheckpoint(name: string): string {
+  const out = path.join(dir, name);
+  if (existsSync(path.join(out, 'model.safetensors.index.json'))) return out;
+  mkdirSync(out, { recursive: true });
+  const raw = CONFIGS[name];
+  const cfg = parseConfig(raw);
+  const bf16 = raw.torch_dtype === 'bfloat16';
+  const weightMap: Record<string, string> = {};
+  let shard: Record<string, { dtype?: 'F32' | 'BF16'; shape: number[]; data: Float32Array | Uint16Array }> = {};
+  let shardBytes = 0, shardNo = 0, seed = 1;
+  const flush = () => {
+    if (!shardBytes) return;
+    const file = `model-${String(++shardNo).padStart(5, '0')}.safetensors`;
+    writeFileSync(path.join(out, file), writeSafetensors(shard));
+    for (const k of Object.keys(shard)) weightMap[k] = file;
+    shard = {}; shardBytes = 0;
+  };
+  for (const s of expandTable(cfg)) {
+    if (s.ours === 'lm_head.w' && cfg.tieEmbeddings) continue;
+    if (s.optional && !/\.bias$/.test(s.hf)) continue;
+    if (s.optional && raw.model_type !== 'qwen2') continue;
+    const shape = s.kind === 'linear' ? [...s.shape(cfg)].reverse() : s.shape(cfg); // HF keeps nn.Linear as [out, in]
+    const n = shape.reduce((a, d) => a * d, 1);
+    const isNorm = /norm/.test(s.hf);
+    const data = isNorm ? (bf16 ? new Uint16Array(n).fill(0x3f80) : new Float32Array(n).fill(1)) : randomFill(n, seed++, bf16);
+    shard[s.hf] = { dtype: bf16 ? 'BF16' : 'F32', shape, data };
+    shardBytes += data.byteLength;
+    if (shardBytes > 400e6) flush();
+  }
+  flush();
+  writeFileSync(path.join(out, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  writeFileSync(path.join(out, 'config.json'), JSON.stringify(raw, null, 2));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(root, 'public/models/webift-tiny', f), path.join(out, f));
+  return out;
+}
+
+/** Records long enough to fill the cutoff with the embedded byte-level tokenizer. */
+function writeData(): string {
+  const file = path.join(dir, 'long.jsonl');
+  const src = readFileSync(path.join(root, 'public/data/synthetic/tasks-en.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { instruction: string; output: string });
+  const lines: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    const parts = Array.from({ length: 8 }, (_, k) => src[(i * 8 + k) % src.length]);
+    lines.push(JSON.stringify({ instruction: parts[0].instruction, input: '', output: parts.map((p) => `${p.instruction} ${p.output}`).join(' ') }));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+mkdirSync(dir, { recursive: true });
+const data = writeData();
+for (const runName of (values.runs ?? 'smollm2-fp32,smollm2-int4,qwen05-int4,llama1b-int4').split(',')) {
+  const run = RUNS[runName];
+  if (!run) throw new Error(`unknown run '${runName}' (one of ${Object.keys(RUNS).join(', ')})`);
+  const steps = Number(values.steps ?? run.steps);
+  const modelDir = writeCheckpoint(run.model);
+  const cfg = parseConfig(CONFIGS[run.model]);
+  const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+  const quant = run.quantize === 'none' ? null : { bits: (run.quantize === 'int4' ? 4 : 8) as 4 | 8, groupSize: 64 };
+  const plan = planMemory(cfg, { kind: 'lora', r: 8, targets }, { batch: run.batch, gradAccum: 1, seqLen: run.cutoff, recompute: 'auto', quant }, 1 << 30, 4 * 2 ** 30);
+  const args = ['-f', '%M', process.execPath, path.join(root, 'bin/webift.mjs'), 'train', '--model', modelDir, '--data', data, '--out', path.join(dir, `run-${runName}`),
+    '--peft', 'lora', '--lora-r', '8', '--lora-target-modules', targets.join(','), '--batch-size', String(run.batch), '--grad-accum', '1', '--cutoff-len', String(run.cutoff),
+    '--max-steps', String(steps), '--eval-split', '0', '--checkpoint-every', '1000', '--quantize', run.quantize, '--json'];
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', env: { ...process.env, WEBIFT_BACKEND: 'wasm' }, maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - t0) / 1000;
+  const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number | string>);
+  const stepEvents = events.filter((e) => e.kind === 'step');
+  const rssKb = Number(r.stderr.trim().split('\n').pop());
+  console.log(JSON.stringify({
+    bench: 'real-model-train', run: runName, backend: 'wasm', batch: run.batch, cutoff: run.cutoff, quantize: run.quantize, steps_asked: steps,
+    steps_done: stepEvents.length, tokens_per_s: stepEvents.length ? +(stepEvents.reduce((a, e) => a + Number(e.tokensPerSec), 0) / stepEvents.length).toFixed(2) : null,
+    peak_rss_mb: Number.isFinite(rssKb) ? Math.round(rssKb / 1024) : null, predicted_mb: Math.round(plan.estimate.totalBytes / 2 ** 20),
+    plan: { micro_batch: plan.batch, grad_accum: plan.gradAccum, recompute: plan.recompute }, exit: r.status, seconds: +seconds.toFixed(1),
+    ...(r.status !== 0 ? { error: r.stderr.trim().split('\n').slice(-3, -1).join(' | ').slice(0, 300) } : {}),
+  }));
+}
