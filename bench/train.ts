@@ -70,7 +70,9 @@ for (const b of backends) {
 
 if (!values['no-torch']) {
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'torch_lora_step.py');
-  const r = spawnSync('/usr/bin/python3', [script, '--layers', String(L), '--batch', '4', '--seq', '256', '--steps', String(STEPS), '--threads', '2'], { encoding: 'utf8' });
+  // Debian's torch starts an OpenMP and an OpenBLAS pool that spin against each other on 2 cores (1.8x slower):
+  // configure it as its users would.
+  const r = spawnSync('/usr/bin/python3', [script, '--layers', String(L), '--batch', '4', '--seq', '256', '--steps', String(STEPS), '--threads', '2'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '2', OMP_WAIT_POLICY: 'PASSIVE' } });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status === 0 && line.startsWith('{')) {
     console.log(line);
