@@ -39,7 +39,7 @@ export function missingShared(suite: string, ...rels: string[]): string | null {
   const missing = (rels.length ? rels : ['fixtures/hf-reference']).find((r) => !existsSync(sharedPath(r)));
   if (missing === undefined) return null;
   const why = `${sharedPath(missing)} not found`;
-  if (REQUIRE) throw new Error(`WEBIFT_REQUIRE_FIXTURES=1 but '${suite}' needs ${why}`);
+  if (REQUIRE) throw new Error(`WEBIFT_REQUIRE_FIXTURES=1 but '${suite}' needs ${sharedPath(missing)}, which is missing`);
   const line = `[fixtures] skipped '${suite}': ${why} (../shared is not in the repo: put it beside the checkout or set WEBIFT_SHARED)`;
   if (!told.has(line) && process.env.TEST_WORKER_INDEX === undefined) console.log(line);
   told.add(line);
