@@ -31,6 +31,12 @@ export interface MemoryEstimate {
   /** Forward intermediates kept for the backward, and the backward's own (x2 in all). */
   activationBytes: number;
   totalBytes: number;
+  /**
+   * Predicted peak RSS of a Node process (webift train, wasm): 1.8 x totalBytes + 100 MB, fitted on the three bench
+   * runs (bench/real-models.ts: SmolLM2-135M f32 and int4, Qwen2.5-0.5B int4; within 20%). The wasm heap never
+   * shrinks and fragments, and Node itself takes ~100 MB.
+   */
+  rssBytes: number;
   /** The biggest single tensor, which must fit the backend's largest buffer. */
   largestBuffer: { bytes: number; what: string };
 }
@@ -135,6 +141,7 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   return {
     weightsBytes, trainableParams: trainable, adapterBytes, gradBytes, optimizerBytes, activationBytes,
     totalBytes: weightsBytes + adapterBytes + gradBytes + optimizerBytes + activationBytes,
+    rssBytes: 1.8 * (weightsBytes + adapterBytes + gradBytes + optimizerBytes + activationBytes) + 100 * 2 ** 20,
     largestBuffer: { bytes: candidates[0][0], what: candidates[0][1] },
   };
 }
