@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/model/config';
 import { expandTable } from '../src/model/weights';
 import { writeSafetensors } from '../src/model/safetensors';
-import { planMemory } from '../src/train/estimate';
+import { planMemory, tensorBudget } from '../src/train/estimate';
 
 const CONFIGS: Record<string, Record<string, unknown>> = {
   smollm2: { architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 49152, hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, intermediate_size: 1536, rms_norm_eps: 1e-5, rope_theta: 100000, max_position_embeddings: 8192, tie_word_embeddings: true, bos_token_id: 0, eos_token_id: 0, torch_dtype: 'float32' },
@@ -109,7 +109,7 @@ for (const runName of (values.runs ?? 'smollm2-fp32,smollm2-int4,qwen05-int4,lla
   const cfg = parseConfig(CONFIGS[run.model]);
   const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
   const quant = run.quantize === 'none' ? null : { bits: (run.quantize === 'int4' ? 4 : 8) as 4 | 8, groupSize: 64 };
-  const plan = planMemory(cfg, { kind: 'lora', r: 8, targets }, { batch: run.batch, gradAccum: 1, seqLen: run.cutoff, recompute: 'auto', quant }, 1 << 30, 4 * 2 ** 30);
+  const plan = planMemory(cfg, { kind: 'lora', r: 8, targets }, { batch: run.batch, gradAccum: 1, seqLen: run.cutoff, recompute: 'auto', quant }, 1 << 30, tensorBudget('wasm', 4 * 2 ** 30)); // as webift train on wasm
   const args = ['-f', '%M', process.execPath, path.join(root, 'bin/webift.mjs'), 'train', '--model', modelDir, '--data', data, '--out', path.join(dir, `run-${runName}`),
     '--peft', 'lora', '--lora-r', '8', '--lora-target-modules', targets.join(','), '--batch-size', String(run.batch), '--grad-accum', '1', '--cutoff-len', String(run.cutoff),
     '--max-steps', String(steps), '--eval-split', '0', '--checkpoint-every', '1000', '--quantize', run.quantize, '--json'];

@@ -5,7 +5,7 @@
  * Usage: node --import ./bin/node-env.mjs scripts/fit-table.ts
  */
 import { parseConfig } from '../src/model/config';
-import { planMemory } from '../src/train/estimate';
+import { planMemory, tensorBudget } from '../src/train/estimate';
 
 const MODELS: [string, Record<string, unknown>][] = [
   ['SmolLM2-135M', { model_type: 'llama', vocab_size: 49152, hidden_size: 576, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, intermediate_size: 1536, tie_word_embeddings: true }],
@@ -14,7 +14,7 @@ const MODELS: [string, Record<string, unknown>][] = [
   ['Llama-3.2-1B', { model_type: 'llama', vocab_size: 128256, hidden_size: 2048, num_hidden_layers: 16, num_attention_heads: 32, num_key_value_heads: 8, head_dim: 64, intermediate_size: 8192, tie_word_embeddings: true }],
   ['Qwen2.5-1.5B', { model_type: 'qwen2', vocab_size: 151936, hidden_size: 1536, num_hidden_layers: 28, num_attention_heads: 12, num_key_value_heads: 2, intermediate_size: 8960, tie_word_embeddings: true }],
 ];
-const BUDGETS: [string, number][] = [['browser wasm heap (4 GB)', 4 * 2 ** 30], ['4 GB GPU', 4 * 2 ** 30 * 0.9], ['8 GB GPU', 8 * 2 ** 30 * 0.9]];
+const BUDGETS: [string, number][] = [['browser wasm heap (4 GB)', tensorBudget('wasm', 4 * 2 ** 30)], ['4 GB GPU', 4 * 2 ** 30 * 0.9], ['8 GB GPU', 8 * 2 ** 30 * 0.9]];
 const QUANTS: [string, { bits: 4 | 8; groupSize: number } | null][] = [['f32', null], ['int8', { bits: 8, groupSize: 64 }], ['int4', { bits: 4, groupSize: 64 }]];
 const TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 

@@ -146,6 +146,18 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   };
 }
 
+/**
+ * The wasm heap holds more than the live tensors: emscripten grows it in 20% steps, never shrinks it, and frees leave
+ * holes a bigger tensor cannot use. Measured heap / tensor peak on the three bench runs: 1.49-1.81 (RSS less
+ * Node's ~100 MB), so a wasm run's tensors get the heap's size divided by this.
+ */
+export const WASM_HEAP_FACTOR = 1.7;
+
+/** The tensor bytes a run may plan for on a backend whose memory is `deviceBytes`. */
+export function tensorBudget(backend: string, deviceBytes: number): number {
+  return backend === 'wasm' ? deviceBytes / WASM_HEAP_FACTOR : deviceBytes;
+}
+
 export interface MemoryPlan {
   ok: boolean;
   /** Rows per micro-batch and micro-batches per step: batch × gradAccum is the user's effective batch. */

@@ -8,7 +8,7 @@ import { attachAdapter, loraConfig, ia3Config, promptTuningConfig, prefixTuningC
 import { splitTrainEval } from '../data/split';
 import { BatchSource } from '../data/batches';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
-import { planMemory, type MethodSpec } from '../train/estimate';
+import { planMemory, tensorBudget, type MethodSpec } from '../train/estimate';
 import { train, type TrainEvent, type TrainSummary } from '../train/trainer';
 import { methodSpec, objective } from '../train/objective';
 import { totalSteps } from '../train/schedule';
@@ -42,8 +42,9 @@ function configOf(overrides: Record<string, unknown>): TrainConfig {
   }
 }
 
+/** Tensor bytes a run may use: 8 GB on WebGPU; the 4 GB wasm32 heap less its fragmentation; 3 GB on cpu. */
 function deviceBudget(backendName: string): number {
-  return (backendName === 'webgpu' ? 8 : 3) * 2 ** 30;
+  return tensorBudget(backendName, (backendName === 'webgpu' ? 8 : backendName === 'wasm' ? 4 : 3) * 2 ** 30);
 }
 
 function sources(session: Session, config: TrainConfig) {
@@ -64,9 +65,9 @@ function specOfPeft(peft: PeftSpec): MethodSpec {
   return { kind: peft.method === 'PROMPT_TUNING' ? 'prompt' : 'prefix', virtualTokens: peft.virtualTokens };
 }
 
-/** The loaded model's quantization, for the memory model (none in the app until the model panel offers it). */
-function quantOf(_session: Session): { bits: 4 | 8; groupSize: number } | null {
-  return null;
+/** The loaded model's quantization (the experiment's `quantize`, applied at load), for the memory model. */
+function quantOf(session: Session): { bits: 4 | 8; groupSize: number } | null {
+  return session.quant ? { bits: session.quant.bits, groupSize: session.quant.groupSize } : null;
 }
 
 export async function estimate(session: Session, p: { peft: PeftSpec; config: Record<string, unknown> }): Promise<EstimateResult> {

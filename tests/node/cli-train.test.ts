@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
 import { parseConfig } from '../../src/model/config';
-import { estimateMemory, type MethodSpec } from '../../src/train/estimate';
+import { estimateMemory, WASM_HEAP_FACTOR, type MethodSpec } from '../../src/train/estimate';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'webift-train-'));
 const model = EMBEDDED_MODEL_DIR; // read only: train writes under --out
@@ -78,12 +78,13 @@ describe('webift train', () => {
   it('micro-batches and recomputes when the asked batch does not fit, keeping the effective batch', () => {
     // The budget sits between the memory model's prediction for micro-batch 1 with recomputation and batch 4 with
     // recomputation on webift-tiny (planMemory, tests/train/memory-model.test.ts), so the plan must shrink the micro-batch.
+    // On wasm the budget is the heap, of which the tensors get 1 / WASM_HEAP_FACTOR.
     const cfg = parseConfig(JSON.parse(readFileSync(path.join(model, 'config.json'), 'utf8')));
     const lora: MethodSpec = { kind: 'lora', r: 8, targets: ['q_proj', 'v_proj'] };
     const lo = estimateMemory(cfg, lora, 1, 256, { recompute: true }).totalBytes, hi = estimateMemory(cfg, lora, 4, 256, { recompute: true }).totalBytes;
     expect(lo).toBeLessThan(hi);
     const out = path.join(tmp, 'planned');
-    const r = webift(base(out, ['--max-steps', '1', '--lora-r', '8', '--lora-target-modules', 'q_proj,v_proj', '--memory-budget-gb', String((lo + hi) / 2 / 2 ** 30)]).filter((a) => a !== '--json'), { WEBIFT_BACKEND: 'wasm' });
+    const r = webift(base(out, ['--max-steps', '1', '--lora-r', '8', '--lora-target-modules', 'q_proj,v_proj', '--memory-budget-gb', String(((lo + hi) / 2) * WASM_HEAP_FACTOR / 2 ** 30)]).filter((a) => a !== '--json'), { WEBIFT_BACKEND: 'wasm' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/memory: ~\d\.\d\d GB predicted of \d\.\d\d GB; to fit: micro-batch [12] × [24] accumulated \(effective batch 4 kept\), recomputation on/);
     expect(existsSync(path.join(out, 'adapter', 'adapter_model.safetensors'))).toBe(true);

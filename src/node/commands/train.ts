@@ -13,7 +13,7 @@ import { tokenizeRecords } from '../../data/tokenize-example';
 import { splitTrainEval } from '../../data/split';
 import { BatchSource } from '../../data/batches';
 import { resolveTrainConfig, TrainConfigError } from '../../train/config';
-import { planMemory } from '../../train/estimate';
+import { planMemory, tensorBudget } from '../../train/estimate';
 import { train } from '../../train/trainer';
 import { methodSpec, objective, paramsOf } from '../../train/objective';
 import { fsCheckpointStore } from '../fs-checkpoint-store';
@@ -78,7 +78,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const quant = quantMode === 'int4' || quantMode === 'int8' ? { bits: (quantMode === 'int4' ? 4 : 8) as 4 | 8, groupSize: Number(o['group-size'] ?? 64) } : null;
     const recomputeFlag = (o.recompute ?? 'auto') as string;
     if (!['auto', 'on', 'off'].includes(recomputeFlag)) throw new UsageError(`--recompute must be auto, on or off (got '${recomputeFlag}')`);
-    const plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: recomputeFlag as 'auto' | 'on' | 'off', quant }, backend.maxBufferBytes, budgetGb * 2 ** 30);
+    const plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: recomputeFlag as 'auto' | 'on' | 'off', quant }, backend.maxBufferBytes, tensorBudget(backend.name, budgetGb * 2 ** 30));
     if (!plan.ok) throw new UsageError(plan.message);
     if (!json) process.stderr.write(`${plan.message}${plan.recompute ? ' (recomputing each block in the backward)' : ''}\n`);
     const data = new BatchSource(split.train, { batchSize: plan.batch, padId, seed: config.seed, packing: o.packing === true, cutoffLen: config.cutoffLen });
@@ -93,7 +93,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evalData,
       store: fsCheckpointStore(path.join(out, 'checkpoints')),
       resumeFrom: o.resume === true ? 'latest' : undefined,
-      memoryCheck: { estimate: plan.estimate, maxBufferBytes: backend.maxBufferBytes, deviceBytes: budgetGb * 2 ** 30, method: spec },
+      memoryCheck: { estimate: plan.estimate, maxBufferBytes: backend.maxBufferBytes, deviceBytes: tensorBudget(backend.name, budgetGb * 2 ** 30), method: spec },
     })) {
       show(e);
       if (e.kind === 'error') failed = e.reason === 'over-budget' ? e.message : `${e.message}${e.lastCheckpoint ? ` (kept ${path.join(out, 'checkpoints', e.lastCheckpoint)})` : ''}`;
