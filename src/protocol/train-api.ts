@@ -4,7 +4,7 @@
  * that holds checkpoints and cached files. Types only: the UI imports them without tfjs. Errors come back as
  * RemoteError; `name` 'DeviceLostError' means the worker must be restarted (the last checkpoint is kept).
  */
-import type { PeftSettings } from '../experiment/experiment';
+import type { PeftSettings, QuantizeSettings } from '../experiment/experiment';
 import type { BackendChoice } from '../platform/backend';
 import type { TrainEvent, TrainSummary } from '../train/trainer';
 import type { LoadProgress, ModelFile, ModelSummary } from './model-api';
@@ -12,8 +12,14 @@ import type { AdapterSnapshot } from './generate-api';
 
 export type { BackendChoice, LoadProgress, ModelFile, ModelSummary, TrainEvent, TrainSummary };
 
-/** Where a model comes from: a folder on this server (the embedded model), the hub, or dropped files. */
-export type ModelSpec = { baseUrl: string; label?: string } | { hub: { repo: string; revision?: string; host?: string }; label?: string } | { files: ModelFile[]; label?: string };
+/** How the frozen base is stored once loaded: the experiment's `quantize` (absent or mode 'none': f32). */
+export type QuantizeSpec = QuantizeSettings;
+
+/**
+ * Where a model comes from: a folder on this server (the embedded model), the hub, or dropped files; and whether
+ * its frozen matrices are quantized as they load (QLoRA style). Another `quantize` means another load.
+ */
+export type ModelSpec = ({ baseUrl: string; label?: string } | { hub: { repo: string; revision?: string; host?: string }; label?: string } | { files: ModelFile[]; label?: string }) & { quantize?: QuantizeSpec };
 
 export interface ModelInfo extends ModelSummary {
   hasTokenizer: boolean;
@@ -21,6 +27,8 @@ export interface ModelInfo extends ModelSummary {
   promptFormat: 'chat template' | 'alpaca';
   /** Linear module names PEFT would target, e.g. ['q_proj', 'k_proj', ...]. */
   linearModules: string[];
+  /** The frozen base's storage, e.g. 'int4 g64 sym' (with the weight bytes it saved), or absent for f32. */
+  quantized?: { label: string; weightBytes: number; f32Bytes: number };
 }
 
 /** One source of a data mix: a URL the worker fetches, or a dropped file's text. */

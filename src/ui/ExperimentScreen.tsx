@@ -31,7 +31,9 @@ export function ExperimentScreen(props: { ctl: Controller }) {
     const m = x().model;
     const st = ctl.model();
     const info = st.state === 'ready' ? ` — ${st.info.family}, ${(st.info.parameters / 1e6).toFixed(2)}M parameters, ${st.info.layers} layers` : '';
-    return (m.kind === 'url' ? m.label : m.kind === 'hub' ? `${m.repo} (hub)` : `${m.label} (files from disk)`) + info;
+    const q = x().quantize;
+    const base = q && q.mode !== 'none' ? `; base quantized ${q.mode}, groups of ${q.groupSize}` : '';
+    return (m.kind === 'url' ? m.label : m.kind === 'hub' ? `${m.repo} (hub)` : `${m.label} (files from disk)`) + info + base;
   };
 
   return (

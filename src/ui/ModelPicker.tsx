@@ -1,11 +1,13 @@
 /**
  * Picking a model: the embedded tiny model, a curated hub list (each with its size and the memory LoRA training
  * needs at batch 4 x 256, from src/train/estimate.ts's formula, rounded), any hub repo id, or a folder's files
- * dropped from disk (config.json, *.safetensors, tokenizer.json ...).
+ * dropped from disk (config.json, *.safetensors, tokenizer.json ...); below them, how the base is stored
+ * (QuantizeFields: none, int8 or int4).
  */
 import { For, createSignal } from 'solid-js';
 import { EMBEDDED_MODEL_URL } from '../experiment/experiment';
 import type { Controller } from './stores/controller';
+import { QuantizeFields } from './QuantizeFields';
 
 export const CURATED: { repo: string; size: string; memory: string }[] = [
   { repo: 'HuggingFaceTB/SmolLM2-135M-Instruct', size: '135M params, 0.5 GB', memory: '~2 GB' },
@@ -65,6 +67,7 @@ export function ModelPicker(props: { ctl: Controller }) {
         <input type="file" multiple aria-label="Model files from disk" onChange={(e) => void onFiles(e.currentTarget.files)} />
         <span class="field-help">config.json, model.safetensors (or shards) and tokenizer.json of one model.</span>
       </label>
+      <QuantizeFields ctl={ctl} />
     </div>
   );
 }

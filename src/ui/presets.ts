@@ -46,10 +46,10 @@ export const PRESETS: Preset[] = [
     },
   },
   {
-    id: 'qlora', title: 'QLoRA 0.5B', description: 'Qwen2.5-0.5B-Instruct with LoRA on all attention projections; needs a download of ~2 GB and a GPU.',
+    id: 'qlora', title: 'QLoRA 0.5B', description: 'Qwen2.5-0.5B-Instruct, its base quantized to int4 as it loads, with LoRA on all attention projections; needs a download of ~2 GB and a GPU.',
     build: (index) => {
       const x = defaultExperiment();
-      return { ...x, name: 'QLoRA 0.5B', model: { kind: 'hub', repo: 'Qwen/Qwen2.5-0.5B-Instruct', revision: 'main' }, data: pickData(index, /./), peft: { ...x.peft, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }, train: { ...x.train, lr: 2e-4, batchSize: 2, gradAccum: 4, cutoffLen: 256, promptFormat: 'chat' } };
+      return { ...x, name: 'QLoRA 0.5B', model: { kind: 'hub', repo: 'Qwen/Qwen2.5-0.5B-Instruct', revision: 'main' }, data: pickData(index, /./), peft: { ...x.peft, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] }, train: { ...x.train, lr: 2e-4, batchSize: 2, gradAccum: 4, cutoffLen: 256, promptFormat: 'chat' }, quantize: { mode: 'int4', groupSize: 64, symmetric: true } };
     },
   },
   {

@@ -1,10 +1,11 @@
 /**
- * The session worker's state: the one loaded model with its source and tokenizer, the prepared examples, the
- * adapter being trained (or imported), and the running train's stop switch. Plain holder plus two small helpers;
+ * The session worker's state: the one loaded model with its source, quantization and tokenizer, the prepared
+ * examples, the adapter being trained (or imported), and the running train's stop switch. Plain holder plus helpers;
  * the handlers in train-*.ts read and replace its fields. Not here: any tfjs call beyond disposal.
  */
 import type { Model } from '../model/types';
 import type { ModelSource } from '../model/load';
+import type { QuantSpec } from '../quant';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
 import type { Adapter } from '../peft';
 import type { TokenizedExample } from '../data/tokenize-example';
@@ -21,6 +22,8 @@ export interface Session {
   backend: Promise<BackendChoice>;
   model: Model | null;
   source: ModelSource | null;
+  /** How the loaded model's frozen matrices are stored: null for f32, else int8/int4 with its group size. */
+  quant: QuantSpec | null;
   tok: TextTokenizer | null;
   data: PreparedData | null;
   adapter: Adapter | null;
@@ -31,7 +34,7 @@ export interface Session {
 }
 
 export function newSession(backend: Promise<BackendChoice>): Session {
-  return { backend, model: null, source: null, tok: null, data: null, adapter: null, stop: null, live: newLiveState() };
+  return { backend, model: null, source: null, quant: null, tok: null, data: null, adapter: null, stop: null, live: newLiveState() };
 }
 
 export function userError(message: string, details = ''): Error {
@@ -55,6 +58,7 @@ export function disposeModel(s: Session): void {
   s.model?.dispose();
   s.model = null;
   s.source = null;
+  s.quant = null;
   s.tok = null;
 }
 

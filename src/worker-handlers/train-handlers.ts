@@ -1,6 +1,7 @@
 /**
- * The session worker's handler table (protocol/train-api.ts): model loading (same sources as the model worker),
- * data preparation, estimate, train/stop/resume with IndexedDB checkpoints, generation, export/import and storage.
+ * The session worker's handler table (protocol/train-api.ts): model loading (same sources as the model worker; the
+ * frozen base quantized at load when the spec asks), data preparation, estimate, train/stop/resume with IndexedDB
+ * checkpoints, generation, export/import and storage.
  * Each verb lives in its own file; this one only wires them to one Session and one checkpoint store.
  */
 import { loadModel, type ModelSource } from '../model/load';
@@ -12,8 +13,9 @@ import type { CheckpointStore } from '../train/checkpoint';
 import type { BackendChoice, ModelInfo, TrainApi } from '../protocol/train-api';
 import type { Handlers } from '../protocol/serve';
 import { hubSource, memorySource, urlSource } from './model-sources';
-import { asDeviceError, disposeModel, newSession, userError } from './session';
+import { asDeviceError, disposeModel, newSession, userError, type Session } from './session';
 import { prepareData } from './train-data';
+import { quantInfo, quantizerOf } from './model-quant';
 import { estimate, listCheckpoints, resumable, runTraining } from './train-run';
 import { runGenerate } from './train-generate';
 import { exportAdapter, importAdapter } from './train-export';
@@ -22,8 +24,8 @@ import { testFaults, type TestFaults } from './test-faults';
 import { adapterSnapshot } from './train-live';
 import { serveRater } from './train-rater';
 
-export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbStore: CheckpointStore = idbCheckpointStore(), faults: TestFaults = testFaults(false)): Handlers<TrainApi> {
-  const session = newSession(backendReady);
+/** `session` is injected by tests that look at the loaded model; the worker lets it default. */
+export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbStore: CheckpointStore = idbCheckpointStore(), faults: TestFaults = testFaults(false), session: Session = newSession(backendReady)): Handlers<TrainApi> {
   const store = faults.store(idbStore); // as idbStore unless a test armed a fault
 
   return {
@@ -36,9 +38,10 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbSto
         'files' in params ? memorySource(params.files, params.label)
           : 'hub' in params ? hubSource(params.hub, { signal, onProgress: progress })
             : urlSource(params.baseUrl, { label: params.label, signal, onProgress: progress });
+      const quantizer = quantizerOf(params.quantize); // a bad group size fails here, before any download
       let next;
       try {
-        next = await loadModel(src);
+        next = await loadModel(src, { quantizer });
       } catch (e) {
         throw asDeviceError(Object.assign(new Error(`The model at ${src.label} could not be loaded: ${(e as Error).message}`), { details: String((e as Error).stack ?? e) }), null);
       }
@@ -52,6 +55,7 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbSto
       session.data = null;
       session.model = next;
       session.source = src;
+      session.quant = quantizer?.spec ?? null;
       session.tok = tokJson ? loadTokenizer(JSON.parse(tokJson), tokCfg ? JSON.parse(tokCfg) : null) : null;
       const c = next.config;
       let parameters = 0;
@@ -59,6 +63,7 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbSto
       const info: ModelInfo = {
         label: src.label, family: c.family, layers: c.layers, hidden: c.hidden, heads: c.heads, kvHeads: c.kvHeads, vocabSize: c.vocabSize, parameters,
         hasTokenizer: session.tok !== null, promptFormat: session.tok && hasChatTemplate(session.tok) ? 'chat template' : 'alpaca', linearModules: allLinearNames(c),
+        quantized: quantInfo(next, session.quant),
       };
       return info;
     },

@@ -1,7 +1,8 @@
 /**
  * The same flow on the wasm fallback: a Chromium without WebGPU, the header says why, and the app still trains 20
  * steps (the chart moves), chats with streamed text and exports the adapter zip. Logs the training time. Also a
- * reload mid-training: the page offers to resume, and the run continues from its IndexedDB checkpoint.
+ * reload mid-training: the page offers to resume, and the run continues from its IndexedDB checkpoint. And the
+ * model panel's "Quantize base" = int4: the model reloads, the memory estimate drops, and training runs on it.
  */
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
@@ -58,4 +59,41 @@ test('reload mid-training, then resume from the last checkpoint', async ({ playw
   await expect(page.locator('.hero-status')).toHaveAttribute('data-phase', 'finished', { timeout: 240_000 });
   await expect(page.getByLabel('Steps', { exact: true })).toHaveValue('400');
   await browser.close();
+});
+
+/** "Needs about 12.3 MB of memory …" as bytes. */
+function estimateBytes(text: string): number {
+  const m = /Needs about ([\d.]+) (B|kB|MB|GB)/.exec(text);
+  if (!m) throw new Error(`no memory estimate in: ${text}`);
+  const unit: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
+  return Number(m[1]) * unit[m[2]];
+}
+
+test('quantize base int4: the estimate drops, then training runs on the int4 model', async ({ playwright, launchOptions, baseURL }) => {
+  test.setTimeout(120_000);
+  const { browser, page } = await launchWasmPage(playwright, launchOptions, baseURL);
+  try {
+    await openApp(page);
+    const estimate = page.getByRole('region', { name: 'Before you start' }).locator('p').filter({ hasText: 'Needs about' });
+    const f32 = await estimate.innerText();
+
+    await tab(page, 'Experiment');
+    await expect(page.getByLabel('Group size', { exact: true })).toBeHidden();
+    await page.getByLabel('Quantize base', { exact: true }).selectOption('int4');
+    await expect(page.getByLabel('Group size', { exact: true })).toHaveValue('64');
+    await expect(page.getByText(/^Base weights: .* instead of .* \(int4 g64 sym\)\.$/)).toBeVisible({ timeout: 60_000 });
+    await expect(page.locator('.hero-status')).toHaveAttribute('data-phase', 'idle', { timeout: 60_000 });
+
+    await tab(page, 'Train');
+    await expect(estimate).not.toHaveText(f32, { timeout: 30_000 });
+    expect(estimateBytes(await estimate.innerText())).toBeLessThan(estimateBytes(f32));
+
+    await smallRun(page, 400);
+    await page.getByRole('button', { name: 'Start training' }).click();
+    await expect(page.locator('.loss-chart')).toHaveAttribute('data-points', /^([2-9]|\d\d+)$/, { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Stop training' }).click();
+    await expect(page.locator('.hero-status')).toHaveAttribute('data-phase', 'stopped', { timeout: 60_000 });
+  } finally {
+    await browser.close();
+  }
 });

@@ -7,7 +7,7 @@
  */
 import { createSignal } from 'solid-js';
 import type { AdapterBytes, ChatParams, GenerateResult } from '../../protocol/generate-api';
-import type { Controller } from './controller';
+import { modelLoadKey, type Controller } from './controller';
 import type { GenerateHandle } from '../generate-worker-handle';
 import { needsRestart } from './errors';
 
@@ -47,7 +47,7 @@ export function createChatEngine(ctl: Pick<Controller, 'client' | 'modelSpec' | 
   }
 
   async function ensureModel(): Promise<void> {
-    const key = JSON.stringify(ctl.exp.model);
+    const key = modelLoadKey(ctl.exp);
     while (modelLoad && modelLoad.key !== key) await modelLoad.done.catch(() => undefined);
     if (key === modelKey) return;
     if (modelLoad) return modelLoad.done;

@@ -7,7 +7,7 @@ import { batch, createSignal } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
 import { defaultExperiment, trainOverrides, EMBEDDED_DATA_INDEX, type Experiment } from '../../experiment/experiment';
 import { validateExperiment } from '../../experiment/validate';
-import type { DataSourceSpec, DataSummary, EstimateResult, ModelInfo, ModelSpec, ResumableRun } from '../../protocol/train-api';
+import type { DataSourceSpec, DataSummary, EstimateResult, ModelInfo, ModelSpec, QuantizeSpec, ResumableRun } from '../../protocol/train-api';
 import type { WorkerHandle } from '../train-worker-handle';
 import { applyEvent, initialRun, type RunState, type UiError } from './run-state';
 import { defaultMix, parseDataIndex, type IndexEntry } from './data-index';
@@ -19,6 +19,17 @@ export type ModelStatus =
   | { state: 'ready'; info: ModelInfo }
   | { state: 'missing'; message: string }
   | { state: 'failed'; error: UiError };
+
+/** The experiment's quantization as the workers load it: absent for f32 (a group size alone changes nothing). */
+export function quantizeOf(exp: Experiment): QuantizeSpec | undefined {
+  const q = exp.quantize;
+  return q && q.mode !== 'none' ? { mode: q.mode, groupSize: q.groupSize, symmetric: q.symmetric } : undefined;
+}
+
+/** What a worker's loaded model is keyed by: the model and its quantization (either changing means a reload). */
+export function modelLoadKey(exp: Experiment): string {
+  return JSON.stringify([exp.model, quantizeOf(exp) ?? null]);
+}
 
 export interface Deps {
   handle: WorkerHandle;
@@ -62,9 +73,10 @@ export function createController(deps: Deps) {
 
   function modelSpec(): ModelSpec | null {
     const m = exp.model;
-    if (m.kind === 'url') return { baseUrl: abs(m.url), label: m.label };
-    if (m.kind === 'hub') return { hub: { repo: m.repo, revision: m.revision }, label: m.repo };
-    return droppedModel;
+    const quantize = quantizeOf(exp);
+    if (m.kind === 'url') return { baseUrl: abs(m.url), label: m.label, quantize };
+    if (m.kind === 'hub') return { hub: { repo: m.repo, revision: m.revision }, label: m.repo, quantize };
+    return droppedModel && { ...droppedModel, quantize };
   }
 
   /**
@@ -85,7 +97,7 @@ export function createController(deps: Deps) {
   }
 
   async function loadModelOnce(): Promise<ModelInfo | null> {
-    const key = JSON.stringify(exp.model);
+    const key = modelLoadKey(exp);
     const cur = model();
     if (key === modelKey && cur.state === 'ready') return cur.info;
     const spec = modelSpec();
@@ -145,6 +157,16 @@ export function createController(deps: Deps) {
       setEstimate(null);
       if (!isAbort(e)) setError(toUiError(e));
     }
+  }
+
+  /**
+   * The model panel's "Quantize base" and "Group size": the model reloads quantized (or f32) with the usual progress,
+   * the data is tokenized again for it, and the memory estimate is asked again.
+   */
+  async function setQuantize(q: QuantizeSpec): Promise<void> {
+    setExp('quantize', { ...q });
+    setEstimate(null);
+    if ((await ensureModel()) && (await ensureData())) await refreshEstimate();
   }
 
   async function refreshResumable(): Promise<void> {
@@ -220,7 +242,7 @@ export function createController(deps: Deps) {
 
   return {
     exp, setExp, run, setRun, model, data, index, resumeOffer, setResumeOffer, estimate, error, setError, dropped,
-    client, fail, modelSpec, ensureModel, ensureData, refreshEstimate, refreshResumable, start, resume, stop, loadIndex, replaceExperiment,
+    client, fail, modelSpec, ensureModel, ensureData, refreshEstimate, setQuantize, refreshResumable, start, resume, stop, loadIndex, replaceExperiment,
     setDroppedModel(files: ModelSpec | null) {
       droppedModel = files;
     },
