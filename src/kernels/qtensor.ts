@@ -167,6 +167,19 @@ export function weightBytes(w: WeightTensor): number {
   return w instanceof tf.Tensor ? w.size * 4 : w.bytes;
 }
 
+/** Bytes of a weight map as stored and as f32, counting storage shared by two names (a tied head) once. */
+export function storedBytes(weights: Iterable<WeightTensor>): { now: number; f32: number } {
+  const seen = new Set<WeightTensor>();
+  let now = 0, f32 = 0;
+  for (const w of weights) {
+    if (seen.has(w)) continue;
+    seen.add(w);
+    now += weightBytes(w);
+    f32 += 4 * w.size;
+  }
+  return { now, f32 };
+}
+
 /** The plain tensor behind a weight that must be one (norms, biases); a clear error otherwise. */
 export function asTensor(w: WeightTensor, name = 'weight'): tf.Tensor {
   if (w instanceof tf.Tensor) return w;

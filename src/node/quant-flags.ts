@@ -5,7 +5,7 @@
  * summary the commands print once the model is loaded.
  */
 import { writeFileSync } from 'node:fs';
-import { weightBytes, type WeightTensor } from '../kernels/qtensor';
+import { storedBytes } from '../kernels/qtensor';
 import { QuantSpecError } from '../kernels/packed';
 import type { Model } from '../model/types';
 import { createQuantizer, DEFAULT_GROUP_SIZE, QUANT_MODES, quantSpecFrom, specLabel, summarize, type Quantizer } from '../quant';
@@ -38,14 +38,7 @@ export function quantizerFrom(values: Record<string, string | boolean | undefine
 
 /** "quantized int4 g64 sym: 558 MB -> 88 MB; 169 tensors, rel. RMS error ..." (shared storage counted once). */
 export function quantSummary(model: Model, q: Quantizer): string {
-  const seen = new Set<WeightTensor>();
-  let now = 0, f32 = 0;
-  for (const w of model.weights.values()) {
-    if (seen.has(w)) continue;
-    seen.add(w);
-    now += weightBytes(w);
-    f32 += 4 * w.size;
-  }
+  const { now, f32 } = storedBytes(model.weights.values());
   const mb = (b: number) => `${(b / 1e6).toFixed(b < 1e7 ? 1 : 0)} MB`;
   return `quantized ${specLabel(q.spec)}: weights ${mb(f32)} -> ${mb(now)}; ${summarize(q.report())}`;
 }

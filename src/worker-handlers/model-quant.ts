@@ -4,7 +4,7 @@
  * bytes before and after, for ModelInfo. Bad settings become a user error that names the field. Not here: the
  * per-tensor error report (the CLI's --quant-report).
  */
-import { weightBytes, type WeightTensor } from '../kernels/qtensor';
+import { storedBytes } from '../kernels/qtensor';
 import type { Model } from '../model/types';
 import { createQuantizer, QuantSpecError, quantSpecFrom, specLabel, type QuantSpec, type Quantizer } from '../quant';
 import type { ModelInfo, QuantizeSpec } from '../protocol/train-api';
@@ -26,13 +26,6 @@ export function quantizerOf(q: QuantizeSpec | undefined): Quantizer | null {
 /** ModelInfo's `quantized`: the spec's label and the base's weight bytes now and as f32 (shared storage once). */
 export function quantInfo(model: Model, spec: QuantSpec | null): ModelInfo['quantized'] {
   if (!spec) return undefined;
-  const seen = new Set<WeightTensor>();
-  let now = 0, f32 = 0;
-  for (const w of model.weights.values()) {
-    if (seen.has(w)) continue;
-    seen.add(w);
-    now += weightBytes(w);
-    f32 += 4 * w.size;
-  }
+  const { now, f32 } = storedBytes(model.weights.values());
   return { label: specLabel(spec), weightBytes: now, f32Bytes: f32 };
 }
