@@ -83,6 +83,23 @@ export function decodeColumn(p: PackedMatrix, c: number, out: Float32Array, offs
 }
 
 /**
+ * Decodes columns [c0, c0 + n) of all rows into out, [rows, n] row-major (or [n, rows] when `transposed`), from the
+ * raw arrays of a packed matrix with `cols` columns: the same f32 arithmetic as decodeColumn. The cpu and wasm
+ * dequantize kernels (dequant-kernel.ts) run this over the backend's own buffers.
+ */
+export function decodeRange(packed: Int32Array | Uint32Array, scales: Float32Array, zeros: Float32Array | null, rows: number, cols: number, spec: QuantSpec, c0: number, n: number, out: Float32Array, transposed = false): void {
+  const { bits, groupSize: G } = spec;
+  const P = perWord(bits), mask = (1 << bits) - 1, mid = symmetricMid(bits);
+  const step = transposed ? rows : 1;
+  for (let r = 0; r < rows; r++) {
+    const w0 = Math.floor(r / P) * cols + c0, g0 = Math.floor(r / G) * cols + c0, shift = bits * (r % P);
+    let o = transposed ? r : r * n;
+    if (zeros) for (let c = 0; c < n; c++, o += step) out[o] = Math.fround(Math.fround(((packed[w0 + c] >>> shift) & mask) * scales[g0 + c]) + zeros[g0 + c]);
+    else for (let c = 0; c < n; c++, o += step) out[o] = Math.fround((((packed[w0 + c] >>> shift) & mask) - mid) * scales[g0 + c]);
+  }
+}
+
+/**
  * Quantizes frozen matrices as the loader streams them. The loader hands over n HF rows of length `in` (an
  * nn.Linear [out, in] slice: n of OUR columns), and the quantizer writes them into dest at column c0.
  * quant/quantizer.ts implements it; model/load.ts only calls it, so model/ never imports quant/.

@@ -1,12 +1,12 @@
 /**
  * x @ W for a frozen W that is quantized (QTensor) or split in blocks (SplitWeight), as one tf.customGrad: the
  * forward decodes one block at a time, y = concat_j x @ W_j (column blocks) or Σ_j x[:, rows_j] @ W_j (row blocks),
- * and the backward decodes them AGAIN, dx = Σ_j dy[:, cols_j] @ W_jᵀ (or concat_j dy @ W_jᵀ). No decoded block
- * outlives its product, so the tape never holds one, and no gradient reaches W: the base stays frozen. Transposes are
- * materialised so the products run without transpose flags (ENVIRONMENT.md pitfall 5).
+ * and the backward decodes them AGAIN, straight into Wᵀ: dx = Σ_j dy[:, cols_j] @ W_jᵀ (or concat_j dy @ W_jᵀ). No
+ * decoded block outlives its product, so the tape never holds one, and no gradient reaches W: the base stays frozen.
+ * Transposes are materialised so the products run without transpose flags (ENVIRONMENT.md pitfall 5).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { dense, releaseDense, type QTensor, type SplitWeight, type WeightBlock } from './qtensor';
+import { dense, QTensor, releaseDense, type SplitWeight, type WeightBlock } from './qtensor';
 
 function blocksOf(w: QTensor | SplitWeight): { axis: 0 | 1; blocks: WeightBlock[] } {
   return 'blocks' in w ? { axis: w.axis, blocks: w.blocks } : { axis: 1, blocks: [{ w, start: 0, size: w.shape[1] }] };
@@ -49,19 +49,21 @@ function forwardBlocks(x: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
   return y!;
 }
 
+/** g @ Wᵀ for one block: a QTensor decodes straight into the transposed layout, a tensor is transposed first. */
+function timesTransposed(g: tf.Tensor, w: tf.Tensor | QTensor): tf.Tensor {
+  const t = w instanceof QTensor ? w.dequantizeT() : tf.transpose(w);
+  const r = tf.matMul(g, t);
+  t.dispose();
+  return r;
+}
+
 function backwardBlocks(dy: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
   const { axis, blocks } = blocksOf(w);
-  const dT = (d: tf.Tensor, g: tf.Tensor) => {
-    const t = tf.transpose(d);
-    const r = tf.matMul(g, t);
-    t.dispose();
-    return r;
-  };
-  if (axis === 0) return concatFree(blocks.map((b) => withDense(b.w, (d) => dT(d, dy))));
+  if (axis === 0) return concatFree(blocks.map((b) => timesTransposed(dy, b.w)));
   let dx: tf.Tensor | null = null;
   for (const b of blocks) {
     const g = blocks.length === 1 ? dy : tf.slice(dy, [0, b.start], [-1, b.size]);
-    dx = sumInto(dx, withDense(b.w, (d) => dT(d, g)));
+    dx = sumInto(dx, timesTransposed(g, b.w));
     if (g !== dy) g.dispose();
   }
   return dx!;

@@ -1,14 +1,16 @@
 /**
  * Frozen weights that are not one plain f32 tensor: a QTensor (a group-quantized [in, out] matrix in the packed
- * layout of packed.ts, decoded on the device with tfjs ops), and a SplitWeight (a matrix held as row or column
+ * layout of packed.ts, decoded on the device), and a SplitWeight (a matrix held as row or column
  * blocks, each under the device's storage-binding limit). WeightTensor is what a model's weight map holds.
- * Decoding: word & (mask << b·s) as int32, cast to f32, times 2^-b·s, mod 2^b (the top slot comes out signed), then
- * (code - mid) · scale or code · scale + zero. Every step is exact in f32 on cpu, wasm and webgpu. Not here: a fused
- * dequant-matmul kernel (the speed issue). Column ranges slice the packed words with int32-ops.ts (exact on webgpu).
+ * Decoding runs in one pass where dequant-kernel.ts has a kernel (cpu, wasm, webgpu); elsewhere as exact tfjs ops:
+ * word & (mask << b·s) as int32, cast to f32, times 2^-b·s, mod 2^b (the top slot comes out signed), then
+ * (code - mid) · scale or code · scale + zero; column ranges slice the words with int32-ops.ts (exact on webgpu).
+ * Not here: a fused dequant-matmul kernel (the speed issue).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { groupCount, packedBytes, packedRows, perWord, symmetricMid, type PackedMatrix, type QuantSpec } from './packed';
 import { bitwiseAnd, sliceColumns } from './int32-ops';
+import { dequantizeKernel } from './dequant-kernel';
 
 interface DeviceParts {
   packed: tf.Tensor; // int32 [ceil(in / P), out], the u32 words' bits
@@ -68,14 +70,33 @@ export class QTensor {
   }
 
   /**
-   * The f32 [in, out] matrix, a new tensor the caller disposes. Intermediates are freed as it goes. With c0 and n,
-   * only columns [c0, c0 + n) (the chunked lm_head decodes a big vocabulary a slice at a time).
+   * The f32 [in, out] matrix, a new tensor the caller disposes. With c0 and n, only columns [c0, c0 + n) (the chunked
+   * lm_head decodes a big vocabulary a slice at a time); `transposed` gives [n, in]. One pass on cpu, wasm and webgpu
+   * (dequant-kernel.ts); the tfjs-op chain below elsewhere, or with `ops` (tests hold both to the reference).
    */
-  dequantize(c0 = 0, n?: number): tf.Tensor2D {
+  dequantize(c0 = 0, n?: number, opts: { ops?: boolean; transposed?: boolean } = {}): tf.Tensor2D {
     const dev = this.device();
-    const { bits, groupSize: G } = this.spec;
     const rows = this.shape[0];
     const cols = n ?? this.shape[1] - c0;
+    if (!(c0 >= 0 && cols >= 1 && c0 + cols <= this.shape[1])) throw new Error(`QTensor.dequantize: columns [${c0}, ${c0 + cols}) are outside [0, ${this.shape[1]})`);
+    const fast = opts.ops ? null : dequantizeKernel(dev.packed, dev.scales, dev.zeros, rows, this.spec, c0, cols, !!opts.transposed);
+    if (fast) return fast;
+    const d = this.dequantizeOps(dev, c0, cols);
+    if (!opts.transposed) return d;
+    const t = tf.transpose(d) as tf.Tensor2D;
+    d.dispose();
+    return t;
+  }
+
+  /** [out, in]: the transpose, decoded directly (a backward's dy · Wᵀ). */
+  dequantizeT(): tf.Tensor2D {
+    return this.dequantize(0, this.shape[1], { transposed: true });
+  }
+
+  /** The portable decode: exact tfjs ops only (intermediates freed as it goes). */
+  private dequantizeOps(dev: DeviceParts, c0: number, cols: number): tf.Tensor2D {
+    const { bits, groupSize: G } = this.spec;
+    const rows = this.shape[0];
     const whole = c0 === 0 && cols === this.shape[1];
     const part = (t: tf.Tensor) => (whole ? t : tf.slice(t, [0, c0], [-1, cols]));
     // Packed words through sliceColumns: tfjs-webgpu's own slice moves int32 through f32 and loses their low bits.

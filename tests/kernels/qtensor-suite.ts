@@ -1,7 +1,7 @@
 /**
  * The device side of quantization (kernels/qtensor.ts, qmatmul.ts, embedding.ts, int32-ops.ts) on one backend,
- * against the plain-TypeScript reference (src/quant dequantize): decoding is bit-exact (1 f32 ulp allowed on webgpu,
- * which may fuse code·scale + zero), a quantized or split linear equals the product with the reference weights in
+ * against the plain-TypeScript reference (src/quant dequantize): decoding, by the one-pass kernel and by the tfjs-op
+ * chain, is bit-exact (1 f32 ulp allowed on webgpu, which may fuse code·scale + zero), a quantized or split linear equals the product with the reference weights in
  * value and input gradient, lookups equal gathers of the reference, and nothing leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -64,26 +64,37 @@ export function qtensorSuite(backend: BackendName, opts: { small?: boolean } = {
           const ref = dequantize(p);
           const before = tf.memory().numTensors;
           const q = new QTensor(p);
-          const d = q.dequantize();
-          expect(d.shape).toEqual([rows, cols]);
-          expect(maxUlps((await d.data()) as Float32Array, ref), `[${rows}, ${cols}]`).toBeLessThanOrEqual(ulpsAllowed(spec));
-          d.dispose();
+          for (const ops of [false, true]) {
+            const d = q.dequantize(0, cols, { ops });
+            expect(d.shape).toEqual([rows, cols]);
+            expect(maxUlps((await d.data()) as Float32Array, ref), `[${rows}, ${cols}] ${ops ? 'ops' : 'kernel'}`).toBeLessThanOrEqual(ulpsAllowed(spec));
+            d.dispose();
+          }
           q.dispose();
           expect(tf.memory().numTensors).toBe(before);
         }
       });
 
-    it('dequantize(c0, n) equals the reference columns (the chunked lm_head decodes slices)', async () => {
+    it('dequantize(c0, n), plain and transposed, equals the reference columns (the chunked lm_head decodes slices)', async () => {
       for (const spec of [{ bits: 4, groupSize: 32, symmetric: true }, { bits: 8, groupSize: 64, symmetric: false }] as QuantSpec[]) {
         const [rows, cols] = [70, 300];
         const p = quantize(randomMatrix(rows, cols, 11), rows, cols, spec);
         const ref = dequantize(p);
         const q = new QTensor(p);
-        for (const [c0, n] of [[0, 300], [0, 17], [133, 100], [299, 1]]) {
-          const d = q.dequantize(c0, n);
-          const want = Float32Array.from({ length: rows * n }, (_, i) => ref[Math.floor(i / n) * cols + c0 + (i % n)]);
-          expect(maxUlps((await d.data()) as Float32Array, want), `[${c0}, +${n})`).toBeLessThanOrEqual(ulpsAllowed(spec));
-          d.dispose();
+        for (const [c0, n] of [[0, 300], [0, 17], [133, 100], [299, 1]])
+          for (const ops of [false, true]) {
+            const d = q.dequantize(c0, n, { ops });
+            const want = Float32Array.from({ length: rows * n }, (_, i) => ref[Math.floor(i / n) * cols + c0 + (i % n)]);
+            expect(maxUlps((await d.data()) as Float32Array, want), `[${c0}, +${n}) ${ops ? 'ops' : 'kernel'}`).toBeLessThanOrEqual(ulpsAllowed(spec));
+            d.dispose();
+          }
+        expect(() => q.dequantize(290, 20)).toThrow(/outside/);
+        for (const ops of [false, true]) {
+          const t = q.dequantize(133, 100, { ops, transposed: true }); // [100, 70]
+          const want = Float32Array.from({ length: 100 * rows }, (_, i) => ref[(i % rows) * cols + 133 + Math.floor(i / rows)]);
+          expect(t.shape).toEqual([100, rows]);
+          expect(maxUlps((await t.data()) as Float32Array, want), `transposed ${ops ? 'ops' : 'kernel'}`).toBeLessThanOrEqual(ulpsAllowed(spec));
+          t.dispose();
         }
         q.dispose();
       }
