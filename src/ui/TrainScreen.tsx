@@ -95,7 +95,7 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
               <p class={e().fits ? '' : 'warn'}>
                 Needs about {formatBytes(e().totalBytes)} of memory for {e().trainableParams.toLocaleString('en-US')} trainable parameters; {e().totalSteps} steps of ~{e().tokensPerStep} tokens.
                 <Show when={props.minutes() !== null}> This will take about {props.minutes()! < 1 ? 'a minute' : `${Math.round(props.minutes()!)} minutes`} on this device.</Show>
-                <Show when={!e().fits}> {e().message}</Show>
+                <Show when={e().message}> {e().message}</Show>
               </p>
             )}
           </Show>
