@@ -1,12 +1,13 @@
 /**
- * The real-model runs in the app: headless Chromium on wasm opens a share link naming a real-shaped checkpoint on the
- * hub, served by a local route from the folders bench/real-models.ts wrote (run that first). It records the memory
+ * The real-model runs in the app: headless Chromium on wasm opens a share link naming a real-shaped checkpoint that the
+ * app's own server serves from the folders bench/real-models.ts wrote (run that first; linked in as /bench-models/).
+ * A Playwright route cannot play the hub here: it hands bodies over the devtools pipe, which refuses 100 MB. It records the memory
  * estimate the app shows before the start, then starts training and waits for 2 steps. Prints one JSON line per run
  * with the estimate text, seconds to 2 steps and the peak RSS of Chromium's processes (sampled every 2 s).
  * Usage: node --import ./bin/node-env.mjs bench/app-real-models.ts [--runs smollm2-fp32,qwen05-int4] [--dir tmp/bench-models]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -27,7 +28,7 @@ function chromiumRssMb(): number {
   return Math.round(r.stdout.split('\n').reduce((a, l) => a + (Number(l.trim()) || 0), 0) / 1024);
 }
 
-const server = spawn('sh', ['-c', `npx vite build --outDir dist-bench >/dev/null && exec npx vite preview --outDir dist-bench --port ${PORT} --strictPort`], { cwd: root, stdio: 'ignore' });
+const server = spawn('sh', ['-c', `npx vite build --outDir dist-bench >/dev/null && ln -sfn ${JSON.stringify(dir)} dist-bench/bench-models && exec npx vite preview --outDir dist-bench --port ${PORT} --strictPort`], { cwd: root, stdio: 'ignore' });
 const base = `http://localhost:${PORT}/`;
 for (let i = 0; i < 180; i++) {
   if (await fetch(base).then((r) => r.ok, () => false)) break;
@@ -46,17 +47,9 @@ try {
       continue;
     }
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    // The local hub route: https://huggingface.co/bench/<model>/resolve/main/<file> from the folder on disk.
-    await context.route('https://huggingface.co/**', async (route) => {
-      const m = /^\/bench\/([^/]+)\/resolve\/[^/]+\/(.+)$/.exec(new URL(route.request().url()).pathname);
-      const file = m ? path.join(dir, m[1], decodeURIComponent(m[2])) : null;
-      if (!file || !existsSync(file)) return route.fulfill({ status: 404, body: 'Entry not found' });
-      const body = readFileSync(file);
-      return route.fulfill({ status: 200, body, headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.length), etag: `"${body.length}"` } });
-    });
     const page = await context.newPage();
     const x = defaultExperiment();
-    x.model = { kind: 'hub', repo: `bench/${run.model}`, revision: 'main' };
+    x.model = { kind: 'url', url: `/bench-models/${run.model}/`, label: run.model };
     x.quantize = { mode: run.quantize, groupSize: 64, symmetric: true };
     x.peft = { ...x.peft, method: 'LORA', r: 8, alpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] };
     x.train = { ...x.train, batchSize: run.batch, gradAccum: 1, cutoffLen: 256, maxSteps: 2, evalSplit: 0, evalEvery: 0, checkpointEvery: 1000 };
@@ -71,14 +64,17 @@ try {
       await page.getByRole('tab', { name: 'Train' }).click();
       await page.getByRole('button', { name: 'Estimate memory and time' }).click();
       const est = page.getByRole('region', { name: 'Before you start' }).locator('p').filter({ hasText: 'Needs about' });
-      await est.waitFor({ timeout: 10 * 60_000 });
+      await est.waitFor({ timeout: 5 * 60_000 });
       const estimate = await est.innerText();
       const t1 = Date.now();
       await page.getByRole('button', { name: 'Start training' }).click();
       await page.locator('.loss-chart[data-points="2"]').waitFor({ timeout: 60 * 60_000 });
       out = { loaded_s: +loadedS.toFixed(1), estimate, steps_done: 2, seconds_to_2_steps: +((Date.now() - t1) / 1000).toFixed(1), survived: !page.isClosed() };
     } catch (e) {
-      out = { failed: (e as Error).message.split('\n')[0].slice(0, 200) };
+      // What the page said: the error note or the status line, for the JSON line (and a screenshot beside the models).
+      const said = await page.locator('[role="alert"], .error-note, .hero-status').allInnerTexts().catch(() => []);
+      await page.screenshot({ path: path.join(dir, `app-${runName}-failed.png`) }).catch(() => undefined);
+      out = { failed: (e as Error).message.split('\n')[0].slice(0, 200), page_said: said.join(' | ').slice(0, 300) };
     } finally {
       clearInterval(sampler);
     }
