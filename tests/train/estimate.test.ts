@@ -4,6 +4,7 @@
  * step stays below it, for full fine-tuning and a hand-rolled LoRA on random llama shapes), and the refusals.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { peakBufferBytes } from './peak-buffers';
 import { tf, type Tensor } from '../../src/kernels/tf';
 import { parseConfig } from '../../src/model/config';
 import { SMOLLM2_135M_CONFIG, randomModel } from '../../src/model/random';
@@ -17,33 +18,6 @@ import { llamaLoss } from './helpers';
 
 const LLAMA_GQA = { model_type: 'llama', vocab_size: 320, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, head_dim: 16, intermediate_size: 128, rms_norm_eps: 1e-6, tie_word_embeddings: false };
 
-/**
- * Peak bytes of distinct tfjs data buffers while fn runs. tf.memory().numBytes counts every tensor, so reshapes and
- * the tape's saved clones (which share a buffer) would be counted twice; this hooks the engine's per-buffer books.
- */
-async function peakBufferBytes(fn: () => Promise<void>): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const eng = tf.engine() as any;
-  const track = eng.trackTensor, remove = eng.removeDataId;
-  let now = 0, peak = 0;
-  eng.trackTensor = function (a: { dataId: object }, backend: unknown) {
-    const fresh = !eng.state.tensorInfo.has(a.dataId);
-    track.call(eng, a, backend);
-    if (fresh) peak = Math.max(peak, (now += eng.state.tensorInfo.get(a.dataId).bytes));
-  };
-  eng.removeDataId = function (dataId: object, backend: unknown) {
-    const info = eng.state.tensorInfo.get(dataId);
-    remove.call(eng, dataId, backend);
-    if (info && info.backend === backend) now -= info.bytes;
-  };
-  try {
-    await fn();
-  } finally {
-    eng.trackTensor = track;
-    eng.removeDataId = remove;
-  }
-  return peak;
-}
 
 describe('estimateMemory', () => {
   beforeAll(async () => {

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
+import { peakBufferBytes } from './peak-buffers';
 import { SMOLLM2_135M_CONFIG, randomModel } from '../../src/model/random';
 import { attachLora, loraConfig } from '../../src/peft';
 import { initBackend } from '../../src/platform/backend';
@@ -19,31 +20,6 @@ import { trainStep } from '../../src/train/step';
 const SMALL = { model_type: 'llama', vocab_size: 4096, hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 352, rms_norm_eps: 1e-5, tie_word_embeddings: true, max_position_embeddings: 1024 };
 const TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
-/** Peak bytes of distinct tfjs buffers while fn runs, starting from what is live now (weights, adapter, AdamW). */
-async function peakBufferBytes(fn: () => Promise<void>): Promise<number> {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const eng = tf.engine() as any;
-  const track = eng.trackTensor, remove = eng.removeDataId;
-  let now = tf.memory().numBytes, peak = now;
-  eng.trackTensor = function (a: { dataId: object }, backend: unknown) {
-    const fresh = !eng.state.tensorInfo.has(a.dataId);
-    track.call(eng, a, backend);
-    if (fresh) peak = Math.max(peak, (now += eng.state.tensorInfo.get(a.dataId).bytes));
-  };
-  eng.removeDataId = function (dataId: object, backend: unknown) {
-    const info = eng.state.tensorInfo.get(dataId);
-    remove.call(eng, dataId, backend);
-    if (info && info.backend === backend) now -= info.bytes;
-  };
-  try {
-    await fn();
-  } finally {
-    eng.trackTensor = track;
-    eng.removeDataId = remove;
-  }
-  return peak;
-}
-
 async function measure(raw: Record<string, unknown>, B: number, T: number, recompute: boolean): Promise<{ measured: number; predicted: number }> {
   const model = randomModel(raw, 1);
   const adapter = attachLora(model, loraConfig({ r: 8, lora_alpha: 16, lora_dropout: 0.05, target_modules: TARGETS as never }), { seed: 1 });
@@ -54,7 +30,7 @@ async function measure(raw: Record<string, unknown>, B: number, T: number, recom
   const microBatches = [{ ids, labels: ids.slice(), attentionMask: new Int32Array(B * T).fill(1), B, T }];
   const step = () => trainStep({ params: adapter.params, optimizer, loss, microBatches, lr: 1e-4, maxGradNorm: 1, rng }).then(() => undefined);
   await step();
-  const measured = await peakBufferBytes(step);
+  const measured = await peakBufferBytes(step, tf.memory().numBytes);
   const predicted = estimateMemory(model.config, methodSpec(adapter), B, T, { recompute }).totalBytes;
   optimizer.dispose();
   adapter.dispose();
