@@ -8,17 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeColumn } from './packed';
+import { frozenGather } from './ops';
 import { QTensor, SplitWeight, type WeightBlock, type WeightTensor } from './qtensor';
-
-/**
- * table.gather(idx, axis) as a customGrad whose only input is the frozen table: backprop never visits it, and the
- * tape saves nothing (a taped gather keeps its input for a backward a frozen table never needs).
- */
-function frozenGatherAxis(table: tf.Tensor, idx: tf.Tensor, axis: 0 | 1): tf.Tensor {
-  if (table instanceof tf.Variable && table.trainable) return tf.gather(table, idx, axis); // full fine-tuning
-  const f = tf.customGrad(((t: tf.Tensor) => ({ value: tf.gather(t, idx, axis), gradFunc: () => tf.zerosLike(t) })) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(table) as tf.Tensor;
-}
 
 /** Blocks and the axis the vocabulary runs along: 0 for [V, C] tables, 1 for head-layout [C, V]. */
 function vocabBlocks(w: WeightTensor): { vocabAxis: 0 | 1; blocks: WeightBlock[] } {
@@ -51,7 +42,7 @@ function hostLookup(blocks: WeightBlock[], ids: Int32Array, C: number): tf.Tenso
 
 /** f32 blocks: gather each block's ids, concatenate, and put the rows back in token order. (N, C) */
 function deviceLookup(blocks: WeightBlock[], vocabAxis: 0 | 1, ids: Int32Array): tf.Tensor {
-  if (blocks.length === 1 && vocabAxis === 0) return frozenGatherAxis(blocks[0].w as tf.Tensor, tf.tensor1d(ids, 'int32'), 0);
+  if (blocks.length === 1 && vocabAxis === 0) return frozenGather(blocks[0].w as tf.Tensor, tf.tensor1d(ids, 'int32'), 0);
   return tf.tidy(() => {
     const pieces: tf.Tensor[] = [];
     const order = new Int32Array(ids.length);
@@ -62,7 +53,7 @@ function deviceLookup(blocks: WeightBlock[], vocabAxis: 0 | 1, ids: Int32Array):
       mine.forEach((n, k) => (order[n] = filled + k));
       filled += mine.length;
       const local = tf.tensor1d(Int32Array.from(mine, (n) => ids[n] - b.start), 'int32');
-      const got = frozenGatherAxis(b.w as tf.Tensor, local, vocabAxis); // (n, C), or (C, n) in head layout
+      const got = frozenGather(b.w as tf.Tensor, local, vocabAxis); // (n, C), or (C, n) in head layout
       pieces.push(vocabAxis === 0 ? got : tf.transpose(got));
     });
     const rows = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 0);

@@ -64,14 +64,14 @@ function mmFrozenRight(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Rows of a frozen table, table[ids], kept off the gradient tape. A taped gather saves its input for a backward it
- * never needs, and on wasm that save is a full copy: 113 MB per step for SmolLM2's embedding. A trainable table
- * (full fine-tuning) takes the ordinary gather.
+ * table.gather(ids, axis) for a frozen table, kept off the gradient tape. A taped gather saves its input for a
+ * backward it never needs, and on wasm that save was a full copy: 113 MB per step for SmolLM2's embedding. A
+ * trainable table (full fine-tuning) takes the ordinary gather.
  */
-export function frozenGather(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
-  if (isTrainable(table)) return tf.gather(table, ids);
+export function frozenGather(table: tf.Tensor, ids: tf.Tensor, axis: 0 | 1 = 0): tf.Tensor {
+  if (isTrainable(table)) return tf.gather(table, ids, axis);
   // The customGrad's only input is the table, which no trainable variable leads to, so backprop never visits it.
-  const f = tf.customGrad(((t: tf.Tensor) => ({ value: tf.gather(t, ids), gradFunc: () => tf.zerosLike(t) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const f = tf.customGrad(((t: tf.Tensor) => ({ value: tf.gather(t, ids, axis), gradFunc: () => tf.zerosLike(t) })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(table) as tf.Tensor;
 }
 
