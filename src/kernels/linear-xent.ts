@@ -8,10 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-export interface HeadBlock {
-  /** (C, Vj): columns [start, start + Vj) of the head, in the layout the plain matmul wants. */
+export interface Head {
+  /** (C, V), in the layout the plain matmul wants. */
   w: tf.Tensor;
-  /** (Vj, C): the same block transposed (for dx), or absent to transpose on the fly once per call. */
+  /** (V, C): the same matrix transposed (for dx), e.g. a tied embedding; absent to transpose once per call. */
   wt?: tf.Tensor;
 }
 
@@ -30,29 +30,29 @@ export function defaultChunkTokens(V: number): number {
   return Math.max(1, Math.floor((4 << 20) / V));
 }
 
-/** Mean cross-entropy of head(x) against targets; x (N, C) gets the gradient, the head blocks do not. */
-export function linearCrossEntropy(x: tf.Tensor, blocks: HeadBlock[], o: LinearXentOptions): tf.Scalar {
+/** Mean cross-entropy of head(x) against targets; x (N, C) gets the gradient, the head does not. */
+export function linearCrossEntropy(x: tf.Tensor, head: Head, o: LinearXentOptions): tf.Scalar {
   const [N, C] = x.shape as number[];
   if (o.targets.length !== N) throw new Error(`linearCrossEntropy: ${o.targets.length} targets for ${N} rows`);
-  const V = blocks.reduce((a, b) => a + b.w.shape[1]!, 0);
+  const V = head.w.shape[1]!;
   const n = Math.max(1, o.chunkTokens ?? defaultChunkTokens(V));
   const cap = o.softcap ?? 0;
   const f = tf.customGrad(((xi: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
     // Nothing inside a customGrad forward is taped; each chunk's buffers are freed by its own tidy.
-    const made = blocks.map((b) => (b.wt ? null : tf.transpose(b.w)));
-    const wts = blocks.map((b, j) => b.wt ?? made[j]!);
+    const made = head.wt ? null : tf.transpose(head.w);
+    const wt = head.wt ?? made!;
     let lossSum: tf.Tensor = tf.scalar(0);
     const dxs: tf.Tensor[] = [];
     for (let r0 = 0; r0 < N; r0 += n) {
       const rows = Math.min(n, N - r0);
       const tgt = o.targets.subarray(r0, r0 + rows);
-      const [l, dx] = tf.tidy(() => chunk(tf.slice(xi, [r0, 0], [rows, C]), blocks, wts, tgt, V, cap, o.count));
+      const [l, dx] = tf.tidy(() => chunk(tf.slice(xi, [r0, 0], [rows, C]), head.w, wt, tgt, V, cap, o.count));
       const s = tf.add(lossSum, l);
       lossSum.dispose(); l.dispose();
       lossSum = s;
       dxs.push(dx);
     }
-    for (const t of made) t?.dispose();
+    made?.dispose();
     const dxAll = dxs.length === 1 ? dxs[0] : tf.concat(dxs, 0);
     if (dxs.length > 1) for (const t of dxs) t.dispose();
     save([dxAll]);
@@ -70,11 +70,9 @@ function then<T extends tf.Tensor>(t: tf.Tensor, op: (t: tf.Tensor) => T): T {
 }
 
 /** One chunk: (Σ loss over its real targets, dx (rows, C)), already divided by count. */
-function chunk(xc: tf.Tensor, blocks: HeadBlock[], wts: tf.Tensor[], tgt: Int32Array, V: number, cap: number, count: number): [tf.Tensor, tf.Tensor] {
+function chunk(xc: tf.Tensor, w: tf.Tensor, wt: tf.Tensor, tgt: Int32Array, V: number, cap: number, count: number): [tf.Tensor, tf.Tensor] {
   const rows = tgt.length;
-  const parts = blocks.map((b) => tf.matMul(xc, b.w)); // (rows, Vj) each
-  let z = parts.length === 1 ? parts[0] : tf.concat(parts, 1); // (rows, V)
-  if (parts.length > 1) for (const p of parts) p.dispose();
+  let z = tf.matMul(xc, w); // (rows, V)
   let th: tf.Tensor | null = null;
   if (cap) {
     th = then(z, (t) => tf.tanh(tf.div(t, cap)));
@@ -99,18 +97,7 @@ function chunk(xc: tf.Tensor, blocks: HeadBlock[], wts: tf.Tensor[], tgt: Int32A
     const d = tf.sub(1, then(th, (t) => tf.square(t)));
     dz = then(dz, (t) => tf.mul(t, d));
   }
-  let dx: tf.Tensor;
-  if (blocks.length === 1) dx = tf.matMul(dz, wts[0]);
-  else {
-    let start = 0;
-    const outs = blocks.map((b, j) => {
-      const Vj = b.w.shape[1]!;
-      const d = tf.matMul(tf.slice(dz, [0, start], [rows, Vj]), wts[j]);
-      start += Vj;
-      return d;
-    });
-    dx = tf.addN(outs);
-  }
+  const dx = tf.matMul(dz, wt);
   return [loss, dx];
 }
 

@@ -76,7 +76,7 @@ export function chunkedCausalLmLoss(model: Model, hidden: Tensor, labels: Int32A
   const opts = { targets: idx, count, softcap: model.config.finalSoftcap ?? 0, chunkTokens };
   if (w instanceof tf.Tensor) {
     const tiedT = model.config.tieEmbeddings && emb instanceof tf.Tensor && emb.shape[0] === V && !(emb instanceof tf.Variable) ? emb : undefined;
-    return linearCrossEntropy(flat, [{ w, wt: tiedT }], opts);
+    return linearCrossEntropy(flat, { w, wt: tiedT }, opts);
   }
   // Quantized or split: decode slices of at most ~16 MB of f32 logits per pass, never the whole head.
   const width = Math.max(256, Math.floor((4 << 20) / (B * T)));
