@@ -10,6 +10,16 @@ import { alpacaPrompt } from '../tokenizer/alpaca';
 import { generate, type GenerationEvent, type GenerationResult } from './generate';
 import type { GenerationOptions } from './options';
 
+/** The prompt text for the assistant's reply to `messages`: the chat template, or the Alpaca fallback. */
+export function chatPromptText(tok: TextTokenizer, messages: ChatMessage[]): string {
+  if (hasChatTemplate(tok)) return applyChatTemplate(tok, messages, { addGenerationPrompt: true });
+  const turns = messages.filter((m) => m.role !== 'system');
+  const last = turns[turns.length - 1];
+  const history = turns.slice(0, -1).map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`).join('\n');
+  const system = messages.find((m) => m.role === 'system')?.content;
+  return alpacaPrompt(last?.content ?? '', [system, history].filter(Boolean).join('\n'));
+}
+
 export class ChatSession {
   readonly messages: ChatMessage[] = [];
 
@@ -29,12 +39,7 @@ export class ChatSession {
 
   /** The prompt text for the assistant's next turn. */
   promptText(): string {
-    if (hasChatTemplate(this.tok)) return applyChatTemplate(this.tok, this.messages, { addGenerationPrompt: true });
-    const turns = this.messages.filter((m) => m.role !== 'system');
-    const last = turns[turns.length - 1];
-    const history = turns.slice(0, -1).map((m) => `${m.role === 'user' ? 'User' : 'Assistant'}: ${m.content}`).join('\n');
-    const system = this.messages.find((m) => m.role === 'system')?.content;
-    return alpacaPrompt(last?.content ?? '', [system, history].filter(Boolean).join('\n'));
+    return chatPromptText(this.tok, this.messages);
   }
 
   /** Adds the user turn and streams the reply; the reply is appended to the history when it finishes. */

@@ -1,8 +1,9 @@
 /**
  * GenerationOptions: HF GenerationConfig's decoding fields under camelCase names, with their defaults in one place
  * and one validation pass. Source: transformers 4.45.1 `GenerationConfig` (defaults and checks).
- * Not handled: num_return_sequences, beam groups / diversity penalty, early_stopping other than false,
- * beam sampling (doSample with numBeams > 1), typical / min_p / epsilon / eta warpers, bad_words_ids.
+ * Beyond HF: OpenAI's frequency / presence penalties (the server maps them; HF has no such processor). min_p is
+ * HF's MinPLogitsWarper (transformers >= 4.39). Not handled: num_return_sequences, beam groups / diversity penalty,
+ * early_stopping other than false, beam sampling (doSample with numBeams > 1), typical / epsilon / eta, bad_words_ids.
  */
 
 export interface GenerationOptions {
@@ -22,6 +23,12 @@ export interface GenerationOptions {
   repetitionPenalty: number;
   /** Forbid repeating any n-gram of this size already in the row (prompt included); 0 = off. */
   noRepeatNgramSize: number;
+  /** OpenAI frequency_penalty: subtracted once per earlier occurrence in the generated tokens, e.g. 0.5; 0 = off. */
+  frequencyPenalty: number;
+  /** OpenAI presence_penalty: subtracted once from every token already generated, e.g. 0.5; 0 = off. */
+  presencePenalty: number;
+  /** Min-p sampling: drop tokens less likely than minP times the top token's probability, e.g. 0.05; 0 = off. Only with doSample. */
+  minP: number;
   /** Beam width; 1 = greedy / sampling. */
   numBeams: number;
   /** Beam score = sum logprobs / generatedLength ** lengthPenalty; > 0 favours longer outputs. */
@@ -47,6 +54,9 @@ export const DEFAULT_GENERATION: GenerationOptions = {
   topP: 1.0,
   repetitionPenalty: 1.0,
   noRepeatNgramSize: 0,
+  frequencyPenalty: 0,
+  presencePenalty: 0,
+  minP: 0,
   numBeams: 1,
   lengthPenalty: 1.0,
   eosTokenIds: null,
@@ -87,6 +97,9 @@ export function resolveOptions(opts: Partial<GenerationOptions>, model: ModelTok
   check(o.topP > 0 && o.topP <= 1, `topP must be in (0, 1], got ${o.topP}`);
   check(o.repetitionPenalty > 0 && Number.isFinite(o.repetitionPenalty), `repetitionPenalty must be a positive number, got ${o.repetitionPenalty}`);
   check(isInt(o.noRepeatNgramSize) && o.noRepeatNgramSize >= 0, `noRepeatNgramSize must be an integer >= 0, got ${o.noRepeatNgramSize}`);
+  check(Number.isFinite(o.frequencyPenalty), `frequencyPenalty must be a finite number, got ${o.frequencyPenalty}`);
+  check(Number.isFinite(o.presencePenalty), `presencePenalty must be a finite number, got ${o.presencePenalty}`);
+  check(o.minP >= 0 && o.minP <= 1, `minP must be in [0, 1], got ${o.minP}`);
   check(isInt(o.numBeams) && o.numBeams >= 1, `numBeams must be an integer >= 1, got ${o.numBeams}`);
   check(!(o.doSample && o.numBeams > 1), 'beam sampling (doSample with numBeams > 1) is not supported');
   check(isInt(o.seed), `seed must be an integer, got ${o.seed}`);

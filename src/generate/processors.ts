@@ -1,8 +1,9 @@
 /**
  * Logits processors and warpers on one row of scores (a Float32Array of V, modified in place) and that row's
  * token history, in the order HF generate() applies them. Source: transformers 4.45.1 `logits_process.py`
- * (RepetitionPenalty, NoRepeatNGram, MinNewTokensLength, Temperature, TopK, TopP) and `_get_logits_processor`.
- * Not handled: bad words, sequence bias, forced tokens, typical / min_p / epsilon / eta. Sums run in float64
+ * (RepetitionPenalty, NoRepeatNGram, MinNewTokensLength, Temperature, TopK, TopP, MinP) and `_get_logits_processor`,
+ * plus OpenAI's frequency / presence penalties (its "Parameter details" formula; vLLM counts generated tokens only,
+ * as here). Not handled: bad words, sequence bias, forced tokens, typical / epsilon / eta. Sums run in float64
  * where torch sums in float32, so a top-p cut exactly at a rounding boundary may differ.
  */
 import type { ResolvedGeneration } from './options';
@@ -37,6 +38,18 @@ export function noRepeatNgram(n: number): LogitsProcessor {
       for (let j = 0; j < n - 1 && same; j++) same = ids[i + j] === ids[start + j];
       if (same) scores[ids[i + n - 1]] = -Infinity;
     }
+  };
+}
+
+/**
+ * OpenAI's penalties: scores[j] -= c[j] * frequency + (c[j] > 0 ? presence : 0), where c[j] counts token j among the
+ * generated tokens (the prompt does not count, as in vLLM; left padding is in the prompt slots).
+ */
+export function frequencyPresencePenalty(frequency: number, presence: number): LogitsProcessor {
+  return (scores, { ids, promptLength }) => {
+    const counts = new Map<number, number>();
+    for (let i = promptLength; i < ids.length; i++) counts.set(ids[i], (counts.get(ids[i]) ?? 0) + 1);
+    for (const [id, c] of counts) scores[id] -= c * frequency + presence;
   };
 }
 
@@ -87,13 +100,28 @@ export function topP(p: number, minKeep = 1): LogitsProcessor {
 }
 
 /**
+ * HF MinPLogitsWarper: -inf for tokens whose probability is below p times the top token's. The top token always
+ * survives (its probability is the maximum and p <= 1), which is HF's min_tokens_to_keep = 1.
+ */
+export function minP(p: number): LogitsProcessor {
+  return (scores) => {
+    let max = -Infinity;
+    for (let i = 0; i < scores.length; i++) if (scores[i] > max) max = scores[i];
+    // probs[i] / probs[top] = exp(scores[i] - max): compare that ratio with p, no normalisation needed.
+    for (let i = 0; i < scores.length; i++) if (Math.exp(scores[i] - max) < p) scores[i] = -Infinity;
+  };
+}
+
+/**
  * The pipeline HF's `_get_logits_processor` builds from these options: processors (repetition penalty,
- * no-repeat n-gram, min new tokens), then, only when sampling, warpers (temperature, top-k, top-p).
+ * no-repeat n-gram, min new tokens), then, only when sampling, warpers (temperature, top-k, top-p, min-p).
+ * OpenAI's frequency / presence penalties run right after the repetition penalty, as vLLM orders its penalties.
  * Each stage is present only when it would change something, as in HF.
  */
 export function buildProcessors(o: ResolvedGeneration): LogitsProcessor[] {
   const list: LogitsProcessor[] = [];
   if (o.repetitionPenalty !== 1) list.push(repetitionPenalty(o.repetitionPenalty));
+  if (o.frequencyPenalty !== 0 || o.presencePenalty !== 0) list.push(frequencyPresencePenalty(o.frequencyPenalty, o.presencePenalty));
   if (o.noRepeatNgramSize > 0) list.push(noRepeatNgram(o.noRepeatNgramSize));
   if (o.minNewTokens > 0 && o.eosTokenIds.length > 0) list.push(minNewTokens(o.minNewTokens, o.eosTokenIds));
   if (o.doSample) {
@@ -101,6 +129,7 @@ export function buildProcessors(o: ResolvedGeneration): LogitsProcessor[] {
     if (o.temperature !== 1) list.push(temperature(o.temperature));
     if (o.topK > 0) list.push(topK(o.topK, 1));
     if (o.topP < 1) list.push(topP(o.topP, 1));
+    if (o.minP > 0) list.push(minP(o.minP));
   }
   return list;
 }
