@@ -6,6 +6,7 @@
  * rule `score >= T` (default 4.5) its main. Scores are saved as JSONL {index, score, raw, fp} beside the records, so
  * a rerun reuses them and pays only for the rest. Not handled: the helpfulness variant, rating in parallel batches.
  */
+import type { Judge, JudgePrompt } from './judge';
 import { isMessagesRecord, type UnifiedRecord } from './records';
 
 /** gpt4life/alpagasus rating/chatgpt_rating.py: `system_prompt`. */
@@ -17,18 +18,9 @@ export const ALPAGASUS_RATING_REQUEST =
 
 export const DEFAULT_THRESHOLD = 4.5;
 
-/** One chat request: a system message and a user message. */
-export interface RatingPrompt {
-  system: string;
-  user: string;
-}
-
-/** Anything that answers rating prompts with the rater's raw text, one per prompt, in order. */
-export interface Rater {
-  /** For messages and the scores file: 'gpt-4o-mini @ https://api.openai.com/v1', 'local:models/x'. */
-  label: string;
-  rate(prompts: RatingPrompt[], signal?: AbortSignal): Promise<string[]>;
-}
+/** The filter's rater is a Judge (judge.ts): the same backends rate records and judge pairs. */
+export type RatingPrompt = JudgePrompt;
+export type Rater = Judge;
 
 /**
  * The triplet as AlpaGasus writes it (note '###Instruction' without a space, '### Input' with one). A multi-turn

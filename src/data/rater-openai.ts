@@ -1,11 +1,11 @@
 /**
- * A Rater over any OpenAI-compatible chat-completions endpoint (`POST {baseUrl}/chat/completions`: OpenAI, vLLM,
- * llama.cpp server, Ollama...), with AlpaGasus's request settings (temperature 0, top_p 1, max_tokens 256; they
+ * A Judge (judge.ts: the filter's rater and the pairwise judge) over any OpenAI-compatible chat-completions
+ * endpoint (`POST {baseUrl}/chat/completions`: OpenAI, vLLM, llama.cpp server, Ollama...), with AlpaGasus's request settings (temperature 0, top_p 1, max_tokens 256; they
  * used gpt-3.5-turbo-0301, now retired). The API key lives only in this closure: it is sent as a Bearer header and
  * never appears in an error or a label. Retries 429 (honouring Retry-After) and 5xx / network failures with
  * doubling waits; 401/403 and other 4xx fail at once with a clear RaterError. Not handled: streaming, tool calls.
  */
-import type { Rater, RatingPrompt } from './filter';
+import type { Judge, JudgePrompt } from './judge';
 
 export interface OpenAiRaterOptions {
   /** e.g. 'https://api.openai.com/v1' or 'http://127.0.0.1:8080/v1' (a full '.../chat/completions' URL also works). */
@@ -61,7 +61,7 @@ async function errorDetail(res: Response): Promise<string> {
   }
 }
 
-export function openAiRater(o: OpenAiRaterOptions): Rater {
+export function openAiRater(o: OpenAiRaterOptions): Judge {
   const url = chatCompletionsUrl(o.baseUrl);
   const model = o.model ?? 'gpt-3.5-turbo';
   const fetchFn = o.fetch ?? globalThis.fetch.bind(globalThis);
@@ -69,7 +69,7 @@ export function openAiRater(o: OpenAiRaterOptions): Rater {
   const retries = o.retries ?? 3;
   const apiKey = o.apiKey;
 
-  async function one(p: RatingPrompt, signal?: AbortSignal): Promise<string> {
+  async function one(p: JudgePrompt, signal?: AbortSignal): Promise<string> {
     const body = JSON.stringify({
       model,
       messages: [{ role: 'system', content: p.system }, { role: 'user', content: p.user }],

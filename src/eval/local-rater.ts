@@ -1,11 +1,12 @@
 /**
- * An AlpaGasus Rater on a local model through generate/: each rating prompt is rendered with the model's chat
- * template (system + user, generation prompt added) or, without one, as "system\n\nuser", then decoded greedily (as
- * AlpaGasus asked ChatGPT for temperature 0) for a few tokens: the score is on the first line. Prompts are rated one
+ * A Judge (data/judge.ts: the AlpaGasus filter's rater and the pairwise judge) on a local model through
+ * generate/: each prompt is rendered with the model's chat template (system + user, generation prompt added) or,
+ * without one, as "system\n\nuser", then decoded greedily (as AlpaGasus asked ChatGPT and GPT-4 for temperature 0)
+ * for a few tokens: the score is on the first line. Prompts are rated one
  * at a time (no padding games); a prompt longer than the model's context is cut from the left, keeping the request.
  * Not handled: batching, sampling, adapters (pass a merged model).
  */
-import type { Rater, RatingPrompt } from '../data/filter';
+import type { Judge, JudgePrompt } from '../data/judge';
 import { generateAll } from '../generate/generate';
 import type { Model } from '../model/types';
 import { applyChatTemplate } from '../tokenizer/chat-template';
@@ -23,12 +24,12 @@ export interface LocalRaterOptions {
 }
 
 /** The prompt as the model sees it. */
-export function renderRatingPrompt(tokenizer: TextTokenizer, p: RatingPrompt): string {
+export function renderRatingPrompt(tokenizer: TextTokenizer, p: JudgePrompt): string {
   if (!tokenizer.chatTemplate) return `${p.system}\n\n${p.user}`;
   return applyChatTemplate(tokenizer, [{ role: 'system', content: p.system }, { role: 'user', content: p.user }], { addGenerationPrompt: true });
 }
 
-export function localRater(o: LocalRaterOptions): Rater {
+export function localRater(o: LocalRaterOptions): Judge {
   const { model, tokenizer } = o;
   return {
     label: o.label ?? 'local model',
