@@ -13,6 +13,8 @@ export interface Head {
   w: tf.Tensor;
   /** (V, C): the same matrix transposed (for dx), e.g. a tied embedding; absent to transpose once per call. */
   wt?: tf.Tensor;
+  /** (V) head bias (MOSS), added before the softcap; frozen like the head. */
+  b?: tf.Tensor | null;
 }
 
 export interface LinearXentOptions {
@@ -46,7 +48,7 @@ export function linearCrossEntropy(x: tf.Tensor, head: Head, o: LinearXentOption
     for (let r0 = 0; r0 < N; r0 += n) {
       const rows = Math.min(n, N - r0);
       const tgt = o.targets.subarray(r0, r0 + rows);
-      const [l, dx] = tf.tidy(() => chunk(tf.slice(xi, [r0, 0], [rows, C]), head.w, wt, tgt, V, cap, o.count));
+      const [l, dx] = tf.tidy(() => chunk(tf.slice(xi, [r0, 0], [rows, C]), head, wt, tgt, V, cap, o.count));
       const s = tf.add(lossSum, l);
       lossSum.dispose(); l.dispose();
       lossSum = s;
@@ -70,9 +72,10 @@ function then<T extends tf.Tensor>(t: tf.Tensor, op: (t: tf.Tensor) => T): T {
 }
 
 /** One chunk: (Σ loss over its real targets, dx (rows, C)), already divided by count. */
-function chunk(xc: tf.Tensor, w: tf.Tensor, wt: tf.Tensor, tgt: Int32Array, V: number, cap: number, count: number): [tf.Tensor, tf.Tensor] {
+function chunk(xc: tf.Tensor, head: Head, wt: tf.Tensor, tgt: Int32Array, V: number, cap: number, count: number): [tf.Tensor, tf.Tensor] {
   const rows = tgt.length;
-  let z = tf.matMul(xc, w); // (rows, V)
+  let z = tf.matMul(xc, head.w); // (rows, V)
+  if (head.b) z = then(z, (t) => tf.add(t, head.b!));
   let th: tf.Tensor | null = null;
   if (cap) {
     th = then(z, (t) => tf.tanh(tf.div(t, cap)));
@@ -109,6 +112,8 @@ export interface SlicedHead {
   segments: [number, number][];
   /** Columns [c0, c0 + n) as a fresh f32 (C, n) tensor; the caller disposes it. */
   slice(c0: number, n: number): tf.Tensor;
+  /** (V) head bias (MOSS), or absent. */
+  b?: tf.Tensor | null;
 }
 
 /**
@@ -122,8 +127,13 @@ export function slicedLinearCrossEntropy(x: tf.Tensor, head: SlicedHead, o: Line
   if (o.targets.length !== N) throw new Error(`slicedLinearCrossEntropy: ${o.targets.length} targets for ${N} rows`);
   const { segments } = head;
   const cap = o.softcap ?? 0;
-  const logits = (xi: tf.Tensor, w: tf.Tensor) => {
+  /** x W[:, c0:c0+n] (+ b[c0:c0+n]), before the softcap. */
+  const raw = (xi: tf.Tensor, w: tf.Tensor, c0: number, n: number) => {
     const z = tf.matMul(xi, w);
+    return head.b ? then(z, (t) => tf.add(t, tf.slice(head.b!, [c0], [n]))) : z;
+  };
+  const logits = (xi: tf.Tensor, w: tf.Tensor, c0: number, n: number) => {
+    const z = raw(xi, w, c0, n);
     return cap ? then(z, (t) => tf.mul(tf.tanh(tf.div(t, cap)), cap)) : z;
   };
   const f = tf.customGrad(((xi: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
@@ -134,7 +144,7 @@ export function slicedLinearCrossEntropy(x: tf.Tensor, head: SlicedHead, o: Line
     for (const [c0, n] of segments) {
       const [m2, s2, zy2] = tf.tidy(() => {
         const w = head.slice(c0, n);
-        const z = logits(xi, w); // (N, n)
+        const z = logits(xi, w, c0, n); // (N, n)
         const mNew = tf.maximum(m, tf.max(z, 1, true));
         const sNew = tf.add(tf.mul(s, tf.exp(tf.sub(m, mNew))), tf.sum(tf.exp(tf.sub(z, mNew)), 1, true));
         // Target logits that fall in this slice; the others read column 0 and are masked out.
@@ -152,7 +162,7 @@ export function slicedLinearCrossEntropy(x: tf.Tensor, head: SlicedHead, o: Line
     for (const [c0, n] of segments) {
       const d = tf.tidy(() => {
         const w = head.slice(c0, n);
-        const zRaw = tf.matMul(xi, w);
+        const zRaw = raw(xi, w, c0, n);
         const th = cap ? tf.tanh(tf.div(zRaw, cap)) : null;
         const z = th ? tf.mul(th, cap) : zRaw;
         let dz = tf.exp(tf.sub(z, lse));

@@ -1,11 +1,11 @@
 /**
- * Maps HF config.json to one typed ModelConfig for the eight supported families. Field names follow HF where a
+ * Maps HF config.json to one typed ModelConfig for the supported families. Field names follow HF where a
  * field exists there; derived switches (norm kind, position kind, fused projections) are computed here once.
  * Not handled: Phi-3 longrope/su scaling, dynamic-NTK and YaRN rope scaling (refused with a clear error).
  */
 
-export type Family = 'llama' | 'qwen2' | 'gpt2' | 'bloom' | 'phi3' | 'gemma' | 'gemma2';
-export const FAMILIES: Family[] = ['llama', 'qwen2', 'gpt2', 'bloom', 'phi3', 'gemma', 'gemma2'];
+export type Family = 'llama' | 'qwen2' | 'gpt2' | 'bloom' | 'phi3' | 'gemma' | 'gemma2' | 'moss';
+export const FAMILIES: Family[] = ['llama', 'qwen2', 'gpt2', 'bloom', 'phi3', 'gemma', 'gemma2', 'moss'];
 
 export interface Llama3RopeScaling {
   ropeType: 'llama3';
@@ -44,6 +44,12 @@ export interface ModelConfig {
   posKind: 'rope' | 'learned' | 'alibi';
   ropeTheta: number;
   ropeScaling: Llama3RopeScaling | LinearRopeScaling | null;
+  /** Leading dims of each head that RoPE rotates (MOSS: rotary_dim, e.g. 64 of 256); absent = all D. */
+  rotaryDim?: number;
+  /** RoPE pairs: 'half' = HF rotate_half (i, i + R/2); 'interleaved' = GPT-J rotate_every_two (2i, 2i + 1). Absent = 'half'. */
+  ropeStyle?: 'half' | 'interleaved';
+  /** GPT-J / CodeGen / MOSS block: x + attn(ln(x)) + mlp(ln(x)) with one norm. Absent = sequential pre-norm. */
+  parallelBlock?: boolean;
   maxPositions: number;
   tieEmbeddings: boolean;
   /** Gemma multiplies embeddings by sqrt(hidden). */
@@ -118,6 +124,7 @@ export function parseConfig(raw: Raw): ModelConfig {
       attnSoftcap: null, finalSoftcap: null, slidingWindow: null, ...common,
     };
   }
+  if (family === 'moss') return mossConfig(raw, common);
   if (family === 'bloom') {
     const hidden = num(raw, 'hidden_size', 'n_embed'), heads = num(raw, 'n_head', 'num_attention_heads');
     if (raw.apply_residual_connection_post_layernorm) throw new ConfigError('bloom apply_residual_connection_post_layernorm=true is not supported');
@@ -155,6 +162,29 @@ export function parseConfig(raw: Raw): ModelConfig {
   };
 }
 
+/**
+ * MOSS (OpenLMLab modeling_moss.py, CodeGen-derived): GPT-J rotary on the first rotary_dim dims, one LayerNorm
+ * feeding a parallel attention + MLP, gelu_new, lm_head with a bias. Its fused qkv is split in mp_num = 4 chunks,
+ * hard-coded, so n_head must be a multiple of 4. GPTQ checkpoints (wbits 4/8: qweight, scales) are refused.
+ */
+function mossConfig(raw: Raw, common: Pick<ModelConfig, 'bosTokenId' | 'eosTokenIds' | 'padTokenId'>): ModelConfig {
+  const hidden = num(raw, 'n_embd'), heads = num(raw, 'n_head'), headDim = hidden / heads;
+  if (heads % 4 !== 0) throw new ConfigError(`moss n_head ${heads} is not a multiple of 4 (its fused qkv_proj is split in mp_num = 4 chunks)`);
+  const wbits = opt(raw, 'wbits');
+  if (wbits !== null && wbits !== 32) throw new ConfigError(`moss wbits ${wbits}: GPTQ-quantized MOSS checkpoints are not supported; load the fp16 one (e.g. fnlp/moss-moon-003-sft) and use --quantize`);
+  const act = (raw.activation_function ?? 'gelu_new') as string;
+  if (act !== 'gelu_new') throw new ConfigError(`moss activation_function '${act}' is not supported (gelu_new)`);
+  const rotaryDim = opt(raw, 'rotary_dim') ?? headDim;
+  if (rotaryDim % 2 !== 0 || rotaryDim > headDim) throw new ConfigError(`moss rotary_dim ${rotaryDim} must be even and at most the head size ${headDim}`);
+  return {
+    family: 'moss', vocabSize: num(raw, 'vocab_size'), hidden, layers: num(raw, 'n_layer'), heads, kvHeads: heads, headDim,
+    intermediate: opt(raw, 'n_inner') ?? 4 * hidden, normKind: 'layer', normEps: num(raw, 'layer_norm_epsilon'), normPlusOne: false,
+    act: 'gelu_tanh', mlpKind: 'plain', posKind: 'rope', ropeTheta: 10000, ropeScaling: null, rotaryDim, ropeStyle: 'interleaved',
+    parallelBlock: true, maxPositions: num(raw, 'n_positions'), tieEmbeddings: raw.tie_word_embeddings === true, embedScale: 1,
+    attnScale: 1 / Math.sqrt(headDim), attnSoftcap: null, finalSoftcap: null, slidingWindow: null, ...common,
+  };
+}
+
 /** Gemma2 alternates sliding-window (even layers) and global (odd layers) attention, as transformers 4.45. */
 export function layerWindow(cfg: ModelConfig, layer: number): number | null {
   return cfg.slidingWindow !== null && layer % 2 === 0 ? cfg.slidingWindow : null;
@@ -162,7 +192,7 @@ export function layerWindow(cfg: ModelConfig, layer: number): number | null {
 
 /** RoPE inverse frequencies in f32, with llama3 or linear scaling applied as HF's rope init functions do. */
 export function ropeInvFreq(cfg: ModelConfig): Float32Array {
-  const D = cfg.headDim;
+  const D = cfg.rotaryDim ?? cfg.headDim;
   const inv = new Float32Array(D / 2);
   for (let i = 0; i < D / 2; i++) inv[i] = 1 / Math.pow(cfg.ropeTheta, (2 * i) / D);
   const rs = cfg.ropeScaling;

@@ -1,6 +1,7 @@
 /**
- * The decoder-only forward shared by all eight families: embeddings (+ learned positions / embedding norm),
- * L blocks of pre-norm attention + MLP (Gemma2: sandwich norms), final norm, lm_head (+ final softcap).
+ * The decoder-only forward shared by all families: embeddings (+ learned positions / embedding norm),
+ * L blocks of pre-norm attention + MLP (Gemma2: sandwich norms; MOSS: parallel), final norm, lm_head (+ bias,
+ * final softcap). RoPE is rotate_half, or GPT-J interleaved on the first rotary_dim dims (MOSS).
  * A pure function of (model, inputs, options incl. KV cache). All intermediates live inside one tf.tidy;
  * the new cache tensors are returned through it and the old ones disposed after.
  */
@@ -9,6 +10,7 @@ import { applyRope, attention, frozenGather, layerNorm, linear, rmsNorm, ropeHos
 import { checkpointed } from '../kernels/checkpoint';
 import { asTensor } from '../kernels/qtensor';
 import { embedTokens } from '../kernels/embedding';
+import { applyRopeInterleaved, interleavedRopeHostTables } from '../kernels/rope-interleaved';
 import { layerWindow, type Family, type ModelConfig } from './config';
 import { additiveMask, alibiBias, alibiSlopes, arangePositions } from './mask';
 import type { FamilyImpl, LayerCtx } from './families/family';
@@ -19,9 +21,10 @@ import { gemma2 } from './families/gemma2';
 import { phi3 } from './families/phi3';
 import { gpt2 } from './families/gpt2';
 import { bloom } from './families/bloom';
+import { moss } from './families/moss';
 import type { ForwardInputs, ForwardOptions, ForwardOutput, LayerCache, LinearFn, Model } from './types';
 
-const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, gpt2, bloom };
+const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, gpt2, bloom, moss };
 
 export const defaultLinear: LinearFn = (_name, x, w, b) => linear(x, w, b);
 
@@ -77,7 +80,9 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     if (cfg.family === 'bloom') x = norm(cfg, weights, 'embed_norm', x);
     const hidden: Tensor[] = opts.outputHidden ? [x] : [];
 
-    const ropeHost = cfg.posKind === 'rope' ? ropeHostTables(model.invFreq!, positions, B, T) : null;
+    const interleaved = cfg.ropeStyle === 'interleaved';
+    const ropeHost = cfg.posKind === 'rope' ? (interleaved ? interleavedRopeHostTables : ropeHostTables)(model.invFreq!, positions, B, T) : null;
+    const rotate = interleaved ? applyRopeInterleaved : applyRope;
     const rope = ropeHost ? ropeHost.tensors() : null;
     const slopes = cfg.posKind === 'alibi' ? alibiSlopes(cfg.heads) : null;
     const newLayers: LayerCache[] = [];
@@ -93,8 +98,8 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       const h = norm(cfg, weights, `${p}.attn_norm`, x);
       let { q, k, v } = impl.qkv(ctx, h);
       if (ropeT) {
-        q = applyRope(q, ropeT.cos, ropeT.sin);
-        k = applyRope(k, ropeT.cos, ropeT.sin);
+        q = rotate(q, ropeT.cos, ropeT.sin);
+        k = rotate(k, ropeT.cos, ropeT.sin);
       }
       const prev = oldLayers[i];
       const keyStart = prev ? prev.start : 0;
@@ -109,10 +114,14 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       const att = attention(q, k, v, { scale: cfg.attnScale, bias, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
       let a = ctx.lin('o', tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B, T, cfg.heads * cfg.headDim]));
       if (cfg.family === 'gemma2') a = norm(cfg, weights, `${p}.post_attn_norm`, a);
-      x = tf.add(x, a);
-      let m = impl.mlp(ctx, norm(cfg, weights, `${p}.mlp_norm`, x));
-      if (cfg.family === 'gemma2') m = norm(cfg, weights, `${p}.post_mlp_norm`, m);
-      x = tf.add(x, m);
+      if (cfg.parallelBlock) {
+        x = tf.add(tf.add(impl.mlp(ctx, h), a), x); // MOSS / GPT-J: mlp + attn + residual, one shared norm
+      } else {
+        x = tf.add(x, a);
+        let m = impl.mlp(ctx, norm(cfg, weights, `${p}.mlp_norm`, x));
+        if (cfg.family === 'gemma2') m = norm(cfg, weights, `${p}.post_mlp_norm`, m);
+        x = tf.add(x, m);
+      }
       if (cache) {
         // A sliding-window layer only ever needs the last (window - 1) slots for the next query.
         const keep = window === null ? S : Math.min(S, window - 1);
@@ -138,7 +147,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     if (opts.outputHidden) hidden.push(x);
     if (opts.skipHead) return { finalHidden: x as Tensor | undefined, logits: undefined as Tensor | undefined, hidden, newLayers };
     const xs = opts.lastOnly ? tf.slice(x, [0, T - 1, 0], [-1, 1, -1]) : x;
-    let logits = linear(xs, weights.get('lm_head.w')!); // (B, T|1, V)
+    let logits = linear(xs, weights.get('lm_head.w')!, (weights.get('lm_head.b') as Tensor | undefined) ?? null); // (B, T|1, V); MOSS's head has a bias
     if (cfg.finalSoftcap) logits = tf.mul(tf.tanh(tf.div(logits, cfg.finalSoftcap)), cfg.finalSoftcap);
     return { logits: logits as Tensor | undefined, finalHidden: undefined as Tensor | undefined, hidden, newLayers };
   });

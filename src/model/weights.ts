@@ -2,7 +2,7 @@
  * THE table from HF tensor names to ours, per family, with the expected shape of each tensor.
  * Our linear weights are stored [in, out] (the layout wasm matmul is fast in), so HF nn.Linear [out, in] is
  * transposed once at load. The one trap: GPT-2's Conv1D is ALREADY [in, out] and must NOT be transposed.
- * Fused projections (gpt2 c_attn, bloom query_key_value, phi3 qkv_proj/gate_up_proj) stay fused, as in PEFT.
+ * Fused projections (gpt2 c_attn, bloom query_key_value, phi3 qkv_proj/gate_up_proj, moss qkv_proj) stay fused, as in PEFT.
  */
 import type { Family, ModelConfig } from './config';
 
@@ -102,11 +102,25 @@ export const WEIGHT_TABLE: Record<Family, WeightSpec[]> = {
     ...lin('transformer.h.{i}.mlp.dense_4h_to_h', 'layers.{i}.down', I, C, true),
     ...norm('transformer.ln_f', 'final_norm', true),
   ],
+  // MOSS: qkv_proj rows are 4 chunks of [q | v | k] (families/moss.ts splits them). The checkpoint's BOOL
+  // attn.causal_mask buffers are constants the loader never reads. The head has a bias.
+  moss: [
+    { hf: 'transformer.wte.weight', ours: 'embed', kind: 'embedding', shape: (c) => [V(c), C(c)] },
+    ...norm('transformer.h.{i}.ln_1', 'layers.{i}.attn_norm', true),
+    ...lin('transformer.h.{i}.attn.qkv_proj', 'layers.{i}.qkv', C, (c) => 3 * C(c), false),
+    ...lin('transformer.h.{i}.attn.out_proj', 'layers.{i}.o', C, C, false),
+    ...lin('transformer.h.{i}.mlp.fc_in', 'layers.{i}.up', C, I, true),
+    ...lin('transformer.h.{i}.mlp.fc_out', 'layers.{i}.down', I, C, true),
+    ...norm('transformer.ln_f', 'final_norm', true),
+    { hf: 'lm_head.weight', ours: 'lm_head.w', kind: 'linear', shape: (c) => [C(c), V(c)], optional: true },
+    vec('lm_head.bias', 'lm_head.b', V),
+  ],
 };
 
 /** HF's base_model_prefix: some checkpoints (original gpt2, bloom-560m) store names without it. */
 export const BASE_PREFIX: Record<Family, string> = {
   llama: 'model.', qwen2: 'model.', gemma: 'model.', gemma2: 'model.', phi3: 'model.', gpt2: 'transformer.', bloom: 'transformer.',
+  moss: 'transformer.',
 };
 
 export interface ExpandedSpec extends WeightSpec {

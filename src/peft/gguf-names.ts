@@ -10,8 +10,11 @@ export class GgufExportError extends Error {
   override name = 'GgufExportError';
 }
 
-/** `general.architecture` per family: llama.cpp refuses an adapter whose arch differs from the base model's. */
-export const GGUF_ARCH: Record<Family, string> = {
+/**
+ * `general.architecture` per family: llama.cpp refuses an adapter whose arch differs from the base model's.
+ * MOSS has no llama.cpp architecture, so it has no entry (its LoRA exports as PEFT files or merged weights only).
+ */
+export const GGUF_ARCH: Partial<Record<Family, string>> = {
   llama: 'llama', qwen2: 'qwen2', gpt2: 'gpt2', bloom: 'bloom', phi3: 'phi3', gemma: 'gemma', gemma2: 'gemma2',
 };
 
@@ -46,7 +49,7 @@ const LLAMA_LIKE: Table = {
   'mlp.down_proj': ['ffn_down', 'none'],
 };
 
-const TABLES: Record<Family, Table> = {
+const TABLES: Partial<Record<Family, Table>> = {
   llama: { ...LLAMA_LIKE, 'self_attn.q_proj': ['attn_q', 'rope-q'], 'self_attn.k_proj': ['attn_k', 'rope-k'] },
   qwen2: LLAMA_LIKE,
   gemma: LLAMA_LIKE,
@@ -75,7 +78,7 @@ const TABLES: Record<Family, Table> = {
   },
 };
 
-const LAYER_PREFIX: Record<Family, string> = {
+const LAYER_PREFIX: Partial<Record<Family, string>> = {
   llama: 'model.layers', qwen2: 'model.layers', phi3: 'model.layers', gemma: 'model.layers', gemma2: 'model.layers',
   gpt2: 'transformer.h', bloom: 'transformer.h',
 };
@@ -90,7 +93,7 @@ export function ggufTarget(family: Family, path: string, opts: NameOptions = {})
   if (EMBEDDINGS.test(path)) {
     throw new GgufExportError(`${path}: LoRA on embeddings is not exported (llama.cpp applies token_embd adapters transposed with their own key names); merge it into the model instead`);
   }
-  const prefix = LAYER_PREFIX[family];
+  const prefix = LAYER_PREFIX[family]!;
   const m = new RegExp(`^${prefix.replace(/\./g, '\\.')}\\.(\\d+)\\.(.+)$`).exec(path);
   const hit = m ? table[m[2]] : undefined;
   if (!m || !hit) {

@@ -225,7 +225,7 @@ export function exportLoraGguf(input: LoraGgufInput): Uint8Array {
     tensors.push({ name: `${target.name}.lora_b`, shape: B.shape, data: b, dtype: input.dtype });
   }
   const kv: [string, GgufValue][] = [
-    ['general.architecture', { type: 'string', value: GGUF_ARCH[family] }],
+    ['general.architecture', { type: 'string', value: GGUF_ARCH[family]! }], // ggufTarget refused a family without one
     ['general.type', { type: 'string', value: 'adapter' }],
     ['general.name', { type: 'string', value: input.name ?? 'webift-lora' }],
     ['adapter.type', { type: 'string', value: 'lora' }],

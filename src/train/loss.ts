@@ -74,9 +74,10 @@ export function chunkedCausalLmLoss(model: Model, hidden: Tensor, labels: Int32A
   const emb = model.weights.get('embed');
   const flat = tf.reshape(hidden, [B * T, C]);
   const opts = { targets: idx, count, softcap: model.config.finalSoftcap ?? 0, chunkTokens };
+  const b = (model.weights.get('lm_head.b') as Tensor | undefined) ?? null; // MOSS's head bias
   if (w instanceof tf.Tensor) {
     const tiedT = model.config.tieEmbeddings && emb instanceof tf.Tensor && emb.shape[0] === V && !(emb instanceof tf.Variable) ? emb : undefined;
-    return linearCrossEntropy(flat, { w, wt: tiedT }, opts);
+    return linearCrossEntropy(flat, { w, wt: tiedT, b }, opts);
   }
   // Quantized or split: decode slices of at most ~16 MB of f32 logits per pass, never the whole head.
   const width = Math.max(256, Math.floor((4 << 20) / (B * T)));
@@ -88,7 +89,7 @@ export function chunkedCausalLmLoss(model: Model, hidden: Tensor, labels: Int32A
     const local = c0 - b.start;
     return b.w instanceof tf.Tensor ? tf.slice(b.w, [0, local], [-1, n]) : b.w.dequantize(local, n);
   };
-  return slicedLinearCrossEntropy(flat, { V, segments, slice }, opts);
+  return slicedLinearCrossEntropy(flat, { V, segments, slice, b }, opts);
 }
 
 /** True when the head is frozen, so the chunked loss applies. */
