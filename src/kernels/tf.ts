@@ -4,6 +4,8 @@
  */
 // tfjs-core alone registers no gradients (the `@tensorflow/tfjs` umbrella does this import); training needs them.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// The threaded wasm matmul registers itself for when the wasm backend is chosen.
+import './gemm/register';
 export * as tf from '@tensorflow/tfjs-core';
 export type { Tensor, Rank, DataType, TensorContainer } from '@tensorflow/tfjs-core';
 

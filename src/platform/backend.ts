@@ -1,7 +1,8 @@
 /**
  * Backend choice: webgpu first, then wasm, then cpu, and always the reason for the choice.
  * The tfjs backends are imported dynamically so that Dawn's navigator.gpu is in place before the webgpu backend loads.
- * Not handled: multi-threaded wasm (it hangs in minified bundles; see ENVIRONMENT.md), tfjs-node.
+ * tfjs-wasm's own threads stay off (they hang in minified bundles; see ENVIRONMENT.md): the matmuls run on threads of
+ * our own (kernels/gemm), which report through addBackendSetup. Not handled: tfjs-node.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { envVar, importNodeOnly, runtime, userAgent } from './env';
@@ -19,6 +20,26 @@ export interface BackendChoice {
   maxBufferBytes: number;
   /** True when we know this setup is slow (software WebGPU, cpu backend). */
   slow: boolean;
+  /** Threads the CPU kernels run on (wasm): 1 when they run single-threaded. */
+  cpuThreads?: number;
+}
+
+/**
+ * A backend setup step that kernels/ registers (platform/ does not import kernels/): it runs after its backend is
+ * chosen and returns a note for the backend line ("2 threads"), or null. Registered after initBackend already ran,
+ * it runs at once for the current backend.
+ */
+type BackendSetup = (choice: BackendChoice) => Promise<string | null>;
+const setups: { backend: BackendName; run: BackendSetup }[] = [];
+
+export function addBackendSetup(backend: BackendName, run: BackendSetup): void {
+  setups.push({ backend, run });
+  if (current?.name === backend) void applySetup(current, run);
+}
+
+async function applySetup(choice: BackendChoice, run: BackendSetup): Promise<void> {
+  const note = await run(choice).catch((e: Error) => `threads off: ${e.message}`);
+  if (note) choice.reason = choice.reason.replace(/^([^:(]+)(?: \(([^)]*)\))?/, (_, head: string, inner?: string) => `${head} (${inner ? `${inner}, ` : ''}${note})`);
 }
 
 export interface BackendOptions {
@@ -134,6 +155,7 @@ export async function initBackend(opts: BackendOptions = {}): Promise<BackendCho
     await tf.ready();
     // "CPU (wasm): WebGPU not available because …": the one line the app header and the CLI show.
     if (why.length) r.reason = `${r.reason}: ${why.map((w) => w.replace(/^webgpu:/, 'WebGPU not available because')).join('; ')}`;
+    for (const setup of setups) if (setup.backend === r.name) await applySetup(r, setup.run);
     current = r;
     return r;
   }

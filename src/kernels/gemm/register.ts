@@ -1,0 +1,91 @@
+/**
+ * Puts the threaded GEMM behind tfjs-wasm's BatchMatMul. tfjs-backend-wasm runs its matmuls on one thread in Node
+ * (and in a page without cross-origin isolation), and sends only untransposed batch-1 products to XNNPACK; every
+ * other product (each backward one) goes to a scalar blocked loop. This kernel takes every f32 product, copies the
+ * operands from the tfjs heap into the pool's shared memory, runs it on all threads, and copies the result back.
+ *
+ * Registered when the wasm backend is chosen (platform's addBackendSetup), so the backend line reports the thread
+ * count. WEBIFT_THREADS=1 (or no shared memory) leaves tfjs's own kernel in place. Shapes the pool does not take
+ * (a batch broadcast other than 1-to-n, non-f32) go to tfjs's kernel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { addBackendSetup } from '../../platform/backend';
+import { kernelThreadCount, sharedMemoryUnavailable } from '../../platform/threads';
+import { poolMatmul, type MatmulShape } from './matmul';
+import { GemmPool } from './pool';
+
+interface WasmBackendLike {
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  wasm: { HEAPU8: Uint8Array };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+let pool: GemmPool | null = null;
+
+/** The pool behind the wasm matmul, or null when tfjs's own kernel runs. */
+export function gemmPool(): GemmPool | null {
+  return pool;
+}
+
+function f32(backend: WasmBackendLike, t: tf.TensorInfo, n: number): Float32Array {
+  const off = backend.dataIdMap.get(t.dataId).memoryOffset;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, off, n);
+}
+
+function shapeOf(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): { s: MatmulShape; outShape: number[] } | null {
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((x, y) => x * y, 1);
+  const batchB = outerB.reduce((x, y) => x * y, 1);
+  let outer: number[];
+  if (batchA === batchB && outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i])) outer = outerA;
+  else if (batchB === 1 && outerB.length <= outerA.length) outer = outerA;
+  else if (batchA === 1 && outerA.length <= outerB.length) outer = outerB;
+  else return null;
+  const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const K = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const Kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  if (K !== Kb) return null; // tfjs's kernel raises its own message
+  const batch = Math.max(batchA, batchB);
+  return { s: { batch, batchA, batchB, M, N, K, transposeA, transposeB }, outShape: [...outer, M, N] };
+}
+
+function install(p: GemmPool): void {
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (!original) throw new Error('tfjs-wasm has no BatchMatMul kernel to replace');
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: original.setupFunc,
+    disposeFunc: original.disposeFunc,
+    kernelFunc: ((args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: WasmBackendLike; attrs: { transposeA: boolean; transposeB: boolean } }) => {
+      const { a, b } = args.inputs;
+      const shape = a.dtype === 'float32' && b.dtype === 'float32' ? shapeOf(a, b, args.attrs.transposeA, args.attrs.transposeB) : null;
+      if (!shape || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
+      const { s, outShape } = shape;
+      const out = args.backend.makeOutput(outShape, 'float32');
+      // Read the heap views after makeOutput: an allocation may have grown (and replaced) the heap's buffer.
+      poolMatmul(p, f32(args.backend, a, s.batchA * s.M * s.K), f32(args.backend, b, s.batchB * s.K * s.N), f32(args.backend, out, s.batch * s.M * s.N), s);
+      return out;
+    }) as unknown as tf.KernelFunc,
+  });
+}
+
+addBackendSetup('wasm', async (choice) => {
+  const threads = await kernelThreadCount();
+  const why = sharedMemoryUnavailable();
+  if (threads === 1 || why) {
+    choice.cpuThreads = 1;
+    return why ? `1 thread: ${why}` : '1 thread';
+  }
+  if (!pool) {
+    pool = await GemmPool.create(threads);
+    install(pool);
+  }
+  choice.cpuThreads = pool.threads;
+  return `${pool.threads} threads`;
+});
