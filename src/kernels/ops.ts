@@ -160,6 +160,8 @@ export interface AttentionOptions {
   scale: number;
   /** Additive bias broadcastable to (B, H, T, S): the causal/padding mask, ALiBi. */
   bias: tf.Tensor;
+  /** Multiplies the scores before the bias is added: 0 where the bias replaces them (ChatGLM-6B's masked_fill). */
+  keep?: tf.Tensor;
   /** Gemma2: s <- cap * tanh(s / cap), applied before the mask. */
   softcap?: number;
 }
@@ -176,7 +178,9 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   const qg = tf.reshape(q, [B, Hkv, g * T, D]);
   let s = tf.mul(bmm(qg, swapLast(k)), opts.scale); // (B, Hkv, g*T, S)
   if (opts.softcap) s = tf.mul(tf.tanh(tf.div(s, opts.softcap)), opts.softcap);
-  s = tf.add(tf.reshape(s, [B, H, T, S]), opts.bias);
+  s = tf.reshape(s, [B, H, T, S]);
+  if (opts.keep) s = tf.mul(s, opts.keep);
+  s = tf.add(s, opts.bias);
   const p = tf.reshape(tf.softmax(s, -1), [B, Hkv, g * T, S]);
   return tf.reshape(bmm(p, v), [B, H, T, D]);
 }

@@ -4,8 +4,22 @@
  * Not handled: Phi-3 longrope/su scaling, dynamic-NTK and YaRN rope scaling (refused with a clear error).
  */
 
-export type Family = 'llama' | 'qwen2' | 'gpt2' | 'bloom' | 'phi3' | 'gemma' | 'gemma2' | 'moss';
-export const FAMILIES: Family[] = ['llama', 'qwen2', 'gpt2', 'bloom', 'phi3', 'gemma', 'gemma2', 'moss'];
+export type Family = 'llama' | 'qwen2' | 'gpt2' | 'bloom' | 'phi3' | 'gemma' | 'gemma2' | 'moss' | 'chatglm' | 'chatglm2';
+/** The model_type values config.json may name; ChatGLM2/3 also say 'chatglm' (chatglmConfig tells them apart). */
+export const FAMILIES: Family[] = ['llama', 'qwen2', 'gpt2', 'bloom', 'phi3', 'gemma', 'gemma2', 'moss', 'chatglm'];
+
+/** The HF model_type a family's config.json says: both ChatGLM versions say 'chatglm'. */
+export function hfModelType(family: Family): string {
+  return family === 'chatglm2' ? 'chatglm' : family;
+}
+
+/**
+ * ChatGLM's conventions. v1 (ChatGLM-6B): 2-D positions and a bidirectional prefix derived from [MASK]/[gMASK] and
+ * <sop> (its bos), and the residual on the normed input weighted by alpha. v2 (ChatGLM2/3-6B): causal, multi-query.
+ */
+export type GlmSpec =
+  | { version: 1; maskTokenId: number; gmaskTokenId: number; sopTokenId: number; alpha: number }
+  | { version: 2 };
 
 export interface Llama3RopeScaling {
   ropeType: 'llama3';
@@ -60,6 +74,8 @@ export interface ModelConfig {
   finalSoftcap: number | null;
   /** Gemma2: sliding window length on even layers; null when every layer is global. */
   slidingWindow: number | null;
+  /** ChatGLM only (families/chatglm.ts, chatglm2.ts). */
+  glm?: GlmSpec;
   bosTokenId: number | null;
   eosTokenIds: number[];
   padTokenId: number | null;
@@ -111,6 +127,7 @@ export function parseConfig(raw: Raw): ModelConfig {
   if (!(FAMILIES as string[]).includes(mt)) throw new ConfigError(`unknown model_type '${mt}' (supported: ${FAMILIES.join(', ')})`);
   const family = mt as Family;
   const common = { bosTokenId: opt(raw, 'bos_token_id'), eosTokenIds: ids(raw.eos_token_id), padTokenId: opt(raw, 'pad_token_id') };
+  if (family === 'chatglm') return chatglmConfig(raw, common);
   if (family === 'gpt2') {
     const hidden = num(raw, 'n_embd'), heads = num(raw, 'n_head');
     const act = raw.activation_function as string;
@@ -185,6 +202,55 @@ function mossConfig(raw: Raw, common: Pick<ModelConfig, 'bosTokenId' | 'eosToken
   };
 }
 
+/**
+ * ChatGLM-6B (v1) and ChatGLM2/3-6B both say model_type 'chatglm'; v1's config has position_encoding_2d /
+ * gmask_token_id / inner_hidden_size, v2's multi_query_group_num / kv_channels / padded_vocab_size / ffn_hidden_size.
+ * Refused: THUDM's pre-quantized checkpoints (quantization_bit), the built-in P-tuning v2 prefix (pre_seq_len) and
+ * the architecture switches no released checkpoint flips.
+ */
+function chatglmConfig(raw: Raw, common: Pick<ModelConfig, 'bosTokenId' | 'eosTokenIds' | 'padTokenId'>): ModelConfig {
+  const v2 = ['multi_query_group_num', 'kv_channels', 'padded_vocab_size', 'ffn_hidden_size'].some((k) => k in raw);
+  const v1 = ['position_encoding_2d', 'gmask_token_id', 'inner_hidden_size'].some((k) => k in raw);
+  if (v1 === v2) throw new ConfigError(`chatglm config.json: cannot tell ChatGLM-6B (position_encoding_2d, gmask_token_id, inner_hidden_size) from ChatGLM2/3 (multi_query_group_num, kv_channels, padded_vocab_size, ffn_hidden_size): it has ${v1 ? 'keys of both' : 'neither'}`);
+  if (typeof raw.quantization_bit === 'number' && raw.quantization_bit !== 0) throw new ConfigError(`chatglm quantization_bit ${raw.quantization_bit}: THUDM's pre-quantized checkpoints are not supported; load the fp16 one and use --quantize`);
+  if (typeof raw.pre_seq_len === 'number') throw new ConfigError('chatglm pre_seq_len: the built-in P-tuning v2 prefix is not supported (train a PEFT adapter instead)');
+  const hidden = num(raw, 'hidden_size'), heads = num(raw, 'num_attention_heads'), layers = num(raw, 'num_layers');
+  const base = { hidden, heads, layers, normEps: num(raw, 'layernorm_epsilon'), normPlusOne: false, posKind: 'rope' as const, ropeScaling: null, embedScale: 1, attnSoftcap: null, finalSoftcap: null, slidingWindow: null, ...common };
+  if (v1) {
+    const headDim = hidden / heads;
+    if (raw.position_encoding_2d === false) throw new ConfigError('chatglm position_encoding_2d=false is not supported');
+    if (headDim % 4 !== 0) throw new ConfigError(`chatglm head size ${headDim} must be a multiple of 4 (2-D RoPE rotates two halves in pairs)`);
+    return {
+      ...base, family: 'chatglm', vocabSize: num(raw, 'vocab_size'), kvHeads: heads, headDim, intermediate: opt(raw, 'inner_hidden_size') ?? 4 * hidden,
+      normKind: 'layer', act: 'gelu_tanh', mlpKind: 'plain', ropeTheta: 10000, maxPositions: opt(raw, 'max_sequence_length') ?? 2048,
+      // The real config omits tie_word_embeddings, so HF's default ties lm_head to the embedding there.
+      tieEmbeddings: raw.tie_word_embeddings !== false, attnScale: 1 / Math.sqrt(headDim),
+      // GLMBlock's alpha is (2 * num_layers) ** 0.5 with num_layers left at its default 28 by ChatGLMModel.
+      glm: { version: 1, maskTokenId: opt(raw, 'mask_token_id') ?? 130000, gmaskTokenId: opt(raw, 'gmask_token_id') ?? 130001, sopTokenId: common.bosTokenId ?? 130004, alpha: Math.sqrt(2 * 28) },
+    };
+  }
+  for (const [k, want] of [['rmsnorm', true], ['post_layer_norm', true], ['apply_residual_connection_post_layernorm', false], ['original_rope', true]] as const) {
+    if (k in raw && raw[k] !== want) throw new ConfigError(`chatglm2 ${k}=${String(raw[k])} is not supported`);
+  }
+  const headDim = opt(raw, 'kv_channels') ?? hidden / heads;
+  return {
+    ...base, family: 'chatglm2', vocabSize: num(raw, 'padded_vocab_size', 'vocab_size'), kvHeads: raw.multi_query_attention ? num(raw, 'multi_query_group_num') : heads,
+    headDim, intermediate: num(raw, 'ffn_hidden_size'), normKind: 'rms', act: 'silu', mlpKind: 'gated',
+    // RoPE on the first half of each head, in adjacent pairs; ChatGLM3's long-context variants scale the base by rope_ratio.
+    ropeTheta: 10000 * (opt(raw, 'rope_ratio') ?? 1), rotaryDim: headDim / 2, ropeStyle: 'interleaved', maxPositions: opt(raw, 'seq_length') ?? 2048,
+    tieEmbeddings: raw.tie_word_embeddings === true, attnScale: 1 / Math.sqrt(headDim), glm: { version: 2 },
+  };
+}
+
+/** ChatGLM-6B rounds its inverse frequencies to float16 (f32 math, then .half()): round-to-nearest-even to 11 bits. */
+export function roundToHalf(x: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const e = Math.max(Math.floor(Math.log2(Math.abs(x))), -14); // below 2^-14 fp16 is subnormal: fixed 2^-24 steps
+  const ulp = 2 ** (e - 10);
+  const q = x / ulp, r = Math.round(q);
+  return (Math.abs(q - Math.trunc(q)) === 0.5 && r % 2 !== 0 ? r - 1 : r) * ulp;
+}
+
 /** Gemma2 alternates sliding-window (even layers) and global (odd layers) attention, as transformers 4.45. */
 export function layerWindow(cfg: ModelConfig, layer: number): number | null {
   return cfg.slidingWindow !== null && layer % 2 === 0 ? cfg.slidingWindow : null;
@@ -192,6 +258,11 @@ export function layerWindow(cfg: ModelConfig, layer: number): number | null {
 
 /** RoPE inverse frequencies in f32, with llama3 or linear scaling applied as HF's rope init functions do. */
 export function ropeInvFreq(cfg: ModelConfig): Float32Array {
+  if (cfg.glm?.version === 1) {
+    // Each half of a head is rotated on its own (2-D RoPE), so the rotary dim is D/2; torch f32 math, then .half().
+    const R = cfg.headDim / 2;
+    return Float32Array.from({ length: R / 2 }, (_, i) => roundToHalf(Math.fround(1 / Math.fround(Math.pow(cfg.ropeTheta, Math.fround((2 * i) / R))))));
+  }
   const D = cfg.rotaryDim ?? cfg.headDim;
   const inv = new Float32Array(D / 2);
   for (let i = 0; i < D / 2; i++) inv[i] = 1 / Math.pow(cfg.ropeTheta, (2 * i) / D);

@@ -13,6 +13,7 @@ export function disposeCache(cache: KVCache): void {
   for (const l of cache.layers) if (l) { l.k.dispose(); l.v.dispose(); }
   cache.layers = cache.layers.map(() => null);
   cache.length = 0;
+  cache.ids = undefined;
 }
 
 /** Picks batch rows `rows` (with repeats) of every layer: beam search reorders and expands beams this way. */
@@ -25,4 +26,10 @@ export function selectCacheRows(cache: KVCache, rows: number[]): void {
     return { k, v, start: l.start };
   });
   idx.dispose();
+  const ids = cache.ids, n = cache.length;
+  if (ids && n > 0) {
+    const out = new Int32Array(rows.length * n);
+    rows.forEach((r, i) => out.set(ids.subarray(r * n, (r + 1) * n), i * n));
+    cache.ids = out;
+  }
 }

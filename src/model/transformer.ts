@@ -1,7 +1,8 @@
 /**
  * The decoder-only forward shared by all families: embeddings (+ learned positions / embedding norm),
- * L blocks of pre-norm attention + MLP (Gemma2: sandwich norms; MOSS: parallel), final norm, lm_head (+ bias,
- * final softcap). RoPE is rotate_half, or GPT-J interleaved on the first rotary_dim dims (MOSS).
+ * L blocks of pre-norm attention + MLP (Gemma2: sandwich norms; MOSS: parallel; ChatGLM-6B: α·normed-input
+ * residual), final norm, lm_head (+ bias, final softcap). RoPE is rotate_half, or GPT-J interleaved on the first
+ * rotary_dim dims (MOSS, ChatGLM2); ChatGLM derives its positions and masks itself (FamilyImpl.attn).
  * A pure function of (model, inputs, options incl. KV cache). All intermediates live inside one tf.tidy;
  * the new cache tensors are returned through it and the old ones disposed after.
  */
@@ -22,9 +23,11 @@ import { phi3 } from './families/phi3';
 import { gpt2 } from './families/gpt2';
 import { bloom } from './families/bloom';
 import { moss } from './families/moss';
+import { chatglm } from './families/chatglm';
+import { chatglm2 } from './families/chatglm2';
 import type { ForwardInputs, ForwardOptions, ForwardOutput, LayerCache, LinearFn, Model } from './types';
 
-const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, gpt2, bloom, moss };
+const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, gpt2, bloom, moss, chatglm, chatglm2 };
 
 export const defaultLinear: LinearFn = (_name, x, w, b) => linear(x, w, b);
 
@@ -59,6 +62,16 @@ function checkInputs(cfg: ModelConfig, inp: ForwardInputs, past: number): void {
   }
 }
 
+/** (B, n) and (B, T) row-major -> (B, n + T). */
+function appendColumns(a: Int32Array, b: Int32Array, B: number, n: number, T: number): Int32Array {
+  const out = new Int32Array(B * (n + T));
+  for (let r = 0; r < B; r++) {
+    out.set(a.subarray(r * n, (r + 1) * n), r * (n + T));
+    out.set(b.subarray(r * T, (r + 1) * T), r * (n + T) + n);
+  }
+  return out;
+}
+
 /** Runs the model. With `opts.cache`, it reads and then extends the cache in place. */
 export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions = {}): ForwardOutput {
   const { config: cfg, weights } = model;
@@ -72,6 +85,8 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
   const positions = inp.positionIds ?? arangePositions(B, T, past);
   const linearFn = opts.linear ?? defaultLinear;
   const oldLayers = cache ? cache.layers.slice() : [];
+  // The ids of every slot so far, for families whose positions depend on them (ChatGLM-6B).
+  const allIds = !cache || past === 0 ? inp.ids : cache.ids?.length === B * past ? appendColumns(cache.ids, inp.ids, B, past, T) : null;
 
   const result = tidy(() => {
     let x = inp.inputsEmbeds ?? embedTokens(weights.get('embed')!, inp.ids, [B, T]); // (B, T, C)
@@ -80,9 +95,10 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     if (cfg.family === 'bloom') x = norm(cfg, weights, 'embed_norm', x);
     const hidden: Tensor[] = opts.outputHidden ? [x] : [];
 
+    const fam = impl.attn?.({ cfg, invFreq: model.invFreq, B, T, past, ids: allIds, mask, positions }) ?? null;
     const interleaved = cfg.ropeStyle === 'interleaved';
-    const ropeHost = cfg.posKind === 'rope' ? (interleaved ? interleavedRopeHostTables : ropeHostTables)(model.invFreq!, positions, B, T) : null;
-    const rotate = interleaved ? applyRopeInterleaved : applyRope;
+    const ropeHost = fam?.rope ? fam.rope.tables : cfg.posKind === 'rope' ? (interleaved ? interleavedRopeHostTables : ropeHostTables)(model.invFreq!, positions, B, T) : null;
+    const rotate = fam?.rope ? fam.rope.rotate : interleaved ? applyRopeInterleaved : applyRope;
     const rope = ropeHost ? ropeHost.tensors() : null;
     const slopes = cfg.posKind === 'alibi' ? alibiSlopes(cfg.heads) : null;
     const newLayers: LayerCache[] = [];
@@ -109,18 +125,23 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       }
       const S = k.shape[2]!;
       const window = layerWindow(cfg, i);
-      let bias: Tensor = tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
+      let bias: Tensor, keep: Tensor | undefined;
+      if (fam) ({ bias, keep } = fam.bias(i, keyStart, S));
+      else bias = tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
       if (slopes) bias = tf.add(bias, tf.tensor4d(alibiBias(mask, B, total, keyStart, S, slopes), [B, cfg.heads, 1, S]));
-      const att = attention(q, k, v, { scale: cfg.attnScale, bias, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
+      const att = attention(q, k, v, { scale: cfg.attnScale, bias, keep, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
       let a = ctx.lin('o', tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B, T, cfg.heads * cfg.headDim]));
       if (cfg.family === 'gemma2') a = norm(cfg, weights, `${p}.post_attn_norm`, a);
       if (cfg.parallelBlock) {
         x = tf.add(tf.add(impl.mlp(ctx, h), a), x); // MOSS / GPT-J: mlp + attn + residual, one shared norm
       } else {
-        x = tf.add(x, a);
-        let m = impl.mlp(ctx, norm(cfg, weights, `${p}.mlp_norm`, x));
+        // ChatGLM-6B (GLM): the residual is the normed input times alpha, a·α + Attn(a), then m·α + MLP(m).
+        const alpha = cfg.glm?.version === 1 ? cfg.glm.alpha : 0;
+        x = tf.add(alpha ? tf.mul(h, alpha) : x, a);
+        const hm = norm(cfg, weights, `${p}.mlp_norm`, x);
+        let m = impl.mlp(ctx, hm);
         if (cfg.family === 'gemma2') m = norm(cfg, weights, `${p}.post_mlp_norm`, m);
-        x = tf.add(x, m);
+        x = tf.add(alpha ? tf.mul(hm, alpha) : x, m);
       }
       if (cache) {
         // A sliding-window layer only ever needs the last (window - 1) slots for the next query.
@@ -157,6 +178,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     // Tensors returned by tidy survive; layer tensors that are slices/concats are new, so nothing is shared.
     cache.layers = result.newLayers.map((l) => ({ k: l.k, v: l.v, start: l.start }));
     cache.length = total;
+    cache.ids = allIds ?? undefined;
   } else {
     for (const l of result.newLayers) { l.k.dispose(); l.v.dispose(); }
   }

@@ -38,6 +38,8 @@ export interface KVCache {
   layers: (LayerCache | null)[];
   /** Sequence slots processed so far (including left padding). */
   length: number;
+  /** (B, length) the ids fed so far, when every slot had one (not for virtual slots): ChatGLM-6B's positions need them. */
+  ids?: Int32Array;
 }
 
 export interface ForwardInputs {

@@ -115,12 +115,38 @@ export const WEIGHT_TABLE: Record<Family, WeightSpec[]> = {
     { hf: 'lm_head.weight', ours: 'lm_head.w', kind: 'linear', shape: (c) => [C(c), V(c)], optional: true },
     vec('lm_head.bias', 'lm_head.b', V),
   ],
+  // ChatGLM-6B: query_key_value rows are interleaved per head, [H, 3, D] as BLOOM's; the residual weighting and
+  // 2-D positions are in families/chatglm.ts. The rotary_emb.inv_freq buffers are not read (the class recomputes them).
+  chatglm: [
+    { hf: 'transformer.word_embeddings.weight', ours: 'embed', kind: 'embedding', shape: (c) => [V(c), C(c)] },
+    ...norm('transformer.layers.{i}.input_layernorm', 'layers.{i}.attn_norm', true),
+    ...lin('transformer.layers.{i}.attention.query_key_value', 'layers.{i}.qkv', C, (c) => 3 * QD(c), true),
+    ...lin('transformer.layers.{i}.attention.dense', 'layers.{i}.o', QD, C, true),
+    ...norm('transformer.layers.{i}.post_attention_layernorm', 'layers.{i}.mlp_norm', true),
+    ...lin('transformer.layers.{i}.mlp.dense_h_to_4h', 'layers.{i}.up', C, I, true),
+    ...lin('transformer.layers.{i}.mlp.dense_4h_to_h', 'layers.{i}.down', I, C, true),
+    ...norm('transformer.final_layernorm', 'final_norm', true),
+    { hf: 'lm_head.weight', ours: 'lm_head.w', kind: 'linear', shape: (c) => [C(c), V(c)], optional: true },
+  ],
+  // ChatGLM2/3: query_key_value rows are [q (H*D); k (G*D); v (G*D)] with a bias (add_qkv_bias), dense_h_to_4h rows
+  // [gate (I); up (I)], no other biases (add_bias_linear false); the head is transformer.output_layer.
+  chatglm2: [
+    { hf: 'transformer.embedding.word_embeddings.weight', ours: 'embed', kind: 'embedding', shape: (c) => [V(c), C(c)] },
+    ...norm('transformer.encoder.layers.{i}.input_layernorm', 'layers.{i}.attn_norm', false),
+    ...lin('transformer.encoder.layers.{i}.self_attention.query_key_value', 'layers.{i}.qkv', C, (c) => QD(c) + 2 * KVD(c), true),
+    ...lin('transformer.encoder.layers.{i}.self_attention.dense', 'layers.{i}.o', QD, C, false),
+    ...norm('transformer.encoder.layers.{i}.post_attention_layernorm', 'layers.{i}.mlp_norm', false),
+    ...lin('transformer.encoder.layers.{i}.mlp.dense_h_to_4h', 'layers.{i}.gate_up', C, (c) => 2 * I(c), false),
+    ...lin('transformer.encoder.layers.{i}.mlp.dense_4h_to_h', 'layers.{i}.down', I, C, false),
+    ...norm('transformer.encoder.final_layernorm', 'final_norm', false),
+    { hf: 'transformer.output_layer.weight', ours: 'lm_head.w', kind: 'linear', shape: (c) => [C(c), V(c)], optional: true },
+  ],
 };
 
 /** HF's base_model_prefix: some checkpoints (original gpt2, bloom-560m) store names without it. */
 export const BASE_PREFIX: Record<Family, string> = {
   llama: 'model.', qwen2: 'model.', gemma: 'model.', gemma2: 'model.', phi3: 'model.', gpt2: 'transformer.', bloom: 'transformer.',
-  moss: 'transformer.',
+  moss: 'transformer.', chatglm: 'transformer.', chatglm2: 'transformer.',
 };
 
 export interface ExpandedSpec extends WeightSpec {

@@ -24,6 +24,8 @@ export interface LinearModule {
 export const DEFAULT_LORA_TARGETS: Partial<Record<Family, string[]>> = {
   llama: ['q_proj', 'v_proj'], qwen2: ['q_proj', 'v_proj'], gemma: ['q_proj', 'v_proj'], gemma2: ['q_proj', 'v_proj'],
   gpt2: ['c_attn'], bloom: ['query_key_value'],
+  // PEFT keys it by model_type 'chatglm', which both ChatGLM versions say.
+  chatglm: ['query_key_value'], chatglm2: ['query_key_value'],
 };
 /** TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING and ..._FEEDFORWARD_MODULES_MAPPING. */
 export const DEFAULT_IA3_TARGETS: Partial<Record<Family, { targets: string[]; feedforward: string[] }>> = {

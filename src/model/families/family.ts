@@ -23,9 +23,34 @@ export interface Qkv {
   v: Tensor;
 }
 
+/** What forward() hands a family that derives its own positions and masks (FamilyImpl.attn). */
+export interface AttnArgs {
+  cfg: ModelConfig;
+  invFreq: Float32Array | null;
+  B: number;
+  T: number;
+  /** Slots already cached. */
+  past: number;
+  /** (B, past + T) the ids of every slot so far; null when some slot had none (virtual tokens in the cache). */
+  ids: Int32Array | null;
+  /** (B, past + T) padding mask. */
+  mask: Int32Array;
+  /** (B, T) position ids, given or defaulted. */
+  positions: Int32Array;
+}
+
+export interface FamilyAttn {
+  /** RoPE tables and rotation replacing the config-driven ones; absent: config-driven. */
+  rope?: { tables: { tensors(): { cos: Tensor; sin: Tensor } }; rotate(x: Tensor, cos: Tensor, sin: Tensor): Tensor };
+  /** Layer `layer`'s score bias (B, 1, T, S) over key slots [keyStart, keyStart + S), and the scores' multiplier. */
+  bias(layer: number, keyStart: number, S: number): { bias: Tensor; keep?: Tensor };
+}
+
 export interface FamilyImpl {
   qkv(ctx: LayerCtx, h: Tensor): Qkv;
   mlp(ctx: LayerCtx, h: Tensor): Tensor;
+  /** ChatGLM: positions and masks derived from the ids and padding instead of the config-driven ones. */
+  attn?(a: AttnArgs): FamilyAttn;
 }
 
 /** (B, T, n*D) -> (B, n, T, D) */
