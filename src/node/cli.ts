@@ -1,58 +1,81 @@
 /**
- * The `webift` command line: dispatches to one module per command. Same model/generate code as the browser, on
- * Dawn WebGPU or wasm. Contract: --json prints machine-readable JSON on stdout; bad input exits 2 with one line.
+ * The `webift` command line: dispatches to one module per command (each exports its Command: summary, flag table,
+ * run), and prints `--help` at every level and `--version`. Same model/generate code as the browser, on Dawn WebGPU
+ * or wasm. Contract: --json prints machine-readable JSON on stdout; bad input exits 2 with one line (an unknown
+ * command or flag names the closest one); help exits 0.
  */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { envVar } from '../platform/env';
+import { closest } from '../util/edit-distance';
+import type { Command } from './command';
 import { UsageError, reportError } from './errors';
+import { commandHelp, topHelp } from './help';
 
-const HELP = `webift: instruction fine-tuning of LLMs, in the browser and here.
-
-usage: webift <command> [flags]
-
-commands:
-  train     --model <dir|repo> --data FILE.json[l] --out DIR [--config experiment.json] [--peft lora|dora|ia3|prompt|prefix|full]
-            [--lora-r 8 --lora-alpha 16 --lora-dropout 0.05 --lora-target-modules q_proj,v_proj|all-linear] [--lr 3e-4]
-            [--epochs N | --max-steps N] [--batch-size 4] [--grad-accum N] [--cutoff-len 256] [--warmup-steps N]
-            [--eval-split 0.05|N] [--seed S] [--resume] [--json]
-  logits    --model <dir|repo> --inputs <file.json> --out <file.safetensors> [--adapter <dir>] [--json]
-  generate  --model <dir|repo> (--prompt TEXT | --prompt-ids 1,2,3) [--adapter <dir>] [--max-new-tokens N] [--temperature T]
-            [--top-p P] [--top-k K] [--repetition-penalty R] [--no-repeat-ngram-size N] [--num-beams N]
-            [--seed S] [--stop STR] [--json]
-  chat      --model <dir|repo> [sampling flags]        multi-turn in the terminal with the chat template
-  convert   llama2c --checkpoint X.bin --tokenizer tok.bin --out DIR
-  merge     --model <dir|repo> --adapter <dir> --out DIR          merged model folder (safe merge)
-  export    --model <dir|repo> --adapter <dir> --format peft|gguf|merged --out PATH [--dtype f32|f16]
-  data      list [--tag CN] | show <id> | convert --format <shape|auto> IN [--out OUT.jsonl] | mix <name|ids...> --out OUT.jsonl
-            | pull <id> [--host URL] | filter --rater <url|local> IN --out OUT     (webift data --help)
-
-common flags: --backend webgpu|wasm|cpu (default: the first that works), --json
-model flags (train, generate, chat, logits): --quantize none|int8|int4 (a frozen base quantized at load, QLoRA style)
-            [--group-size 64] [--quant-asym] [--quant-report FILE.json]
-`;
-
-type Command = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  logits: async () => (await import('./commands/logits')).logitsCommand,
-  generate: async () => (await import('./commands/generate')).generateCommand,
-  chat: async () => (await import('./commands/chat')).chatCommand,
-  convert: async () => (await import('./commands/convert')).convertCommand,
-  train: async () => (await import('./commands/train')).trainCommand,
-  merge: async () => (await import('./commands/merge')).mergeCommand,
-  export: async () => (await import('./commands/export')).exportCommand,
-  data: async () => (await import('./commands/data')).dataCommand,
+/** Every command, loaded on use; each module exports its Command (name, summary, flag table, run). */
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+  train: async () => (await import('./commands/train')).command,
+  generate: async () => (await import('./commands/generate')).command,
+  chat: async () => (await import('./commands/chat')).command,
+  logits: async () => (await import('./commands/logits')).command,
+  merge: async () => (await import('./commands/merge')).command,
+  export: async () => (await import('./commands/export')).command,
+  convert: async () => (await import('./commands/convert')).command,
+  data: async () => (await import('./commands/data')).command,
 };
 
+function version(): string {
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** `-h` / `--help` among the flags (before a bare `--`). */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
+}
+
+/** The entry called `name`, or a UsageError naming the closest one. */
+function pick(entries: Record<string, () => Promise<Command>>, name: string, group?: string): Promise<Command> {
+  if (Object.hasOwn(entries, name)) return entries[name]();
+  const near = closest(name, Object.keys(entries));
+  const what = group ? `${group} subcommand` : 'command';
+  throw new UsageError(`unknown ${what} '${name}' (${near ? `did you mean ${near}?` : `${what}s: ${Object.keys(entries).join(', ')}`})`);
+}
+
+/** Runs a command, or prints its help; a group picks a subcommand by the first word. */
+async function dispatch(cmd: Command, argv: string[]): Promise<number> {
+  if (cmd.subcommands) {
+    const [sub, ...rest] = argv;
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      process.stdout.write(await commandHelp(cmd));
+      return sub === undefined ? 2 : 0;
+    }
+    return dispatch(await pick(cmd.subcommands, sub, cmd.name), rest);
+  }
+  if (wantsHelp(argv) || !cmd.run) {
+    process.stdout.write(await commandHelp(cmd));
+    return 0;
+  }
+  return cmd.run(argv);
+}
+
+/** Runs the command line; returns the exit code (0 also for any --help; 2 for a usage error or no command). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(HELP);
-    return cmd ? 0 : 2;
-  }
   try {
-    const load = COMMANDS[cmd];
-    if (!load) throw new UsageError(`unknown command '${cmd}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
-    return await (await load())(rest);
+    if (cmd === '--version') {
+      process.stdout.write(`webift ${version()}\n`);
+      return 0;
+    }
+    if (cmd === undefined || cmd === '--help' || cmd === '-h' || (cmd === 'help' && !rest.length)) {
+      process.stdout.write(await topHelp(version(), COMMANDS));
+      return cmd === undefined ? 2 : 0;
+    }
+    // `webift help data convert` = `webift data convert --help`
+    if (cmd === 'help') return await dispatch(await pick(COMMANDS, rest[0]), [...rest.slice(1), '--help']);
+    return await dispatch(await pick(COMMANDS, cmd), rest);
   } catch (e) {
     return reportError(e, envVar('WEBIFT_DEBUG') === '1');
   }

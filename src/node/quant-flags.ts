@@ -13,7 +13,10 @@ import type { FlagSpec } from './args';
 import { UsageError } from './errors';
 
 export const QUANT_FLAGS: FlagSpec = {
-  quantize: { type: 'string' }, 'group-size': { type: 'string' }, 'quant-asym': { type: 'boolean' }, 'quant-report': { type: 'string' },
+  quantize: { type: 'string', value: QUANT_MODES.join('|'), default: 'none', help: 'quantize the frozen base weights as they load (QLoRA style)' },
+  'group-size': { type: 'string', value: 'int', default: DEFAULT_GROUP_SIZE, help: 'weights per quantization scale, a multiple of 8 (with --quantize int8|int4)' },
+  'quant-asym': { type: 'boolean', help: 'asymmetric quantization: a zero point per group as well as a scale' },
+  'quant-report': { type: 'string', value: 'file.json', help: "write each tensor's quantization error as JSON" },
 };
 
 /** A quantizer for the flags (or a --config file's same keys), or null for --quantize none. Bad values: UsageError. */

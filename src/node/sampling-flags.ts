@@ -2,14 +2,23 @@
  * The generation flags shared by `generate` and `chat`, mapped to GenerationOptions. Sampling is on with
  * --do-sample, or when --temperature > 0 is given; --temperature 0 means greedy (as llama.cpp and OpenAI read it).
  */
-import type { GenerationOptions } from '../generate/options';
+import { DEFAULT_GENERATION as G, type GenerationOptions } from '../generate/options';
 import { bool, num, type FlagSpec, type Parsed } from './args';
 
 export const SAMPLING_FLAGS: FlagSpec = {
-  'max-new-tokens': { type: 'string' }, 'min-new-tokens': { type: 'string' }, temperature: { type: 'string' },
-  'top-p': { type: 'string' }, 'top-k': { type: 'string' }, 'repetition-penalty': { type: 'string' },
-  'no-repeat-ngram-size': { type: 'string' }, 'num-beams': { type: 'string' }, 'length-penalty': { type: 'string' },
-  seed: { type: 'string' }, stop: { type: 'string', multiple: true }, 'do-sample': { type: 'boolean' }, 'no-cache': { type: 'boolean' },
+  'max-new-tokens': { type: 'string', value: 'int', default: G.maxNewTokens, help: 'tokens to generate at most' },
+  'min-new-tokens': { type: 'string', value: 'int', default: G.minNewTokens, help: 'end-of-sequence is forbidden until this many tokens were generated' },
+  temperature: { type: 'string', value: 'number', help: 'sampling temperature; > 0 turns sampling on, 0 means greedy (default: greedy)' },
+  'top-p': { type: 'string', value: 'number', default: G.topP, help: 'nucleus sampling: keep the most likely tokens up to this total probability; 1 = off' },
+  'top-k': { type: 'string', value: 'int', default: G.topK, help: 'keep only the k most likely tokens when sampling; 0 = off' },
+  'repetition-penalty': { type: 'string', value: 'number', default: G.repetitionPenalty, help: 'penalize tokens already in the text (prompt included), e.g. 1.2; 1 = off' },
+  'no-repeat-ngram-size': { type: 'string', value: 'int', default: G.noRepeatNgramSize, help: 'never repeat an n-gram of this size; 0 = off' },
+  'num-beams': { type: 'string', value: 'int', default: G.numBeams, help: 'beam search width; 1 = greedy or sampling' },
+  'length-penalty': { type: 'string', value: 'number', default: G.lengthPenalty, help: 'beam score exponent on the length; > 0 favours longer outputs' },
+  seed: { type: 'string', value: 'int', default: G.seed, help: 'seed of the sampling generator: same seed, prompt and flags give the same text' },
+  stop: { type: 'string', value: 'text', multiple: true, help: 'stop when the output contains this text (cut before it)' },
+  'do-sample': { type: 'boolean', help: 'sample (at temperature 1 unless --temperature) instead of greedy decoding' },
+  'no-cache': { type: 'boolean', help: 'recompute the whole sequence each step instead of using the KV cache (slow; a reference)' },
 };
 
 export function samplingOptions(p: Parsed): Partial<GenerationOptions> {

@@ -5,22 +5,53 @@
  */
 import { readFileSync } from 'node:fs';
 import { loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, type PeftConfig } from '../peft';
-import type { TrainConfig } from '../train/config';
-import type { FlagSpec, Parsed } from './args';
+import { DEFAULT_TRAIN_CONFIG, TRAIN_PRESETS, type TrainConfig } from '../train/config';
+import { closest } from '../util/edit-distance';
+import { BACKEND_FLAG, JSON_FLAG, MODEL_FLAG, toNumber, type FlagSpec, type NumberRule, type Parsed } from './args';
 import { UsageError } from './errors';
 import { QUANT_FLAGS } from './quant-flags';
 
-const S = { type: 'string' } as const;
-const BOOL = { type: 'boolean' } as const;
+const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'full'] as const;
+const D = DEFAULT_TRAIN_CONFIG;
+/** Alpaca-CoT's LoRA defaults (r 8, alpha 16, dropout 0.05 on q/v), and PEFT's 8 virtual tokens. */
+const LORA = { r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], virtualTokens: 8 };
+
 export const TRAIN_FLAGS: FlagSpec = {
-  config: S, model: S, data: S, peft: S, 'lora-r': S, 'lora-alpha': S, 'lora-dropout': S, 'lora-target-modules': S,
-  'use-rslora': BOOL, 'num-virtual-tokens': S, lr: S, epochs: S, 'max-steps': S, 'batch-size': S, 'grad-accum': S,
-  'cutoff-len': S, 'warmup-steps': S, 'eval-split': S, 'eval-every': S, 'checkpoint-every': S, scheduler: S,
-  'weight-decay': S, seed: S, out: S, preset: S, packing: BOOL, 'train-on-inputs': BOOL, resume: BOOL,
-  'memory-budget-gb': S, recompute: S, backend: S, json: BOOL, ...QUANT_FLAGS,
+  config: { type: 'string', value: 'file.json', help: 'experiment file whose keys are these flags (kebab- or camelCase); flags given here win over it' },
+  model: MODEL_FLAG,
+  data: { type: 'string', value: 'file.json[l]', help: 'training records, JSON or JSON Lines: {instruction, input, output} or {messages: [...]}' },
+  out: { type: 'string', value: 'dir', help: 'output folder: the adapter goes to OUT/adapter (OUT/model for --peft full), checkpoints to OUT/checkpoints' },
+  peft: { type: 'string', value: METHODS.join('|'), default: 'lora', help: 'fine-tuning method; full trains every weight' },
+  'lora-r': { type: 'string', value: 'int', default: LORA.r, help: 'LoRA / DoRA rank' },
+  'lora-alpha': { type: 'string', value: 'number', default: LORA.alpha, help: 'LoRA / DoRA scale numerator: updates are scaled by alpha / r (alpha / sqrt(r) with --use-rslora)' },
+  'lora-dropout': { type: 'string', value: 'number', default: LORA.dropout, help: 'dropout on the LoRA / DoRA input while training, in [0, 1)' },
+  'lora-target-modules': { type: 'string', value: 'list|all-linear', default: LORA.targets.join(','), help: 'comma-separated module names to adapt, or all-linear (LoRA, DoRA; IA3 defaults to its own per-family list)' },
+  'use-rslora': { type: 'boolean', help: 'rank-stabilized LoRA: scale by alpha / sqrt(r) instead of alpha / r' },
+  'num-virtual-tokens': { type: 'string', value: 'int', default: LORA.virtualTokens, help: 'virtual tokens learned by prompt and prefix tuning' },
+  preset: { type: 'string', value: Object.keys(TRAIN_PRESETS).join('|'), help: 'a named set of training defaults, applied under the flags (alpaca-lora is the plain defaults)' },
+  lr: { type: 'string', value: 'number', default: D.lr, help: 'peak learning rate, reached after warmup' },
+  epochs: { type: 'string', value: 'number', default: D.epochs, help: 'passes over the training data (ignored with --max-steps)' },
+  'max-steps': { type: 'string', value: 'int', help: 'optimizer steps to run, overriding --epochs' },
+  'batch-size': { type: 'string', value: 'int', default: D.batchSize, help: 'sequences per micro-batch (the memory plan may lower it and raise --grad-accum to match)' },
+  'grad-accum': { type: 'string', value: 'int', default: D.gradAccum, help: 'micro-batches per optimizer step: effective batch = batch-size x grad-accum' },
+  'cutoff-len': { type: 'string', value: 'int', default: D.cutoffLen, help: 'tokens per example after truncation' },
+  'warmup-steps': { type: 'string', value: 'int', default: D.warmupSteps, help: `linear warmup from lr 0, in optimizer steps (at most ${D.warmupMaxFraction * 100}% of the run)` },
+  scheduler: { type: 'string', value: 'linear|cosine|constant', default: D.scheduler, help: 'learning-rate decay after warmup' },
+  'weight-decay': { type: 'string', value: 'number', default: D.weightDecay, help: 'AdamW decoupled weight decay (never on biases and norm weights)' },
+  'eval-split': { type: 'string', value: 'fraction|count', default: D.evalSplit, help: 'held-out eval examples: a fraction in [0, 1) or a count (at most a tenth of the data); 0 = none' },
+  'eval-every': { type: 'string', value: 'int', default: D.evalEvery, help: 'evaluate every N optimizer steps; 0 = only at the end' },
+  'checkpoint-every': { type: 'string', value: 'int', default: D.checkpointEvery, help: 'checkpoint into OUT/checkpoints every N optimizer steps; 0 = only at the end' },
+  seed: { type: 'string', value: 'int', default: D.seed, help: 'seeds the data order, the eval split, dropout and the adapter initialization' },
+  packing: { type: 'boolean', help: 'pack several whole examples into each row of --cutoff-len tokens' },
+  'train-on-inputs': { type: 'boolean', help: 'compute the loss on the prompt tokens too (by default only on the response)' },
+  resume: { type: 'boolean', help: 'continue from the latest checkpoint in OUT/checkpoints' },
+  'memory-budget-gb': { type: 'string', value: 'number', help: 'memory the run may plan for, in GB (default: 4 on wasm, else 75% of the system memory)' },
+  recompute: { type: 'string', value: 'auto|on|off', default: 'auto', help: 'recompute each block in the backward to save activation memory; auto lets the memory plan decide' },
+  backend: BACKEND_FLAG,
+  json: JSON_FLAG,
+  ...QUANT_FLAGS,
 };
 
-const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'full'] as const;
 export type Method = (typeof METHODS)[number];
 
 export type Options = Record<string, string | boolean | undefined>;
@@ -40,7 +71,10 @@ export function trainOptions(p: Parsed): Options {
     }
     for (const [k, v] of Object.entries(raw)) {
       const key = kebab(k);
-      if (!(key in TRAIN_FLAGS) || key === 'config') throw new UsageError(`--config ${file}: unknown key '${k}' (keys are the train flags, e.g. "lora-r")`);
+      if (!(key in TRAIN_FLAGS) || key === 'config') {
+        const near = closest(key, Object.keys(TRAIN_FLAGS).filter((f) => f !== 'config'));
+        throw new UsageError(`--config ${file}: unknown key '${k}' (${near ? `did you mean "${near}"?` : 'keys are the train flags, e.g. "lora-r"'})`);
+      }
       out[key] = typeof v === 'boolean' ? v : String(v);
     }
   }
@@ -48,13 +82,11 @@ export function trainOptions(p: Parsed): Options {
   return out;
 }
 
-function num(o: Options, k: string, int = false): number | undefined {
+function num(o: Options, k: string, rule: NumberRule = {}): number | undefined {
   const v = o[k];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (int && !Number.isInteger(n))) throw new UsageError(`--${k} must be ${int ? 'an integer' : 'a number'}, got '${v}'`);
-  return n;
+  return v === undefined ? undefined : toNumber(k, v, rule);
 }
+const COUNT = { int: true, min: 1 }, STEPS = { int: true, min: 0 };
 
 export function method(o: Options): Method {
   const m = (o.peft ?? 'lora') as Method;
@@ -70,12 +102,12 @@ export function peftConfig(o: Options): PeftConfig | null {
   const list = targets === undefined ? undefined : targets === 'all-linear' ? 'all-linear' : targets.split(',').map((s) => s.trim()).filter(Boolean);
   if (m === 'lora' || m === 'dora') {
     return loraConfig({
-      r: num(o, 'lora-r', true) ?? 8, lora_alpha: num(o, 'lora-alpha') ?? 16, lora_dropout: num(o, 'lora-dropout') ?? 0.05,
-      target_modules: (list ?? ['q_proj', 'v_proj']) as never, use_rslora: o['use-rslora'] === true || o['use-rslora'] === 'true', use_dora: m === 'dora',
+      r: num(o, 'lora-r', COUNT) ?? LORA.r, lora_alpha: num(o, 'lora-alpha') ?? LORA.alpha, lora_dropout: num(o, 'lora-dropout') ?? LORA.dropout,
+      target_modules: (list ?? [...LORA.targets]) as never, use_rslora: o['use-rslora'] === true || o['use-rslora'] === 'true', use_dora: m === 'dora',
     });
   }
   if (m === 'ia3') return ia3Config(list ? { target_modules: list as never } : {});
-  const n = num(o, 'num-virtual-tokens', true) ?? 8;
+  const n = num(o, 'num-virtual-tokens', COUNT) ?? LORA.virtualTokens;
   return m === 'prompt' ? promptTuningConfig({ num_virtual_tokens: n }) : prefixTuningConfig({ num_virtual_tokens: n });
 }
 
@@ -86,16 +118,16 @@ export function trainOverrides(o: Options): Partial<TrainConfig> {
   };
   set('lr', num(o, 'lr'));
   set('epochs', num(o, 'epochs'));
-  set('maxSteps', num(o, 'max-steps', true));
-  set('batchSize', num(o, 'batch-size', true));
-  set('gradAccum', num(o, 'grad-accum', true));
-  set('cutoffLen', num(o, 'cutoff-len', true));
-  set('warmupSteps', num(o, 'warmup-steps', true));
-  set('evalSplit', num(o, 'eval-split'));
-  set('evalEvery', num(o, 'eval-every', true));
-  set('checkpointEvery', num(o, 'checkpoint-every', true));
-  set('weightDecay', num(o, 'weight-decay'));
-  set('seed', num(o, 'seed', true));
+  set('maxSteps', num(o, 'max-steps', COUNT));
+  set('batchSize', num(o, 'batch-size', COUNT));
+  set('gradAccum', num(o, 'grad-accum', COUNT));
+  set('cutoffLen', num(o, 'cutoff-len', { int: true, min: 2 }));
+  set('warmupSteps', num(o, 'warmup-steps', STEPS));
+  set('evalSplit', num(o, 'eval-split', { min: 0 }));
+  set('evalEvery', num(o, 'eval-every', STEPS));
+  set('checkpointEvery', num(o, 'checkpoint-every', STEPS));
+  set('weightDecay', num(o, 'weight-decay', { min: 0 }));
+  set('seed', num(o, 'seed', STEPS));
   if (o.scheduler !== undefined) t.scheduler = o.scheduler as TrainConfig['scheduler'];
   return t;
 }

@@ -42,7 +42,7 @@ describe.skipIf(!haveShared('webift generate / convert', 'fixtures/hf-reference'
     [['--prompt-ids', '1,x'], /comma-separated token ids/],
     [['--prompt', 'hi'], /no tokenizer.json; use --prompt-ids/],
     [['--prompt-ids', '99999'], /outside the vocabulary/],
-    [['--prompt-ids', '1', '--bogus'], /Unknown option '--bogus'/],
+    [['--prompt-ids', '1', '--bogus'], /unknown option '--bogus'/],
   ])('bad input %j exits 2 with one line', (args, msg) => {
     const r = webift(['generate', '--model', path.join(caseDir('llama-gqa'), 'model'), ...(args as string[])]);
     expect(r.code).toBe(2);

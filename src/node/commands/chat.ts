@@ -5,15 +5,24 @@
  */
 import * as readline from 'node:readline';
 import { ChatSession } from '../../generate/chat-session';
-import { bool, parse, str } from '../args';
+import { BACKEND_FLAG, bool, MODEL_FLAG, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { openModel } from '../runtime';
 import { tokenizerFrom } from '../model-tokenizer';
 import { SAMPLING_FLAGS, samplingOptions } from '../sampling-flags';
 import { QUANT_FLAGS } from '../quant-flags';
 
+export const CHAT_FLAGS: FlagSpec = {
+  model: MODEL_FLAG,
+  system: { type: 'string', value: 'text', help: 'a system message at the start of the conversation' },
+  backend: BACKEND_FLAG,
+  json: { type: 'boolean', help: 'one JSON line per reply on stdout: {role, content, ids, finish_reason}' },
+  ...SAMPLING_FLAGS, ...QUANT_FLAGS,
+};
+
 export async function chatCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, { model: { type: 'string' }, system: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS, ...QUANT_FLAGS });
+  const p = parse(argv, CHAT_FLAGS);
   const json = bool(p, 'json');
   const options = samplingOptions(p);
   const { model, source, announce } = await openModel(str(p, 'model', true), str(p, 'backend'), json, p.values);
@@ -62,3 +71,12 @@ export async function chatCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = {
+  name: 'chat',
+  summary: "multi-turn chat in the terminal with the model's chat template (Alpaca when it has none)",
+  usage: '--model <dir|repo> [flags]',
+  flags: CHAT_FLAGS,
+  notes: ['One user turn per line of stdin (piped input works too). Ctrl-C stops a reply, /reset clears the history, /exit quits.'],
+  run: chatCommand,
+};

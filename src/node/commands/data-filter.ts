@@ -10,7 +10,8 @@ import { filterRecords, formatHistogram, parseScoresJsonl, scoreLineJson, type R
 import { openAiRater, RaterError } from '../../data/rater-openai';
 import { parseRecords, RecordsParseError } from '../../data/records';
 import { envVar } from '../../platform/env';
-import { bool, num, parse, str } from '../args';
+import { BACKEND_FLAG, bool, JSON_FLAG, num, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { writeFileAtomic } from '../atomic';
 import { UsageError } from '../errors';
 
@@ -44,12 +45,20 @@ async function makeRater(spec: string, o: { keyEnv?: string; model?: string; bac
   return { rater: openAiRater({ baseUrl: spec, apiKey, model: o.model }), dispose: () => undefined };
 }
 
+export const FILTER_FLAGS: FlagSpec = {
+  rater: { type: 'string', value: 'url|local:DIR', help: 'an OpenAI-compatible API base URL (e.g. https://api.openai.com/v1), or local:MODEL_DIR to rate with a local model' },
+  threshold: { type: 'string', value: 'number', default: 4.5, help: 'keep the records scored at least this (0 to 5)' },
+  out: { type: 'string', value: 'file', help: 'the kept records: a JSON array for a .json name, JSON Lines otherwise' },
+  scores: { type: 'string', value: 'file', help: 'the scores file, appended after every batch and reused by a rerun (default: OUT.scores.jsonl)' },
+  'key-env': { type: 'string', value: 'VAR', default: 'OPENAI_API_KEY', help: 'the environment variable holding the API key (never a flag)' },
+  model: { type: 'string', value: 'name', default: 'gpt-3.5-turbo', help: 'the model name sent to the rater API' },
+  'batch-size': { type: 'string', value: 'int', default: 8, help: 'records rated per batch' },
+  backend: { ...BACKEND_FLAG, help: 'compute backend of a local:MODEL_DIR rater (default: WEBIFT_BACKEND, else the first that works)' },
+  json: JSON_FLAG,
+};
+
 export async function dataFilterCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, {
-    rater: { type: 'string' }, threshold: { type: 'string' }, out: { type: 'string' }, scores: { type: 'string' },
-    'key-env': { type: 'string' }, model: { type: 'string' }, 'batch-size': { type: 'string' }, backend: { type: 'string' },
-    json: { type: 'boolean' },
-  });
+  const p = parse(argv, FILTER_FLAGS);
   const json = bool(p, 'json');
   if (p.positionals.length !== 1) throw new UsageError(USAGE);
   const input = p.positionals[0];
@@ -103,3 +112,11 @@ export async function dataFilterCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = {
+  name: 'data filter',
+  summary: 'AlpaGasus filtering: rate every record with an LLM and keep the good ones',
+  usage: '--rater <url|local:DIR> IN --out <file> [flags]',
+  flags: FILTER_FLAGS,
+  run: dataFilterCommand,
+};

@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { ListFilesError } from '../../data/hub/list-files';
 import { findDataset, validateManifest } from '../../data/manifest';
 import { CorruptShardError, pullShards, PullError, QuotaError, type PullProgress, type ShardSpec } from '../../data/shards';
+import { DEFAULT_HOST } from '../../data/hub/url';
 import { envVar, storageQuota } from '../../platform/env';
-import { bool, parse, str } from '../args';
+import { bool, JSON_FLAG, num, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { defaultShardDir, fsShardStore, shardFilePath } from '../fs-shard-store';
 
@@ -37,11 +39,19 @@ function mb(n: number): string {
   return `${(n / 1e6).toFixed(1)} MB`;
 }
 
+export const PULL_FLAGS: FlagSpec = {
+  host: { type: 'string', value: 'url', default: DEFAULT_HOST, help: 'the hub-layout host to pull from (scheme and host)' },
+  revision: { type: 'string', value: 'rev', help: "a branch, tag or commit (default: the manifest's pinned revision, else main)" },
+  files: { type: 'string', value: 'a,b', help: "only these files of the repo (default: the manifest's list)" },
+  glob: { type: 'string', value: 'pattern', help: "only the repo's files matching this glob, e.g. 'CoT_data/*.json'" },
+  dir: { type: 'string', value: 'dir', help: 'where the shards are stored (default: WEBIFT_DATA_DIR, else ~/.cache/webift/shards)' },
+  'token-env': { type: 'string', value: 'VAR', default: 'HF_TOKEN', help: 'the environment variable holding a hub token (never a flag)' },
+  retries: { type: 'string', value: 'int', default: 2, help: 'retries of a failed or dropped download, each resuming where it stopped' },
+  json: JSON_FLAG,
+};
+
 export async function dataPullCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, {
-    host: { type: 'string' }, revision: { type: 'string' }, files: { type: 'string' }, glob: { type: 'string' },
-    dir: { type: 'string' }, 'token-env': { type: 'string' }, retries: { type: 'string' }, json: { type: 'boolean' },
-  });
+  const p = parse(argv, PULL_FLAGS);
   const json = bool(p, 'json');
   if (p.positionals.length !== 1) throw new UsageError('usage: webift data pull <id|owner/name> [--host URL] [--revision R] [--files a,b | --glob G] [--dir DIR] [--json]');
   const host = str(p, 'host');
@@ -52,8 +62,7 @@ export async function dataPullCommand(argv: string[]): Promise<number> {
   const tokenEnv = str(p, 'token-env');
   const token = tokenEnv ? envVar(tokenEnv) : envVar('HF_TOKEN');
   if (tokenEnv && !token) throw new UsageError(`--token-env ${tokenEnv}: that environment variable is not set`);
-  const retries = str(p, 'retries') === undefined ? 2 : Number(str(p, 'retries'));
-  if (!Number.isInteger(retries) || retries < 0) throw new UsageError(`--retries must be a non-negative integer, got '${str(p, 'retries')}'`);
+  const retries = num(p, 'retries', { int: true, min: 0 }) ?? 2;
 
   const dir = path.resolve(str(p, 'dir') ?? defaultShardDir());
   await fsp.mkdir(dir, { recursive: true });
@@ -81,3 +90,12 @@ export async function dataPullCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = {
+  name: 'data pull',
+  summary: "download a dataset's files from the hub into the local shard store (resumable, quota-aware)",
+  usage: '<id|owner/name> [flags]',
+  flags: PULL_FLAGS,
+  notes: ['<id> is an entry of datasets-manifest.json (webift data list); any other owner/name is taken as a hub dataset repo.'],
+  run: dataPullCommand,
+};

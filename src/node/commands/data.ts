@@ -1,6 +1,6 @@
 /**
  * `webift data <list|show|convert|mix|pull|filter>`: the catalogue, converters and mixes on local files. `pull` and
- * `filter` live in data-pull.ts / data-filter.ts (loaded lazily). Bad input (a malformed file or record, an unknown
+ * `filter` live in data-pull.ts / data-filter.ts (loaded lazily; cli.ts dispatches the subcommands). Bad input (a malformed file or record, an unknown
  * format or id) exits 2 with one line naming the first bad record; `--skip-bad` keeps the good records instead and
  * lists the rejected ones on stderr.
  */
@@ -11,19 +11,10 @@ import { convert, ConvertError, SHAPES, type ConvertResult, type Shape } from '.
 import { datasetsWithTag, findDataset, isTag, ManifestError, validateManifest, type DatasetEntry, type Manifest } from '../../data/manifest';
 import { MixError, mixRecords, resolveMix, type MixStrategy, mixStrategies } from '../../data/mix';
 import type { UnifiedRecord } from '../../data/records';
-import { bool, num, parse, str } from '../args';
+import { bool, JSON_FLAG, num, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { writeFileAtomic } from '../atomic';
 import { UsageError } from '../errors';
-
-const USAGE = `usage: webift data list [--tag CN] [--json]
-       webift data show <id> [--json]
-       webift data convert --format <${['auto', ...SHAPES].join('|')}> IN [--out OUT.jsonl] [--skip-bad] [--json]
-       webift data mix <name | id[:ratio][@cap] ...> --out OUT.jsonl (--source id=FILE ... | --sources-dir DIR)
-                       [--strategy concat|interleave-under|interleave-over] [--seed N] [--skip-bad] [--json]
-  A record that cannot be converted stops the command (exit 2, its line and reason) unless --skip-bad, which
-  writes the good records and lists the rejected ones on stderr.
-       webift data pull <id> [--host URL]
-       webift data filter --rater <url|local> --threshold 4.5 IN --out OUT`;
 
 const MANIFEST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../datasets-manifest.json');
 
@@ -38,8 +29,13 @@ export function loadManifest(file = MANIFEST): Manifest {
 const tagsOf = (d: DatasetEntry) => [...d.tags.lang, ...d.tags.task, ...d.tags.gen].join(' ');
 const verifiedOf = (d: DatasetEntry) => (d.hub?.verified || d.github?.verified ? 'yes' : 'no');
 
-function listCmd(argv: string[]): number {
-  const p = parse(argv, { tag: { type: 'string' }, json: { type: 'boolean' } });
+const LIST_FLAGS: FlagSpec = {
+  tag: { type: 'string', value: 'tag', help: 'only the entries with this tag: EN, CN, ML, MT, TS, HG, SI, MIX or COL' },
+  json: JSON_FLAG,
+};
+
+async function listCmd(argv: string[]): Promise<number> {
+  const p = parse(argv, LIST_FLAGS);
   const m = loadManifest();
   const tag = str(p, 'tag');
   if (tag !== undefined && !isTag(tag)) throw new UsageError(`unknown tag '${tag}' (tags: EN, CN, ML, MT, TS, HG, SI, MIX, COL)`);
@@ -55,8 +51,10 @@ function listCmd(argv: string[]): number {
   return 0;
 }
 
-function showCmd(argv: string[]): number {
-  const p = parse(argv, { json: { type: 'boolean' } });
+const SHOW_FLAGS: FlagSpec = { json: { type: 'boolean', help: 'the manifest entry as one line of JSON' } };
+
+async function showCmd(argv: string[]): Promise<number> {
+  const p = parse(argv, SHOW_FLAGS);
   const id = p.positionals[0];
   if (!id) throw new UsageError('data show: give a dataset id (see webift data list)');
   const m = loadManifest();
@@ -108,8 +106,17 @@ function report(file: string, r: ConvertResult): void {
   if (r.rejected.length > 10) process.stderr.write(`  ... and ${r.rejected.length - 10} more (--json lists all)\n`);
 }
 
+const SKIP_BAD = { type: 'boolean', help: 'keep the good records and list the rejected ones on stderr, instead of stopping at the first bad one' } as const;
+
+const CONVERT_FLAGS: FlagSpec = {
+  format: { type: 'string', value: ['auto', ...SHAPES].join('|'), default: 'auto', help: "the input's shape; auto sniffs it" },
+  out: { type: 'string', value: 'file.jsonl', help: 'write the unified records here (default: stdout)' },
+  'skip-bad': SKIP_BAD,
+  json: { type: 'boolean', help: 'a JSON summary (rows, records, rejected) on stdout with --out, else on stderr' },
+};
+
 async function convertCmd(argv: string[]): Promise<number> {
-  const p = parse(argv, { format: { type: 'string' }, out: { type: 'string' }, 'skip-bad': { type: 'boolean' }, json: { type: 'boolean' } });
+  const p = parse(argv, CONVERT_FLAGS);
   const format = str(p, 'format') ?? 'auto';
   if (format !== 'auto' && !(SHAPES as string[]).includes(format)) throw new UsageError(`unknown format '${format}' (formats: auto, ${SHAPES.join(', ')})`);
   const file = p.positionals[0];
@@ -143,8 +150,18 @@ function sourceFiles(p: ReturnType<typeof parse>, ids: string[]): Record<string,
   return files;
 }
 
+const MIX_FLAGS: FlagSpec = {
+  out: { type: 'string', value: 'file.jsonl', help: 'where to write the mixed records' },
+  source: { type: 'string', value: 'id=FILE', multiple: true, help: "a local file holding that dataset's records" },
+  'sources-dir': { type: 'string', value: 'dir', help: 'a folder holding <id>.jsonl (or .json, .tsv, .csv, .parquet) for each dataset not given by --source' },
+  'skip-bad': SKIP_BAD,
+  strategy: { type: 'string', value: mixStrategies.join('|'), help: "how the sources are combined (default: the mix's own)" },
+  seed: { type: 'string', value: 'int', help: "seed of the sampling and shuffling (default: the mix's own)" },
+  json: JSON_FLAG,
+};
+
 async function mixCmd(argv: string[]): Promise<number> {
-  const p = parse(argv, { out: { type: 'string' }, source: { type: 'string', multiple: true }, 'sources-dir': { type: 'string' }, 'skip-bad': { type: 'boolean' }, strategy: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } });
+  const p = parse(argv, MIX_FLAGS);
   const out = str(p, 'out', true);
   const m = loadManifest();
   let spec;
@@ -178,27 +195,15 @@ async function mixCmd(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function dataCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'list':
-      return listCmd(rest);
-    case 'show':
-      return showCmd(rest);
-    case 'convert':
-      return convertCmd(rest);
-    case 'mix':
-      return mixCmd(rest);
-    case 'pull':
-      return (await import('./data-pull')).dataPullCommand(rest);
-    case 'filter':
-      return (await import('./data-filter')).dataFilterCommand(rest);
-    case undefined:
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return sub ? 0 : 2;
-    default:
-      throw new UsageError(`data: unknown subcommand '${sub}' (list, show, convert, mix, pull, filter)`);
-  }
-}
+export const command: Command = {
+  name: 'data',
+  summary: 'the Alpaca-CoT dataset catalogue, format converters, mixes, hub pulls and AlpaGasus filtering',
+  subcommands: {
+    list: async () => ({ name: 'data list', summary: 'the datasets in datasets-manifest.json, with their tags', usage: '[flags]', flags: LIST_FLAGS, run: listCmd }),
+    show: async () => ({ name: 'data show', summary: "one dataset's (or mix's) manifest entry", usage: '<id> [flags]', flags: SHOW_FLAGS, run: showCmd }),
+    convert: async () => ({ name: 'data convert', summary: 'a dataset file in a known shape -> unified JSON Lines records', usage: 'IN [flags]', flags: CONVERT_FLAGS, run: convertCmd }),
+    mix: async () => ({ name: 'data mix', summary: 'a mix of several datasets, by a named mix or by ids with ratios and caps', usage: '<name | id[:ratio][@cap] ...> --out <file.jsonl> (--source id=FILE ... | --sources-dir <dir>) [flags]', flags: MIX_FLAGS, run: mixCmd }),
+    pull: async () => (await import('./data-pull')).command,
+    filter: async () => (await import('./data-filter')).command,
+  },
+};

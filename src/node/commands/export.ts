@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { adapterTensors, mergeAndUnload, MergeError, type LoraConfig } from '../../peft';
 import { exportLoraGguf, GgufExportError } from '../../peft/gguf';
-import { bool, parse, str } from '../args';
+import { BACKEND_FLAG, bool, JSON_FLAG, MODEL_FLAG, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { openModel } from '../runtime';
 import { readAdapterDir, writeAdapterDir } from '../adapter-dir';
@@ -15,11 +16,17 @@ import { writeFileAtomic } from '../atomic';
 
 const FORMATS = ['peft', 'gguf', 'merged'];
 
+export const EXPORT_FLAGS: FlagSpec = {
+  model: MODEL_FLAG,
+  adapter: { type: 'string', value: 'dir', help: 'the PEFT adapter folder to export' },
+  format: { type: 'string', value: FORMATS.join('|'), help: 'peft: the adapter folder re-saved; gguf: a llama.cpp LoRA file (LoRA only); merged: the merged model folder' },
+  out: { type: 'string', value: 'path', help: 'the output folder (peft, merged) or file (gguf)' },
+  dtype: { type: 'string', value: 'f32|f16', default: 'f32', help: 'tensor type of the GGUF file' },
+  backend: BACKEND_FLAG, json: JSON_FLAG,
+};
+
 export async function exportCommand(argv: string[]): Promise<number> {
-  const p = parse(argv, {
-    model: { type: 'string' }, adapter: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
-    dtype: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
-  });
+  const p = parse(argv, EXPORT_FLAGS);
   const json = bool(p, 'json');
   const format = str(p, 'format', true);
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
@@ -66,3 +73,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = {
+  name: 'export',
+  summary: 'export an adapter as a PEFT folder, a llama.cpp GGUF LoRA file, or a merged model folder',
+  usage: '--model <dir|repo> --adapter <dir> --format <format> --out <path> [flags]',
+  flags: EXPORT_FLAGS,
+  run: exportCommand,
+};

@@ -7,7 +7,8 @@ import { generate } from '../../generate/generate';
 import { adapterLinear, primeGeneration, type Adapter } from '../../peft';
 import { readAdapterDir } from '../adapter-dir';
 import { GenerationOptionsError } from '../../generate/options';
-import { bool, intList, parse, str, type FlagSpec } from '../args';
+import { ADAPTER_FLAG, BACKEND_FLAG, bool, intList, JSON_FLAG, MODEL_FLAG, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { openModel } from '../runtime';
 import { tokenizerFrom } from '../model-tokenizer';
@@ -15,8 +16,11 @@ import { SAMPLING_FLAGS, samplingOptions } from '../sampling-flags';
 import { QUANT_FLAGS } from '../quant-flags';
 
 export const GENERATE_FLAGS: FlagSpec = {
-  model: { type: 'string' }, prompt: { type: 'string' }, 'prompt-ids': { type: 'string' }, adapter: { type: 'string' },
-  backend: { type: 'string' }, json: { type: 'boolean' }, ...SAMPLING_FLAGS, ...QUANT_FLAGS,
+  model: MODEL_FLAG,
+  prompt: { type: 'string', value: 'text', help: 'the prompt, tokenized with the model\'s tokenizer.json' },
+  'prompt-ids': { type: 'string', value: 'ids', help: 'the prompt as comma-separated token ids, e.g. 1,2,3 (instead of --prompt)' },
+  adapter: ADAPTER_FLAG,
+  backend: BACKEND_FLAG, json: JSON_FLAG, ...SAMPLING_FLAGS, ...QUANT_FLAGS,
 };
 
 export async function generateCommand(argv: string[]): Promise<number> {
@@ -62,3 +66,11 @@ export async function generateCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = {
+  name: 'generate',
+  summary: 'generate text from a prompt (HF decoding: greedy, sampling, beam search), streamed to stdout',
+  usage: '--model <dir|repo> (--prompt <text> | --prompt-ids <ids>) [flags]',
+  flags: GENERATE_FLAGS,
+  run: generateCommand,
+};

@@ -9,15 +9,19 @@ import { writeSafetensors } from '../../model/safetensors';
 import { adapterForward } from '../../peft';
 import { readAdapterDir } from '../adapter-dir';
 import { positionIdsFromMask } from '../../model/mask';
-import { bool, parse, str, type FlagSpec } from '../args';
+import { ADAPTER_FLAG, BACKEND_FLAG, bool, JSON_FLAG, MODEL_FLAG, parse, str, type FlagSpec } from '../args';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { writeFileAtomic } from '../atomic';
 import { openModel } from '../runtime';
 import { QUANT_FLAGS } from '../quant-flags';
 
 export const LOGITS_FLAGS: FlagSpec = {
-  model: { type: 'string' }, inputs: { type: 'string' }, adapter: { type: 'string' }, out: { type: 'string' },
-  backend: { type: 'string' }, json: { type: 'boolean' }, ...QUANT_FLAGS,
+  model: MODEL_FLAG,
+  inputs: { type: 'string', value: 'file.json', help: '{"input_ids": [[...], ...], "attention_mask"?: [[...], ...]}, B rows of T token ids' },
+  adapter: ADAPTER_FLAG,
+  out: { type: 'string', value: 'file.safetensors', help: 'where to write the F32 logits [B, T, V] (prompt tuning: [B, n + T, V])' },
+  backend: BACKEND_FLAG, json: JSON_FLAG, ...QUANT_FLAGS,
 };
 
 function matrix(v: unknown, name: string): number[][] {
@@ -63,3 +67,11 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   else process.stderr.write(`wrote logits [${shape}] to ${out}\n`);
   return 0;
 }
+
+export const command: Command = {
+  name: 'logits',
+  summary: 'one forward pass on token ids, logits written as safetensors (to compare with HF)',
+  usage: '--model <dir|repo> --inputs <file.json> --out <file.safetensors> [flags]',
+  flags: LOGITS_FLAGS,
+  run: logitsCommand,
+};

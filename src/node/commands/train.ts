@@ -18,6 +18,7 @@ import { train } from '../../train/trainer';
 import { methodSpec, objective, paramsOf } from '../../train/objective';
 import { fsCheckpointStore } from '../fs-checkpoint-store';
 import { parse } from '../args';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { openModel } from '../runtime';
 import { tokenizerFrom } from '../model-tokenizer';
@@ -116,3 +117,15 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const command: Command = {
+  name: 'train',
+  summary: 'fine-tune a model on a JSON/JSONL file of records (LoRA, DoRA, IA3, prompt or prefix tuning, or full)',
+  usage: '--model <dir|repo> --data <file.json[l]> --out <dir> [flags]',
+  flags: TRAIN_FLAGS,
+  notes: [
+    'The defaults are alpaca-lora\'s (tloen/alpaca-lora finetune.py); --preset changes some of them, and the memory plan',
+    'may lower --batch-size (raising --grad-accum to keep the effective batch) or turn on recomputation so the run fits.',
+  ],
+  run: trainCommand,
+};
