@@ -1,12 +1,14 @@
 /**
- * The one client for any worker: `createClient<Api>(worker).call(method, params, {signal, onProgress, transfer})`
- * returns a promise of the result, streams progress to a callback, sends `abort` when the signal fires, and rejects
- * with RemoteError ({message, details}) when the handler throws. Not handled: retries, or restarting a dead worker.
+ * The page's side of the boundary: `createClient<Api>(worker)` wraps a worker (or a MessagePort) with `Comlink.wrap`,
+ * and `.call(method, params, {signal, onProgress, transfer})` lends the worker a CallLink (`Comlink.proxy`) for
+ * progress and abort, moves `transfer` with `Comlink.transfer`, and rejects at once on abort, on a worker crash and on
+ * close (comlink alone would wait forever). Errors arrive as RemoteError (wire.ts). Not handled: retries, restarts.
  */
-import { RemoteError, abortError, isWireMessage, type ApiSpec, type CallMsg, type Endpoint, type ErrorData, type FromWorker } from './wire';
+import * as Comlink from 'comlink';
+import { RemoteError, abortError, type ApiSpec, type CallLink, type Endpoint, type ErrorData, type Exposed } from './wire';
 
 export interface CallOptions<P> {
-  /** Aborting sends `{kind: 'abort'}` to the worker and rejects the call at once with an AbortError. */
+  /** Aborting tells the worker (its handler's signal fires) and rejects the call at once with an AbortError. */
   signal?: AbortSignal;
   /** Called for every progress event the handler emits, in order, before the result. */
   onProgress?: (data: P) => void;
@@ -18,40 +20,38 @@ export interface Client<A extends ApiSpec> {
   call<K extends keyof A & string>(method: K, params: A[K]['params'], opts?: CallOptions<A[K]['progress']>): Promise<A[K]['result']>;
   /** Calls in flight. */
   pending(): number;
-  /** Rejects every pending call and stops listening; terminates the worker when it is one. */
+  /** Rejects every pending call and releases the worker; terminates it when it is one. */
   close(): void;
 }
 
-interface Pending {
-  resolve(v: unknown): void;
-  reject(e: Error): void;
-  onProgress?: (data: unknown) => void;
-  cleanup(): void;
+type RemoteFn = (params: unknown, link?: CallLink<unknown>) => Promise<unknown>;
+
+/** The CallLink of one call; comlink runs its finalizer when the worker releases it at the end of the call. */
+function callLink(signal: AbortSignal | undefined, onProgress: ((data: unknown) => void) | undefined): CallLink<unknown> {
+  let listener: Comlink.Remote<() => void> | null = null;
+  const fire = () => void listener?.().catch(() => undefined);
+  return Comlink.proxy({
+    progress: (data: unknown) => {
+      if (!signal?.aborted) onProgress?.(data);
+    },
+    onAbort(l: () => void) {
+      listener = l as unknown as Comlink.Remote<() => void>;
+      if (signal?.aborted) fire();
+      else signal?.addEventListener('abort', fire, { once: true });
+    },
+    [Comlink.finalizer]() {
+      signal?.removeEventListener('abort', fire);
+      listener?.[Comlink.releaseProxy]();
+    },
+  });
 }
 
 /** `worker` is a Worker (or any Endpoint, e.g. a MessagePort). Worker crashes reject every pending call. */
 export function createClient<A extends ApiSpec>(worker: Endpoint): Client<A> {
-  let nextId = 1;
-  const pending = new Map<number, Pending>();
-
-  const settle = (id: number, fn: (p: Pending) => void) => {
-    const p = pending.get(id);
-    if (!p) return; // already aborted or settled: late messages are dropped
-    pending.delete(id);
-    p.cleanup();
-    fn(p);
-  };
-
+  const remote = Comlink.wrap<Exposed<A>>(worker) as unknown as Record<string, RemoteFn> & Comlink.ProxyMethods;
+  const pending = new Set<(e: RemoteError) => void>();
   const failAll = (data: ErrorData) => {
-    for (const id of [...pending.keys()]) settle(id, (p) => p.reject(new RemoteError(data)));
-  };
-
-  const onMessage = (ev: MessageEvent) => {
-    const msg = ev.data as FromWorker;
-    if (!isWireMessage(msg)) return;
-    if (msg.kind === 'progress') pending.get(msg.id)?.onProgress?.(msg.data);
-    else if (msg.kind === 'result') settle(msg.id, (p) => p.resolve(msg.value));
-    else if (msg.kind === 'error') settle(msg.id, (p) => p.reject(new RemoteError(msg.error)));
+    for (const fail of [...pending]) fail(new RemoteError(data));
   };
 
   // A script error in the worker (failed import, uncaught throw at top level) would otherwise hang every call.
@@ -60,44 +60,40 @@ export function createClient<A extends ApiSpec>(worker: Endpoint): Client<A> {
     failAll({ message: 'The background worker stopped with an error.', details: e.message ? `${e.message} (${e.filename}:${e.lineno})` : 'no details', name: 'WorkerError' });
   };
   const onMessageError = () => failAll({ message: 'A message from the worker could not be read.', details: 'messageerror', name: 'WorkerError' });
-
-  worker.addEventListener('message', onMessage);
-  const target = worker as unknown as EventTarget;
-  target.addEventListener('error', onError);
-  target.addEventListener('messageerror', onMessageError);
+  worker.addEventListener('error', onError);
+  worker.addEventListener('messageerror', onMessageError);
 
   return {
     call(method, params, opts = {}) {
-      const id = nextId++;
       const { signal, onProgress, transfer = [] } = opts;
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(new RemoteError(abortError()));
-        const onAbort = () => {
-          settle(id, (p) => p.reject(new RemoteError(abortError())));
-          worker.postMessage({ kind: 'abort', id }, []);
+        const done = () => {
+          pending.delete(fail);
+          signal?.removeEventListener('abort', onAbort);
         };
+        const fail = (e: unknown) => (done(), reject(e));
+        const onAbort = () => fail(new RemoteError(abortError()));
+        pending.add(fail);
         signal?.addEventListener('abort', onAbort, { once: true });
-        pending.set(id, {
-          resolve: resolve as (v: unknown) => void,
-          reject,
-          onProgress: onProgress as ((d: unknown) => void) | undefined,
-          cleanup: () => signal?.removeEventListener('abort', onAbort),
-        });
-        const msg: CallMsg = { kind: 'call', id, method, params };
+        const link = signal || onProgress ? callLink(signal, onProgress as ((d: unknown) => void) | undefined) : undefined;
         try {
-          worker.postMessage(msg, transfer);
+          remote[method](transfer.length ? Comlink.transfer(params, transfer) : params, link).then(
+            (value) => (done(), resolve(value as A[typeof method]['result'])),
+            // DataCloneError: params held something that is not plain data.
+            (e: Error) => fail(e?.name === 'DataCloneError' ? new RemoteError({ message: `Could not send '${method}' to the worker.`, details: String(e), name: 'DataCloneError' }) : e),
+          );
         } catch (e) {
-          // DataCloneError: params held something that is not plain data.
-          settle(id, (p) => p.reject(new RemoteError({ message: `Could not send '${method}' to the worker.`, details: String(e), name: 'DataCloneError' })));
+          fail(e); // a released client (after close)
         }
       });
     },
     pending: () => pending.size,
     close() {
       failAll({ message: 'The worker was closed.', details: '', name: 'AbortError' });
-      worker.removeEventListener('message', onMessage);
-      target.removeEventListener('error', onError);
-      target.removeEventListener('messageerror', onMessageError);
+      worker.removeEventListener('error', onError);
+      worker.removeEventListener('messageerror', onMessageError);
+      remote[Comlink.releaseProxy]();
       (worker as { terminate?: () => void }).terminate?.();
     },
   };

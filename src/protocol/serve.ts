@@ -1,10 +1,11 @@
 /**
- * The one handler loop for any worker: `serveHandlers(self, table)` answers `call` messages from a table of async
- * handlers, gives each an AbortSignal (fired by an `abort` message) and a progress emitter, and turns throws into
- * `{message, details}`. Results are copied unless the handler returns `withTransfer(value, buffers)`.
+ * A worker's side of the boundary: `serveHandlers(self, table)` exposes a table of async handlers with
+ * `Comlink.expose`, giving each call an AbortSignal (fired through the caller's CallLink) and a progress emitter.
+ * Throws cross as `{message, details, name}` (wire.ts). A handler moves buffers by returning `Comlink.transfer(v, [...])`.
  * Not handled: calls that must run one at a time (a handler that needs that keeps its own queue).
  */
-import { abortError, isWireMessage, toErrorData, type ApiSpec, type Endpoint, type FromWorker, type ToWorker } from './wire';
+import * as Comlink from 'comlink';
+import { abortError, type ApiSpec, type CallLink, type Endpoint, type Exposed } from './wire';
 
 export interface HandlerContext<P> {
   /** Fires when the caller aborts. Long handlers check it between steps (`signal.throwIfAborted()`). */
@@ -13,68 +14,43 @@ export interface HandlerContext<P> {
   progress(data: P): void;
 }
 
-const TRANSFER = Symbol('transfer');
-
-/** A result together with the buffers to move (not copy) to the caller, e.g. a logits Float32Array's buffer. */
-export interface Transferring<R> {
-  [TRANSFER]: Transferable[];
-  value: R;
-}
-
-export function withTransfer<R>(value: R, transfer: Transferable[]): Transferring<R> {
-  return { [TRANSFER]: transfer, value };
-}
-
-export type Handler<M extends ApiSpec[string]> = (params: M['params'], ctx: HandlerContext<M['progress']>) => Promise<M['result'] | Transferring<M['result']>> | M['result'] | Transferring<M['result']>;
+export type Handler<M extends ApiSpec[string]> = (params: M['params'], ctx: HandlerContext<M['progress']>) => Promise<M['result']> | M['result'];
 
 export type Handlers<A extends ApiSpec> = { [K in keyof A]: Handler<A[K]> };
 
-function isTransferring(v: unknown): v is Transferring<unknown> {
-  return typeof v === 'object' && v !== null && TRANSFER in v;
-}
+type Link = Comlink.Remote<CallLink<unknown>>;
 
-/** Starts answering calls on `scope` (a worker's `self`). Returns a function that stops listening. */
+/** Starts answering calls on `scope` (a worker's `self`, or a MessagePort). The returned function aborts running calls. */
 export function serveHandlers<A extends ApiSpec>(scope: Endpoint, table: Handlers<A>): () => void {
-  const running = new Map<number, AbortController>();
-  const send = (msg: FromWorker, transfer: Transferable[] = []) => scope.postMessage(msg, transfer);
+  const running = new Set<AbortController>();
 
-  const run = async (id: number, method: string, params: unknown) => {
+  const method = (handler: Handler<ApiSpec[string]>) => async (params: unknown, link?: Link) => {
     const ctrl = new AbortController();
-    running.set(id, ctrl);
+    running.add(ctrl);
+    let sent: Promise<unknown> = Promise.resolve();
+    link?.onAbort(Comlink.proxy(() => ctrl.abort(abortError().message))).catch(() => undefined);
     try {
-      const handler = Object.prototype.hasOwnProperty.call(table, method) ? (table as unknown as Record<string, Handler<ApiSpec[string]>>)[method] : undefined;
-      if (!handler) throw Object.assign(new Error(`The worker has no method '${method}'.`), { details: `known methods: ${Object.keys(table).join(', ')}` });
-      const ctx: HandlerContext<unknown> = {
+      return await handler(params, {
         signal: ctrl.signal,
         progress: (data) => {
-          if (!ctrl.signal.aborted) send({ kind: 'progress', id, data });
+          if (link && !ctrl.signal.aborted) sent = link.progress(data).catch(() => undefined);
         },
-      };
-      const out = await handler(params, ctx);
-      if (ctrl.signal.aborted) return; // the caller has already rejected; do not post into the void
-      if (isTransferring(out)) send({ kind: 'result', id, value: out.value }, out[TRANSFER]);
-      else send({ kind: 'result', id, value: out });
-    } catch (e) {
-      if (ctrl.signal.aborted) return;
-      try {
-        send({ kind: 'error', id, error: toErrorData(e) });
-      } catch (postErr) {
-        send({ kind: 'error', id, error: { message: 'The worker failed and its error could not be sent.', details: String(postErr), name: 'Error' } });
-      }
+      });
     } finally {
-      running.delete(id);
+      running.delete(ctrl);
+      // Progress and result travel on different ports, which keep no order between them: the last event must land first.
+      await sent;
+      link?.[Comlink.releaseProxy]();
     }
   };
 
-  const onMessage = (ev: MessageEvent) => {
-    const msg = ev.data as ToWorker;
-    if (!isWireMessage(msg)) return;
-    if (msg.kind === 'call') void run(msg.id, msg.method, msg.params);
-    else if (msg.kind === 'abort') running.get(msg.id)?.abort(abortError().message);
+  const methods = Object.fromEntries(Object.entries(table).map(([name, h]) => [name, method(h as Handler<ApiSpec[string]>)]));
+  const unknown = (name: string) => () => {
+    throw Object.assign(new Error(`The worker has no method '${name}'.`), { details: `known methods: ${Object.keys(methods).join(', ')}` });
   };
-  scope.addEventListener('message', onMessage);
+  const api = new Proxy(methods, { get: (t, k) => (typeof k !== 'string' || Object.hasOwn(t, k) ? t[k as string] : unknown(k)) });
+  Comlink.expose(api as Exposed<A>, scope);
   return () => {
-    scope.removeEventListener('message', onMessage);
-    for (const c of running.values()) c.abort();
+    for (const c of running) c.abort(abortError().message);
   };
 }

@@ -1,8 +1,12 @@
 /**
- * The worker boundary on the wire: a message union keyed by `kind` and correlated by `id`, the method-table types
- * that client.ts and serve.ts share, and errors as plain `{message, details}` data. Plain data and transferables only.
- * Not here: any method of a particular worker (see model-api.ts). Shape after web-llm's message.ts.
+ * The worker boundary's shared shapes on comlink: the method-table types of a worker API, the object a worker
+ * exposes (`Comlink.expose`) and the page wraps (`Comlink.wrap`), the per-call link that carries progress and abort
+ * (a `Comlink.proxy`), and errors as plain `{message, details, name}` through comlink's 'throw' transfer handler.
+ * Plain data and transferables only. Not here: any method of a particular worker (see *-api.ts).
  */
+import * as Comlink from 'comlink';
+
+export type { Endpoint } from 'comlink';
 
 /** One method of a worker API: what goes in, what comes back, what it streams while it runs. */
 export interface MethodSpec {
@@ -14,6 +18,20 @@ export interface MethodSpec {
 /** A worker API: method name -> spec. Declare it as a `type` (interfaces have no index signature). */
 export type ApiSpec = Record<string, MethodSpec>;
 
+/**
+ * What the caller lends the worker for one call, as a `Comlink.proxy`: a sink for progress events and a way to hear
+ * the caller's abort. The worker passes `onAbort` a `Comlink.proxy`ed listener, called once (at once if already aborted).
+ */
+export interface CallLink<P> {
+  progress(data: P): void;
+  onAbort(listener: () => void): void;
+}
+
+/** The object a worker exposes for API `A`, as the worker sees its arguments: one method per entry. */
+export type Exposed<A extends ApiSpec> = {
+  [K in keyof A]: (params: A[K]['params'], link?: Comlink.Remote<CallLink<A[K]['progress']>>) => Promise<A[K]['result']>;
+};
+
 /** The error shape that crosses the boundary. `details` is for a "Show details" box, never the main message. */
 export interface ErrorData {
   /** One or two sentences a user can act on. */
@@ -22,24 +40,6 @@ export interface ErrorData {
   details: string;
   /** The original error's name ('CheckpointError', 'AbortError', ...). */
   name: string;
-}
-
-export type CallMsg = { kind: 'call'; id: number; method: string; params: unknown };
-export type AbortMsg = { kind: 'abort'; id: number };
-export type ProgressMsg = { kind: 'progress'; id: number; data: unknown };
-export type ResultMsg = { kind: 'result'; id: number; value: unknown };
-export type ErrorMsg = { kind: 'error'; id: number; error: ErrorData };
-
-/** Page -> worker. */
-export type ToWorker = CallMsg | AbortMsg;
-/** Worker -> page. */
-export type FromWorker = ProgressMsg | ResultMsg | ErrorMsg;
-
-/** What both a Worker and a worker's global scope (and a MessagePort) offer. */
-export interface Endpoint {
-  postMessage(message: unknown, transfer: Transferable[]): void;
-  addEventListener(type: 'message', listener: (ev: MessageEvent) => void): void;
-  removeEventListener(type: 'message', listener: (ev: MessageEvent) => void): void;
 }
 
 /** An error thrown on the other side, rebuilt here with its message and details. */
@@ -71,13 +71,17 @@ export function toErrorData(e: unknown): ErrorData {
   return { message: 'The worker failed with a non-Error value.', details: text, name: 'Error' };
 }
 
-/** True when the value is one of our wire messages (other libraries may post on the same endpoint). */
-export function isWireMessage(v: unknown): v is ToWorker | FromWorker {
-  if (typeof v !== 'object' || v === null) return false;
-  const m = v as { kind?: unknown; id?: unknown };
-  return typeof m.id === 'number' && ['call', 'abort', 'progress', 'result', 'error'].includes(m.kind as string);
-}
-
 export function abortError(message = 'The operation was cancelled.'): ErrorData {
   return { message, details: '', name: 'AbortError' };
 }
+
+// comlink's own 'throw' handler keeps only message, name and stack; ours sends ErrorData and throws a RemoteError.
+// It must be registered on both sides: the worker serializes with it, the page deserializes. Re-registering is a no-op.
+const isThrown = Comlink.transferHandlers.get('throw')!.canHandle;
+Comlink.transferHandlers.set('throw', {
+  canHandle: isThrown,
+  serialize: (thrown) => [toErrorData((thrown as { value: unknown }).value), []],
+  deserialize: (data) => {
+    throw new RemoteError(data as ErrorData);
+  },
+} satisfies Comlink.TransferHandler<unknown, ErrorData>);

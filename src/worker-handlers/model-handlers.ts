@@ -3,11 +3,12 @@
  * (the previous one is disposed), and run the forward pass to full logits. Every handler waits for the backend.
  * Not handled: KV-cached generation, adapters, several models at once (later issues).
  */
+import * as Comlink from 'comlink';
 import { loadModel, type ModelSource } from '../model/load';
 import { forward } from '../model/transformer';
 import type { Model } from '../model/types';
 import type { BackendChoice, ModelApi, ModelSummary } from '../protocol/model-api';
-import { withTransfer, type Handlers } from '../protocol/serve';
+import type { Handlers } from '../protocol/serve';
 import { hubSource, memorySource, urlSource } from './model-sources';
 
 function summarize(model: Model, label: string): ModelSummary {
@@ -58,7 +59,7 @@ export function createModelHandlers(backendReady: Promise<BackendChoice>): Handl
         // The cpu backend hands out its own storage; transferring that would detach a live tensor. Copy there.
         const data = backend.name === 'cpu' ? read.slice() : read;
         const shape = logits.shape as [number, number, number];
-        return withTransfer({ logits: data, shape, backend: backend.name, ms: performance.now() - t0 }, [data.buffer]);
+        return Comlink.transfer({ logits: data, shape, backend: backend.name, ms: performance.now() - t0 }, [data.buffer]);
       } finally {
         logits.dispose();
       }

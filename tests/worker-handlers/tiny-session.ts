@@ -16,7 +16,7 @@ import type { ApiSpec } from '../../src/protocol/wire';
 
 export type PlainHandlers<A extends ApiSpec> = { [K in keyof A]: (p: A[K]['params'], ctx: HandlerContext<A[K]['progress']>) => Promise<A[K]['result']> };
 
-/** The handler table as tests call it: every handler async, none returning a Transferring wrapper (ours do not). */
+/** The handler table as tests call it: every handler async (a handler may also return its result directly). */
 export function plain<A extends ApiSpec>(h: Handlers<A>): PlainHandlers<A> {
   return h as unknown as PlainHandlers<A>;
 }
