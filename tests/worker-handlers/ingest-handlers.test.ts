@@ -1,5 +1,5 @@
 /**
- * The ingest worker's handlers over the real protocol layer (createClient + serveHandlers on a MessageChannel):
+ * The ingest worker's handlers through comlink (createClient + serveHandlers on a MessageChannel), as the page calls them:
  * the catalogue as bundled, a pull from a local HF-layout server into a memory ShardStore (progress, then a resume
  * from a stored partial with HTTP Range), a preview through the entry's converter with the rejected row's reason,
  * and the AlpaGasus filter against a fake OpenAI endpoint on loopback: histogram, kept set usable as JSON Lines,

@@ -1,6 +1,6 @@
 /**
  * "This tab's model" as the AlpaGasus rater: the session worker's serveRater (the embedded tiny model, cpu) answers
- * on a MessagePort that the page hands to the ingest worker's filter, both over the real protocol layer. The raw
+ * on a MessagePort that the page hands to the ingest worker's filter, both through comlink (the real protocol layer). The raw
  * answers saved with the scores are exactly what eval/local-rater.ts gives in-process for the same prompts (greedy,
  * 12 new tokens, prompt cut to 256 - 12 tokens), every record is rated once, and the kept set follows the scores.
  */
