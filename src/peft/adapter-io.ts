@@ -2,7 +2,8 @@
  * adapter_config.json + adapter_model.safetensors exactly as peft 0.13's save_pretrained writes them: keys without
  * the adapter name ('...q_proj.lora_A.weight', '...lora_magnitude_vector', '...ia3_l', 'prompt_embeddings'), HF
  * layout (A [r, in], B [out, r] even for Conv1D; ia3_l [out, 1] or [1, in]; prompt_embeddings [n, dim]), F32,
- * metadata {"format": "pt"}. Loading checks every key and shape against the model and config, with clear errors.
+ * metadata {"format": "pt"}. AdaLoRA: '...lora_A' [r, in], '...lora_E' [r, 1], '...lora_B' [out, r], resized to the kept ranks
+ * when the config has a rank_pattern. Loading checks every key and shape against the model and config, with clear errors.
  * Pure: bytes and text in and out, no filesystem. Not handled: adapter_model.bin (pickle), several adapters per file.
  */
 import { tf } from '../kernels/tf';
@@ -13,6 +14,7 @@ import type { Model } from '../model/types';
 import { parsePeftConfig, peftConfigJson, PeftConfigError, type PeftConfig } from './config';
 import type { Adapter } from './adapter';
 import { attachAdapter } from './attach';
+import { resizeByRankPattern } from './adalora';
 
 export class AdapterFileError extends Error {
   override name = 'AdapterFileError';
@@ -47,6 +49,11 @@ function layouts(adapter: Adapter): Map<string, Layout> {
       out.set(keyOf.get(m.a)!, { hfShape: [r, I], toHf: (d) => transpose2d(d, I, r), fromHf: (d) => transpose2d(d, r, I), why: `[r, in] with r=${r}, in=${I}` });
       out.set(keyOf.get(m.b)!, { hfShape: [O, r], toHf: (d) => transpose2d(d, r, O), fromHf: (d) => transpose2d(d, O, r), why: `[out, r] with out=${O}, r=${r}` });
       if (m.magnitude) out.set(keyOf.get(m.magnitude)!, { hfShape: [O], toHf: same, fromHf: same, why: `[out] with out=${O}` });
+    } else if (m.kind === 'adalora') {
+      const { inDim: I, outDim: O, r } = m;
+      out.set(keyOf.get(m.a)!, { hfShape: [r, I], toHf: (d) => transpose2d(d, I, r), fromHf: (d) => transpose2d(d, r, I), why: `[r, in] with r=${r}, in=${I}` });
+      out.set(keyOf.get(m.e)!, { hfShape: [r, 1], toHf: same, fromHf: same, why: `[r, 1] with r=${r}` });
+      out.set(keyOf.get(m.b)!, { hfShape: [O, r], toHf: (d) => transpose2d(d, r, O), fromHf: (d) => transpose2d(d, O, r), why: `[out, r] with out=${O}, r=${r}` });
     } else {
       const hfShape = m.feedforward ? [1, m.inDim] : [m.outDim, 1];
       out.set(keyOf.get(m.l)!, { hfShape, toHf: same, fromHf: same, why: m.feedforward ? `[1, in] (feed-forward) with in=${m.inDim}` : `[out, 1] with out=${m.outDim}` });
@@ -63,7 +70,8 @@ export async function adapterTensors(adapter: Adapter): Promise<Record<string, W
     const data = Float32Array.from((await adapter.params.get(key)!.data()) as Float32Array);
     out[key] = { shape: lay.hfShape, data: lay.toHf(data) };
   }
-  return out;
+  // AdaLoRA after an allocation: only the kept ranks are written, as PEFT's save_pretrained does.
+  return adapter.config.peft_type === 'ADALORA' ? resizeByRankPattern(adapter.config, out) : out;
 }
 
 /** save_pretrained(): adapter_config.json and adapter_model.safetensors. */
@@ -85,7 +93,7 @@ function parseConfigText(text: string | object): PeftConfig {
 
 /** Why a key of the file has no place in this adapter, in words. */
 function unknownKeyReason(model: Model, key: string): string {
-  const m = /^base_model\.model\.(.+)\.(lora_A\.weight|lora_B\.weight|lora_magnitude_vector|ia3_l)$/.exec(key);
+  const m = /^base_model\.model\.(.+)\.(lora_A\.weight|lora_B\.weight|lora_magnitude_vector|ia3_l|lora_[AEB])$/.exec(key);
   if (!m) return `'${key}' is not a key this loader knows (PEFT LoRA / DoRA / IA3 / prompt keys, adapter name stripped)`;
   const isLinear = linearModules(model.config).some((l) => l.hf === m[1]);
   if (!isLinear) return `'${key}' names module '${m[1]}', which is not a linear module of this ${model.config.family} model (${model.config.layers} layers)`;

@@ -10,6 +10,7 @@ import type { ForwardInputs, ForwardOptions, ForwardOutput, KVCache, LinearFn, M
 import type { PeftConfig, PeftType } from './config';
 import type { LinearModule } from './targets';
 import { loraApply } from './lora';
+import { adaloraApply } from './adalora';
 import { ia3Apply } from './ia3';
 import { promptForwardInputs, promptPrime } from './prompt';
 import { prefixCache, prefixMask } from './prefix';
@@ -37,7 +38,26 @@ export interface Ia3Module extends LinearModule {
   l: tf.Variable;
 }
 
-export type AdapterModule = LoraModule | Ia3Module;
+export interface AdaLoraModule extends LinearModule {
+  kind: 'adalora';
+  /** Position among the adapter's modules: the dropout stream. */
+  index: number;
+  /** Ranks held: init_r, or the kept ranks of a loaded, resized adapter (0 = adds nothing). */
+  r: number;
+  /** PEFT's ranknum: init_r, never updated. */
+  initR: number;
+  /** lora_alpha / (ranknum + 1e-5). */
+  scaling: number;
+  dropout: number;
+  /** [in, r]: PEFT's lora_A [r, in], transposed. */
+  a: tf.Variable;
+  /** [1, r]: PEFT's lora_E [r, 1] (the same values). */
+  e: tf.Variable;
+  /** [r, out]: PEFT's lora_B [out, r], transposed. */
+  b: tf.Variable;
+}
+
+export type AdapterModule = LoraModule | Ia3Module | AdaLoraModule;
 
 export interface Adapter {
   method: PeftType;
@@ -98,7 +118,7 @@ export interface HookOptions {
   base?: LinearFn;
 }
 
-/** The LinearFn hook for LoRA, DoRA and IA3 (e.g. generate's hooks.linear). Plain base linear once merged. */
+/** The LinearFn hook for LoRA, DoRA, IA3 and AdaLoRA (e.g. generate's hooks.linear). Plain base linear once merged. */
 export function adapterLinear(adapter: Adapter, opts: HookOptions = {}): LinearFn {
   const base = opts.base ?? defaultLinear;
   if (adapter.merged || adapter.modules.size === 0) return base;
@@ -107,6 +127,7 @@ export function adapterLinear(adapter: Adapter, opts: HookOptions = {}): LinearF
   return (name, x, w, b) => {
     const m = adapter.modules.get(name);
     if (!m) return base(name, x, w, b);
+    if (m.kind === 'adalora') return adaloraApply(m, base, name, x, w, b, { train, seed });
     return m.kind === 'lora' ? loraApply(m, base, name, x, w, b, { train, seed }) : ia3Apply(m, base, name, x, w, b);
   };
 }
@@ -134,7 +155,7 @@ export function adapterForward(model: Model, adapter: Adapter | null, inputs: Fo
   const mask = inputs.attentionMask ?? new Int32Array(inputs.B * ((opts.cache?.length ?? 0) + inputs.T)).fill(1);
   const { labels, train: _t, seed: _s, base: _b, linear: _l, ...fwd } = opts;
   const base = opts.base ?? opts.linear; // either names the frozen projection
-  if (!adapter || adapter.method === 'LORA' || adapter.method === 'IA3') {
+  if (!adapter || adapter.method === 'LORA' || adapter.method === 'IA3' || adapter.method === 'ADALORA') {
     const linear = adapter ? adapterLinear(adapter, { ...opts, base }) : base;
     return { ...forward(model, inputs, { ...fwd, linear }), labels, attentionMask: mask };
   }

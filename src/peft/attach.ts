@@ -1,6 +1,6 @@
 /**
  * One door for creating an adapter from any PEFT config: dispatches on peft_type to attachLora (incl. DoRA),
- * attachIa3, attachPromptTuning, attachPrefixTuning. Fresh weights only; loading saved ones is adapter-io.ts.
+ * attachIa3, attachPromptTuning, attachPrefixTuning, attachAdaLora. Fresh weights only; loading saved ones is adapter-io.ts.
  */
 import type { Model } from '../model/types';
 import type { PeftConfig } from './config';
@@ -9,6 +9,7 @@ import { attachLora } from './lora';
 import { attachIa3 } from './ia3';
 import { attachPromptTuning, type PromptAttachOptions } from './prompt';
 import { attachPrefixTuning } from './prefix';
+import { attachAdaLora } from './adalora';
 
 /** get_peft_model(model, config) for the four supported methods. */
 export function attachAdapter(model: Model, config: PeftConfig, opts: PromptAttachOptions = {}): Adapter {
@@ -21,5 +22,7 @@ export function attachAdapter(model: Model, config: PeftConfig, opts: PromptAtta
       return attachPromptTuning(model, config, opts);
     case 'PREFIX_TUNING':
       return attachPrefixTuning(model, config, opts);
+    case 'ADALORA':
+      return attachAdaLora(model, config, opts);
   }
 }

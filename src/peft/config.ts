@@ -1,11 +1,11 @@
 /**
  * PEFT configs as peft 0.13.0 writes adapter_config.json: LoraConfig (+ DoRA, rsLoRA), IA3Config,
- * PromptTuningConfig, PrefixTuningConfig. Field names are PEFT's snake_case, so a config is its own JSON.
+ * PromptTuningConfig, PrefixTuningConfig, AdaLoraConfig. Field names are PEFT's snake_case, so a config is its own JSON.
  * Defaults live here once; validation refuses what we do not implement (bias != none, modules_to_save,
  * prefix_projection, LoftQ/PiSSA/OLoRA inits, layer_replication, TEXT init without ids) with a clear error.
  */
 
-export type PeftType = 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING';
+export type PeftType = 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING' | 'ADALORA';
 
 export class PeftConfigError extends Error {
   override name = 'PeftConfigError';
@@ -52,6 +52,34 @@ export interface LoraConfig extends Common {
   layer_replication: null;
 }
 
+/**
+ * AdaLoRA (arXiv:2303.10512) as peft 0.13's AdaLoraConfig, a LoraConfig subclass: the SVD-form adapter starts at
+ * init_r per module and the RankAllocator masks singular values down to a total of target_r per module by
+ * total_step - tfinal. `r` (LoraConfig's default 8) is written but unused; rank_pattern is the allocator's output.
+ */
+export interface AdaLoraConfig extends Omit<LoraConfig, 'peft_type' | 'rank_pattern'> {
+  peft_type: 'ADALORA';
+  /** Starting rank of every module, e.g. 12. */
+  init_r: number;
+  /** Average rank per module at the end of the budget schedule, e.g. 8. */
+  target_r: number;
+  /** Warmup steps before any rank is masked, e.g. 200. */
+  tinit: number;
+  /** Final steps trained with the rank pattern frozen, e.g. 500. */
+  tfinal: number;
+  /** Steps between two allocations, e.g. 10. */
+  deltaT: number;
+  /** EMA factors of the sensitivity and of its uncertainty, e.g. 0.85. */
+  beta1: number;
+  beta2: number;
+  /** Weight of the orthogonality regulariser added to the loss, e.g. 0.5. */
+  orth_reg_weight: number;
+  /** Optimizer steps of the run (the budget schedule's length); null until the trainer fills it. */
+  total_step: number | null;
+  /** Per module 'model.layers.0.self_attn.q_proj.lora_E' -> kept ranks (true = kept); null before an allocation. */
+  rank_pattern: Record<string, boolean[]> | null;
+}
+
 export interface IA3Config extends Common {
   peft_type: 'IA3';
   /** Suffixes, a full-match regex, 'all-linear', or null = PEFT's family default. */
@@ -90,7 +118,7 @@ export interface PrefixTuningConfig extends PromptLearning {
   prefix_projection: false;
 }
 
-export type PeftConfig = LoraConfig | IA3Config | PromptTuningConfig | PrefixTuningConfig;
+export type PeftConfig = LoraConfig | IA3Config | PromptTuningConfig | PrefixTuningConfig | AdaLoraConfig;
 
 const COMMON: Common = { task_type: 'CAUSAL_LM', base_model_name_or_path: null, revision: null, inference_mode: false, auto_mapping: null };
 
@@ -98,6 +126,10 @@ export const LORA_DEFAULTS: LoraConfig = {
   ...COMMON, peft_type: 'LORA', r: 8, lora_alpha: 8, lora_dropout: 0, target_modules: null, fan_in_fan_out: false, bias: 'none',
   use_rslora: false, use_dora: false, init_lora_weights: true, layers_to_transform: null, layers_pattern: null, rank_pattern: {},
   alpha_pattern: {}, modules_to_save: null, megatron_config: null, megatron_core: 'megatron.core', loftq_config: {}, layer_replication: null,
+};
+export const ADALORA_DEFAULTS: AdaLoraConfig = {
+  ...LORA_DEFAULTS, peft_type: 'ADALORA', rank_pattern: null, init_r: 12, target_r: 8, tinit: 0, tfinal: 0, deltaT: 1, beta1: 0.85, beta2: 0.85,
+  orth_reg_weight: 0.5, total_step: null,
 };
 export const IA3_DEFAULTS: IA3Config = {
   ...COMMON, peft_type: 'IA3', target_modules: null, feedforward_modules: null, fan_in_fan_out: false, init_ia3_weights: true, modules_to_save: null,
@@ -113,7 +145,7 @@ export const PREFIX_TUNING_DEFAULTS: PrefixTuningConfig = {
 };
 
 const DEFAULTS: Record<PeftType, PeftConfig> = {
-  LORA: LORA_DEFAULTS, IA3: IA3_DEFAULTS, PROMPT_TUNING: PROMPT_TUNING_DEFAULTS, PREFIX_TUNING: PREFIX_TUNING_DEFAULTS,
+  LORA: LORA_DEFAULTS, IA3: IA3_DEFAULTS, PROMPT_TUNING: PROMPT_TUNING_DEFAULTS, PREFIX_TUNING: PREFIX_TUNING_DEFAULTS, ADALORA: ADALORA_DEFAULTS,
 };
 
 const isEmpty = (v: unknown) => v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
@@ -155,6 +187,8 @@ export function validatePeftConfig(c: PeftConfig): void {
     check(lt === null || Number.isInteger(lt) || (Array.isArray(lt) && lt.every((i) => Number.isInteger(i))), 'layers_to_transform must be an int, a list of ints or null');
     for (const [k, v] of Object.entries(c.rank_pattern)) check(posInt(v), `rank_pattern['${k}'] must be a positive integer`);
     for (const [k, v] of Object.entries(c.alpha_pattern)) check(typeof v === 'number' && v > 0, `alpha_pattern['${k}'] must be a positive number`);
+  } else if (c.peft_type === 'ADALORA') {
+    validateAdaLora(c);
   } else if (c.peft_type === 'IA3') {
     checkTargets('target_modules', c.target_modules);
     checkTargets('feedforward_modules', c.feedforward_modules);
@@ -173,6 +207,36 @@ export function validatePeftConfig(c: PeftConfig): void {
   }
 }
 
+/** AdaLoraConfig.__post_init__ and the RankAllocator's asserts, plus the LoRA fields AdaLoRA shares. */
+function validateAdaLora(c: AdaLoraConfig): void {
+  const nonNeg = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  check(nonNeg(c.init_r), `init_r must be a non-negative integer (got ${c.init_r})`);
+  check(nonNeg(c.target_r), `target_r must be a non-negative integer (got ${c.target_r})`);
+  check(c.target_r <= c.init_r, `target_r (${c.target_r}) must not exceed init_r (${c.init_r}): the allocator only removes ranks`);
+  check(nonNeg(c.tinit) && nonNeg(c.tfinal), `tinit and tfinal must be non-negative integers (got ${c.tinit}, ${c.tfinal})`);
+  check(posInt(c.deltaT), `deltaT must be a positive integer (got ${c.deltaT})`);
+  check(typeof c.beta1 === 'number' && c.beta1 > 0 && c.beta1 < 1 && typeof c.beta2 === 'number' && c.beta2 > 0 && c.beta2 < 1, `beta1 and beta2 must be in (0, 1) (got ${c.beta1}, ${c.beta2})`);
+  check(typeof c.orth_reg_weight === 'number' && c.orth_reg_weight > 0, `orth_reg_weight must be greater than 0 (got ${c.orth_reg_weight})`);
+  check(c.total_step === null || posInt(c.total_step), `total_step must be a positive integer or null (got ${c.total_step})`);
+  if (c.total_step !== null) check(c.tinit + c.tfinal < c.total_step, `tinit + tfinal (${c.tinit} + ${c.tfinal}) must be less than total_step (${c.total_step}): no step would be left to allocate ranks`);
+  check(typeof c.lora_alpha === 'number' && c.lora_alpha >= 0, `lora_alpha must be a non-negative number (got ${c.lora_alpha})`);
+  check(typeof c.lora_dropout === 'number' && c.lora_dropout >= 0 && c.lora_dropout < 1, `lora_dropout must be in [0, 1) (got ${c.lora_dropout})`);
+  checkTargets('target_modules', c.target_modules);
+  check(c.bias === 'none', `bias '${c.bias}' is not supported (only 'none')`);
+  check(!c.use_dora, 'ADALORA does not support DoRA (PEFT refuses it too)');
+  check(!c.use_rslora, 'use_rslora is not supported with AdaLoRA (its scaling is lora_alpha / ranknum)');
+  check(c.init_lora_weights === true || c.init_lora_weights === false, `init_lora_weights '${c.init_lora_weights}' is not supported for AdaLoRA (true or false)`);
+  check(isEmpty(c.loftq_config), 'ADALORA does not support LOFTQ (PEFT refuses it too)');
+  check(isEmpty(c.modules_to_save), 'modules_to_save is not supported (only adapter weights are trained)');
+  check(isEmpty(c.layer_replication), 'layer_replication is not supported');
+  check(isEmpty(c.megatron_config), 'megatron_config is not supported');
+  check(isEmpty(c.alpha_pattern), 'alpha_pattern is not supported for AdaLoRA');
+  check(typeof c.target_modules !== 'string' || (c.layers_to_transform === null && c.layers_pattern === null), 'layers_to_transform / layers_pattern cannot be used when target_modules is a str (PEFT refuses it too)');
+  for (const [k, v] of Object.entries(c.rank_pattern ?? {})) {
+    check(Array.isArray(v) && v.length === c.init_r && v.every((b) => typeof b === 'boolean'), `rank_pattern['${k}'] must be a list of init_r (${c.init_r}) booleans`);
+  }
+}
+
 function build<T extends PeftConfig>(type: PeftType, o: Partial<T>): T {
   const c = { ...DEFAULTS[type], ...o, peft_type: type } as T;
   validatePeftConfig(c);
@@ -183,6 +247,7 @@ export const loraConfig = (o: Partial<LoraConfig> = {}): LoraConfig => build('LO
 export const ia3Config = (o: Partial<IA3Config> = {}): IA3Config => build('IA3', o);
 export const promptTuningConfig = (o: Partial<PromptTuningConfig> = {}): PromptTuningConfig => build('PROMPT_TUNING', o);
 export const prefixTuningConfig = (o: Partial<PrefixTuningConfig> = {}): PrefixTuningConfig => build('PREFIX_TUNING', o);
+export const adaLoraConfig = (o: Partial<AdaLoraConfig> = {}): AdaLoraConfig => build('ADALORA', o);
 
 /**
  * A parsed adapter_config.json -> typed config. Fields we do not know are ignored when they hold a default-like
@@ -192,14 +257,14 @@ export function parsePeftConfig(raw: unknown): PeftConfig {
   check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), 'adapter_config.json must hold a JSON object');
   const r = raw as Record<string, unknown>;
   const type = r.peft_type as PeftType;
-  check(typeof type === 'string' && type in DEFAULTS, `peft_type '${String(r.peft_type)}' is not supported (LORA, IA3, PROMPT_TUNING, PREFIX_TUNING)`);
+  check(typeof type === 'string' && type in DEFAULTS, `peft_type '${String(r.peft_type)}' is not supported (${Object.keys(DEFAULTS).join(', ')})`);
   const known = DEFAULTS[type] as unknown as Record<string, unknown>;
   const picked: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) {
     if (k in known) picked[k] = v;
     else check(isEmpty(v), `adapter_config.json field '${k}' = ${JSON.stringify(v)} is not supported`);
   }
-  if (type === 'LORA' && picked.loftq_config === undefined) picked.loftq_config = {};
+  if ((type === 'LORA' || type === 'ADALORA') && picked.loftq_config === undefined) picked.loftq_config = {};
   return build(type, picked as Partial<PeftConfig>);
 }
 

@@ -2,7 +2,7 @@
  * merge / unmerge / merge_and_unload as peft 0.13, in our [in, out] layout (GPT-2's Conv1D included: the
  * fan_in_fan_out transpose PEFT needs is already folded into our layout). LoRA: W += scaling * A B. DoRA:
  * W = (m / ||W + dW||_c) * (W + dW), the norms cached for the exact unmerge. IA3: W *= l (columns, and the bias,
- * for output scaling; rows for feed-forward); unmerge divides by l + 1e-8 as PEFT. Safe merge computes every new
+ * for output scaling; rows for feed-forward); unmerge divides by l + 1e-8 as PEFT. AdaLoRA: W += B (A ⊙ E) * alpha / (ranknum + 1e-5). Safe merge computes every new
  * weight first and throws, base untouched, if any is non-finite (PEFT checks module by module and can stop halfway).
  * A quantized base is refused with a MergeError (merging would bake the quantization error into the result): load
  * the full-precision base, for which the adapter is an ordinary PEFT adapter, and merge there.
@@ -15,6 +15,7 @@ import type { WritableTensor } from '../model/safetensors';
 import type { Model } from '../model/types';
 import type { Adapter, AdapterModule } from './adapter';
 import { columnNorm } from './dora';
+import { adaloraDelta } from './adalora';
 
 export class MergeError extends Error {
   override name = 'MergeError';
@@ -59,7 +60,9 @@ function plan(model: Model, adapter: Adapter): Planned {
   const norms = new Map<string, Tensor>();
   for (const [name, m] of adapter.modules) {
     const w = baseTensor(model, `${name}.w`);
-    if (m.kind === 'lora') {
+    if (m.kind === 'adalora') {
+      weights.set(`${name}.w`, tf.tidy(() => tf.add(w, adaloraDelta(m))));
+    } else if (m.kind === 'lora') {
       const [nw, norm] = tf.tidy(() => {
         const delta = loraDelta(m);
         if (!m.magnitude) return [tf.add(w, delta), null];
@@ -99,7 +102,7 @@ function swapIn(model: Model, weights: Map<string, Tensor>): void {
  * non-finite results and leaves the model untouched. The adapter stays attached but adds nothing until unmerged.
  */
 export async function mergeAdapter(model: Model, adapter: Adapter, opts: { safe?: boolean } = {}): Promise<void> {
-  if (adapter.method !== 'LORA' && adapter.method !== 'IA3') throw new MergeError(`${adapter.method} cannot be merged into the weights (PEFT cannot either)`);
+  if (adapter.method !== 'LORA' && adapter.method !== 'IA3' && adapter.method !== 'ADALORA') throw new MergeError(`${adapter.method} cannot be merged into the weights (PEFT cannot either)`);
   if (adapter.merged) throw new MergeError('the adapter is already merged');
   for (const name of adapter.modules.keys()) baseTensor(model, `${name}.w`); // refuse a quantized base up front
   const p = plan(model, adapter);
@@ -121,7 +124,9 @@ export function unmergeAdapter(model: Model, adapter: Adapter): void {
   const weights = new Map<string, Tensor>();
   for (const [name, m] of adapter.modules) {
     const w = baseTensor(model, `${name}.w`);
-    if (m.kind === 'lora') {
+    if (m.kind === 'adalora') {
+      weights.set(`${name}.w`, tf.tidy(() => tf.sub(w, adaloraDelta(m))));
+    } else if (m.kind === 'lora') {
       weights.set(`${name}.w`, tf.tidy(() => {
         if (!m.magnitude) return tf.sub(w, loraDelta(m));
         const factor = tf.div(m.magnitude, adapter.mergeCache.get(name)!); // (out)

@@ -1,6 +1,7 @@
 /**
  * What a run trains, as the trainer needs it: the trainable variables and the micro-batch loss for any PEFT method
- * (through peft's adapterForward, so prompt tuning's extended labels are used) or for full fine-tuning (the model's
+ * (through peft's adapterForward, so prompt tuning's extended labels are used; AdaLoRA adds its orthogonal
+ * regulariser, as PEFT's AdaLoraModel.forward does whenever labels are given) or for full fine-tuning (the model's
  * own weights turned into variables). Also the MethodSpec the memory estimate wants. Not here: data or I/O.
  */
 import { tf, type Tensor } from '../kernels/tf';
@@ -8,7 +9,7 @@ import { describeWeight } from '../kernels/qtensor';
 
 type Variable = tf.Variable;
 import type { Model } from '../model/types';
-import { adapterForward, type Adapter, type LoraConfig, type IA3Config } from '../peft';
+import { adapterForward, withOrthRegularizer, type Adapter, type AdaLoraConfig, type LoraConfig, type IA3Config } from '../peft';
 import { causalLmLoss, chunkedCausalLmLoss, headIsFrozen } from './loss';
 import type { LossFn } from './step';
 import type { MethodSpec } from './estimate';
@@ -44,7 +45,7 @@ function layerAdapterParams(adapter: Adapter): (i: number) => Tensor[] {
   for (const [name, m] of adapter.modules) {
     const i = Number(/^layers\.(\d+)\./.exec(name)?.[1] ?? NaN);
     if (!Number.isInteger(i)) continue;
-    const ts = m.kind === 'lora' ? [m.a, m.b, ...(m.magnitude ? [m.magnitude] : [])] : [m.l];
+    const ts = m.kind === 'lora' ? [m.a, m.b, ...(m.magnitude ? [m.magnitude] : [])] : m.kind === 'adalora' ? [m.a, m.e, m.b] : [m.l];
     byLayer.set(i, [...(byLayer.get(i) ?? []), ...ts]);
   }
   return (i) => byLayer.get(i) ?? [];
@@ -56,12 +57,12 @@ export function objective(model: Model, adapter: Adapter | null, opts: Objective
     const inputs = { ids: batch.ids, B: batch.B, T: batch.T, attentionMask: batch.attentionMask };
     if (!headIsFrozen(model)) {
       const out = adapterForward(model, adapter, inputs, { train: ctx.training, seed, labels: batch.labels });
-      return causalLmLoss(out.logits!, out.labels ?? batch.labels);
+      return withOrthRegularizer(adapter, causalLmLoss(out.logits!, out.labels ?? batch.labels));
     }
     // A frozen head: the chunked lm_head + loss never holds the (B, T, V) logits; recompute per block when asked.
     const recompute = ctx.training && (opts.recompute ?? false);
     const out = adapterForward(model, adapter, inputs, { train: ctx.training, seed, labels: batch.labels, skipHead: true, recompute, layerParams: recompute && adapter ? layerAdapterParams(adapter) : undefined });
-    return chunkedCausalLmLoss(model, out.finalHidden!, out.labels ?? batch.labels);
+    return withOrthRegularizer(adapter, chunkedCausalLmLoss(model, out.finalHidden!, out.labels ?? batch.labels));
   };
 }
 
@@ -71,6 +72,11 @@ export function methodSpec(adapter: Adapter | null): MethodSpec {
     case 'LORA': {
       const c = adapter.config as LoraConfig;
       return { kind: 'lora', r: c.r, targets: [...new Set([...adapter.modules.keys()].map((m) => m.split('.').pop()!))] };
+    }
+    case 'ADALORA': {
+      // Sized at init_r (E adds r per module, negligible); the masked ranks still hold memory.
+      const c = adapter.config as AdaLoraConfig;
+      return { kind: 'lora', r: c.init_r, targets: [...new Set([...adapter.modules.keys()].map((m) => m.split('.').pop()!))] };
     }
     case 'IA3':
       return { kind: 'ia3', targets: (adapter.config as IA3Config).target_modules as string[] };
