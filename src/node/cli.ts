@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./commands/export')).command,
   convert: async () => (await import('./commands/convert')).command,
   data: async () => (await import('./commands/data')).command,
+  predict: async () => (await import('./commands/predict')).command,
 };
 
 function version(): string {
