@@ -2,6 +2,7 @@
  * `webift export --model <dir|repo> --adapter <dir> --format peft|gguf|merged --out PATH [--dtype f32|f16]`:
  * peft re-saves the adapter folder (validated against the model) in PEFT's layout; gguf writes a llama.cpp LoRA
  * adapter file (rsLoRA baked into alpha); merged writes the merged model folder. All writes are atomic.
+ * `--format llamafactory` takes the train flags instead and writes a LLaMA-Factory run (llamafactory/export-command.ts).
  */
 import { existsSync } from 'node:fs';
 import { adapterTensors, mergeAndUnload, MergeError, type LoraConfig } from '../../peft';
@@ -19,17 +20,24 @@ const FORMATS = ['peft', 'gguf', 'merged'];
 export const EXPORT_FLAGS: FlagSpec = {
   model: MODEL_FLAG,
   adapter: { type: 'string', value: 'dir', help: 'the PEFT adapter folder to export' },
-  format: { type: 'string', value: FORMATS.join('|'), help: 'peft: the adapter folder re-saved; gguf: a llama.cpp LoRA file (LoRA only); merged: the merged model folder' },
+  format: { type: 'string', value: [...FORMATS, 'llamafactory'].join('|'), help: 'peft: the adapter folder re-saved; gguf: a llama.cpp LoRA file (LoRA only); merged: the merged model folder; llamafactory: the run webift train would do, as a LLaMA-Factory folder (takes the flags of webift train --help instead of --adapter)' },
   out: { type: 'string', value: 'path', help: 'the output folder (peft, merged) or file (gguf)' },
   dtype: { type: 'string', value: 'f32|f16', default: 'f32', help: 'tensor type of the GGUF file' },
   backend: BACKEND_FLAG, json: JSON_FLAG,
 };
 
+/** The value of --format (`--format X` or `--format=X`), read before parsing: llamafactory takes other flags. */
+function formatOf(argv: string[]): string | undefined {
+  const i = argv.findIndex((a) => a === '--format' || a.startsWith('--format='));
+  return i < 0 ? undefined : argv[i].includes('=') ? argv[i].slice(9) : argv[i + 1];
+}
+
 export async function exportCommand(argv: string[]): Promise<number> {
+  if (formatOf(argv) === 'llamafactory') return (await import('../llamafactory/export-command')).llamaFactoryExportCommand(argv);
   const p = parse(argv, EXPORT_FLAGS);
   const json = bool(p, 'json');
   const format = str(p, 'format', true);
-  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}, got '${format}'`);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${[...FORMATS, 'llamafactory'].join(', ')}, got '${format}'`);
   const dtype = (str(p, 'dtype') ?? 'f32').toUpperCase();
   if (dtype !== 'F32' && dtype !== 'F16') throw new UsageError(`--dtype must be f32 or f16, got '${str(p, 'dtype')}'`);
   const adapterDir = str(p, 'adapter', true), out = str(p, 'out', true);
