@@ -14,6 +14,7 @@ import type { Model } from '../model/types';
 import { parsePeftConfig, peftConfigJson, PeftConfigError, type PeftConfig } from './config';
 import type { Adapter } from './adapter';
 import { attachAdapter } from './attach';
+import { attachPTuningEmbeddings, pTuningSaveTensors } from './p-tuning';
 import { resizeByRankPattern } from './adalora';
 
 export class AdapterFileError extends Error {
@@ -65,6 +66,7 @@ function layouts(adapter: Adapter): Map<string, Layout> {
 
 /** The adapter's tensors in PEFT's names and layout. */
 export async function adapterTensors(adapter: Adapter): Promise<Record<string, WritableTensor>> {
+  if (adapter.method === 'P_TUNING') return pTuningSaveTensors(adapter); // PEFT saves only the encoder output
   const out: Record<string, WritableTensor> = {};
   for (const [key, lay] of layouts(adapter)) {
     const data = Float32Array.from((await adapter.params.get(key)!.data()) as Float32Array);
@@ -109,7 +111,8 @@ export async function loadAdapter(model: Model, files: { config: string | object
   // A saved TEXT init is overwritten by the file: attach with RANDOM, then restore the field.
   const attachCfg = config.peft_type === 'PROMPT_TUNING' ? { ...config, prompt_tuning_init: 'RANDOM' as const } : config;
   const file = await SafetensorsFile.open(bytesReader(files.weights), 'adapter_model.safetensors');
-  const adapter = attachAdapter(model, attachCfg, opts);
+  // P-tuning files hold only the encoder output: loaded, as PEFT loads it, as fixed prompt_embeddings.
+  const adapter = config.peft_type === 'P_TUNING' ? attachPTuningEmbeddings(model, config, opts) : attachAdapter(model, attachCfg, opts);
   if (config.peft_type === 'PROMPT_TUNING') adapter.config = { ...(adapter.config as typeof config), prompt_tuning_init: config.prompt_tuning_init };
   try {
     const lay = layouts(adapter);

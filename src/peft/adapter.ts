@@ -161,7 +161,7 @@ export function adapterForward(model: Model, adapter: Adapter | null, inputs: Fo
   }
   if (opts.cache) throw new Error(`${adapter.method}: adapterForward runs whole sequences; for decoding use primeGeneration(model, adapter, B)`);
   const linear = base;
-  if (adapter.method === 'PROMPT_TUNING') {
+  if (adapter.method === 'PROMPT_TUNING' || adapter.method === 'P_TUNING') {
     const p = promptForwardInputs(model, adapter, inputs, labels);
     const out = tidy(() => forward(model, p.inputs(), { ...fwd, linear }));
     return { ...out, labels: p.labels, attentionMask: p.attentionMask };
@@ -185,6 +185,6 @@ export function adapterForward(model: Model, adapter: Adapter | null, inputs: Fo
  */
 export function primeGeneration(model: Model, adapter: Adapter, B: number): { cache: KVCache; prefixLength: number } | null {
   if (adapter.method === 'PREFIX_TUNING') return { cache: tidy(() => prefixCache(model, adapter, B)), prefixLength: adapter.virtualTokens };
-  if (adapter.method === 'PROMPT_TUNING') return { cache: promptPrime(model, adapter, B), prefixLength: adapter.virtualTokens };
+  if (adapter.method === 'PROMPT_TUNING' || adapter.method === 'P_TUNING') return { cache: promptPrime(model, adapter, B), prefixLength: adapter.virtualTokens };
   return null;
 }

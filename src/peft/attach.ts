@@ -9,6 +9,7 @@ import { attachLora } from './lora';
 import { attachIa3 } from './ia3';
 import { attachPromptTuning, type PromptAttachOptions } from './prompt';
 import { attachPrefixTuning } from './prefix';
+import { attachPTuning } from './p-tuning';
 import { attachAdaLora } from './adalora';
 
 /** get_peft_model(model, config) for the four supported methods. */
@@ -22,6 +23,8 @@ export function attachAdapter(model: Model, config: PeftConfig, opts: PromptAtta
       return attachPromptTuning(model, config, opts);
     case 'PREFIX_TUNING':
       return attachPrefixTuning(model, config, opts);
+    case 'P_TUNING':
+      return attachPTuning(model, config, opts);
     case 'ADALORA':
       return attachAdaLora(model, config, opts);
   }

@@ -5,7 +5,7 @@
  * prefix_projection, LoftQ/PiSSA/OLoRA inits, layer_replication, TEXT init without ids) with a clear error.
  */
 
-export type PeftType = 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING' | 'ADALORA';
+export type PeftType = 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING' | 'ADALORA' | 'P_TUNING';
 
 export class PeftConfigError extends Error {
   override name = 'PeftConfigError';
@@ -118,7 +118,24 @@ export interface PrefixTuningConfig extends PromptLearning {
   prefix_projection: false;
 }
 
-export type PeftConfig = LoraConfig | IA3Config | PromptTuningConfig | PrefixTuningConfig | AdaLoraConfig;
+/**
+ * P-tuning as peft 0.13's PromptEncoderConfig: the virtual tokens are the output of a small encoder (prompt-encoder.ts)
+ * over n trainable embeddings. PEFT saves only that output ('prompt_embeddings'), and a loaded adapter is used as
+ * prompt tuning with those embeddings (the encoder is not rebuilt).
+ */
+export interface PromptEncoderConfig extends PromptLearning {
+  peft_type: 'P_TUNING';
+  /** MLP (3 Linear layers, PEFT's recommendation) or LSTM (bidirectional, then a 2-layer MLP head). */
+  encoder_reparameterization_type: 'MLP' | 'LSTM';
+  /** Encoder width h, e.g. 128; null = token_dim (PEFT fills it so). */
+  encoder_hidden_size: number | null;
+  /** LSTM layers, e.g. 2 (PEFT's default); the MLP ignores it. */
+  encoder_num_layers: number;
+  /** Only 0: dropout between LSTM layers is not implemented. */
+  encoder_dropout: number;
+}
+
+export type PeftConfig = LoraConfig | IA3Config | PromptTuningConfig | PrefixTuningConfig | AdaLoraConfig | PromptEncoderConfig;
 
 const COMMON: Common = { task_type: 'CAUSAL_LM', base_model_name_or_path: null, revision: null, inference_mode: false, auto_mapping: null };
 
@@ -140,12 +157,17 @@ export const PROMPT_TUNING_DEFAULTS: PromptTuningConfig = {
   ...COMMON, ...PROMPT_COMMON, peft_type: 'PROMPT_TUNING', prompt_tuning_init: 'RANDOM', prompt_tuning_init_text: null,
   tokenizer_name_or_path: null, tokenizer_kwargs: null,
 };
+export const P_TUNING_DEFAULTS: PromptEncoderConfig = {
+  ...COMMON, ...PROMPT_COMMON, peft_type: 'P_TUNING', encoder_reparameterization_type: 'MLP', encoder_hidden_size: null, encoder_num_layers: 2,
+  encoder_dropout: 0,
+};
 export const PREFIX_TUNING_DEFAULTS: PrefixTuningConfig = {
   ...COMMON, ...PROMPT_COMMON, peft_type: 'PREFIX_TUNING', encoder_hidden_size: null, prefix_projection: false,
 };
 
 const DEFAULTS: Record<PeftType, PeftConfig> = {
   LORA: LORA_DEFAULTS, IA3: IA3_DEFAULTS, PROMPT_TUNING: PROMPT_TUNING_DEFAULTS, PREFIX_TUNING: PREFIX_TUNING_DEFAULTS, ADALORA: ADALORA_DEFAULTS,
+  P_TUNING: P_TUNING_DEFAULTS,
 };
 
 const isEmpty = (v: unknown) => v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0);
@@ -203,7 +225,12 @@ export function validatePeftConfig(c: PeftConfig): void {
     check(posInt(c.num_virtual_tokens), `num_virtual_tokens is required: a positive integer, e.g. 20 (got ${c.num_virtual_tokens})`);
     check(c.num_transformer_submodules === null || c.num_transformer_submodules === 1, 'num_transformer_submodules must be 1 for a decoder-only model');
     if (c.peft_type === 'PREFIX_TUNING') check(c.prefix_projection === false, 'prefix_projection=true (the MLP reparametrisation) is not supported');
-    else check(c.prompt_tuning_init === 'RANDOM' || c.prompt_tuning_init === 'TEXT', `prompt_tuning_init '${c.prompt_tuning_init}' is not supported (RANDOM or TEXT)`);
+    else if (c.peft_type === 'P_TUNING') {
+      check(c.encoder_reparameterization_type === 'MLP' || c.encoder_reparameterization_type === 'LSTM', `encoder_reparameterization_type '${c.encoder_reparameterization_type}' is not supported (MLP or LSTM)`);
+      check(c.encoder_hidden_size === null || posInt(c.encoder_hidden_size), `encoder_hidden_size must be a positive integer or null (got ${c.encoder_hidden_size})`);
+      check(posInt(c.encoder_num_layers), `encoder_num_layers must be a positive integer (got ${c.encoder_num_layers})`);
+      check(c.encoder_dropout === 0, `encoder_dropout ${c.encoder_dropout} is not supported (only 0)`);
+    } else check(c.prompt_tuning_init === 'RANDOM' || c.prompt_tuning_init === 'TEXT', `prompt_tuning_init '${c.prompt_tuning_init}' is not supported (RANDOM or TEXT)`);
   }
 }
 
@@ -247,6 +274,7 @@ export const loraConfig = (o: Partial<LoraConfig> = {}): LoraConfig => build('LO
 export const ia3Config = (o: Partial<IA3Config> = {}): IA3Config => build('IA3', o);
 export const promptTuningConfig = (o: Partial<PromptTuningConfig> = {}): PromptTuningConfig => build('PROMPT_TUNING', o);
 export const prefixTuningConfig = (o: Partial<PrefixTuningConfig> = {}): PrefixTuningConfig => build('PREFIX_TUNING', o);
+export const pTuningConfig = (o: Partial<PromptEncoderConfig> = {}): PromptEncoderConfig => build('P_TUNING', o);
 export const adaLoraConfig = (o: Partial<AdaLoraConfig> = {}): AdaLoraConfig => build('ADALORA', o);
 
 /**

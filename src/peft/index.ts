@@ -9,6 +9,7 @@ export { attachLora, planLora, type AttachOptions } from './lora';
 export { attachIa3 } from './ia3';
 export { attachPromptTuning, type PromptAttachOptions } from './prompt';
 export { attachPrefixTuning } from './prefix';
+export { attachPTuning } from './p-tuning';
 export { attachAdaLora, orthRegularizer, withOrthRegularizer, DEFAULT_ADALORA_TARGETS } from './adalora';
 export { RankAllocator } from './adalora-allocate';
 export { type LinearModule, targetMatches, selectModules, allLinearNames } from './targets';

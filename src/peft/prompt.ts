@@ -14,6 +14,7 @@ import { PeftConfigError, promptTuningConfig, type PromptTuningConfig } from './
 import { makeAdapter, newVariable, type Adapter } from './adapter';
 import { mulberry32, normalFill } from './rng';
 import type { AttachOptions } from './lora';
+import { pTuningEmbeddings } from './p-tuning';
 
 export const PROMPT_KEY = 'prompt_embeddings';
 
@@ -67,9 +68,9 @@ export function extendLabels(n: number, B: number, T: number, labels: Int32Array
   return out;
 }
 
-/** (B, n, C): P repeated over the batch. */
+/** (B, n, C): P repeated over the batch (P-tuning: the encoder output, computed once). */
 function virtualEmbeds(adapter: Adapter, B: number): tf.Tensor {
-  const p = adapter.params.get(PROMPT_KEY)!; // (n, C)
+  const p = adapter.method === 'P_TUNING' ? pTuningEmbeddings(adapter) : adapter.params.get(PROMPT_KEY)!; // (n, C)
   return tf.broadcastTo(tf.expandDims(p, 0), [B, ...p.shape]);
 }
 

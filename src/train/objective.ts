@@ -81,6 +81,7 @@ export function methodSpec(adapter: Adapter | null): MethodSpec {
     case 'IA3':
       return { kind: 'ia3', targets: (adapter.config as IA3Config).target_modules as string[] };
     case 'PROMPT_TUNING':
+    case 'P_TUNING': // the encoder's own activations are a few n x h rows: the n virtual tokens dominate
       return { kind: 'prompt', virtualTokens: adapter.virtualTokens };
     case 'PREFIX_TUNING':
       return { kind: 'prefix', virtualTokens: adapter.virtualTokens };
