@@ -4,9 +4,11 @@
  * differ from the base's), and cancellation: a client that aborts its stream (or leaves while queued) stops its
  * generation early and the server's active count returns to 0 with no tensor left behind.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
@@ -144,4 +146,26 @@ describe('webift serve: keys, errors, adapters, cancellation', () => {
     expect(h.server.stats()).toMatchObject({ active: 0, queued: 0 });
     expect(tf.memory().numTensors).toBe(baseline);
   });
+});
+
+describe('the webift serve command', () => {
+  it('prints its URL as one JSON line, answers, logs each request as JSON on stderr, and exits 0 on SIGTERM', async () => {
+    const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/webift.mjs');
+    const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--api-key', KEY], { env: { ...process.env, WEBIFT_BACKEND: 'cpu' } });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(() => stdout.includes('\n') || child.exitCode !== null, 60_000);
+    const start = JSON.parse(stdout.split('\n')[0]);
+    expect(start).toMatchObject({ models: ['webift-tiny'], backend: 'cpu', api_key: true });
+    expect(start.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const client = new OpenAI({ baseURL: `${start.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    const r = await client.completions.create({ model: 'webift-tiny', prompt: 'Name a fruit.', max_tokens: 3, temperature: 0 });
+    expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const log = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    expect(log).toEqual([expect.objectContaining({ endpoint: 'text', model: 'webift-tiny', promptTokens: r.usage!.prompt_tokens, completionTokens: r.usage!.completion_tokens })]);
+  }, 90_000);
 });
