@@ -8,7 +8,7 @@
  * The moving averages live on the device (one tensor per parameter); only the r scores per module are read back.
  */
 import { tf, type Tensor } from '../kernels/tf';
-import type { AdaLoraConfig } from './config';
+import { PeftConfigError, type AdaLoraConfig } from './config';
 import type { AdaLoraModule, Adapter } from './adapter';
 import { adaloraKeys, rankPatternKey } from './adalora';
 
@@ -34,6 +34,19 @@ export function budgetSchedule(c: AdaLoraConfig, initBgt: number, targetBgt: num
 function totalStep(c: AdaLoraConfig): number {
   if (c.total_step === null) throw new Error('AdaLoRA needs total_step (the run\'s optimizer steps) before the rank allocation');
   return c.total_step;
+}
+
+/**
+ * The allocator for a training run of `adapter`, or null when it is not AdaLoRA. A config without total_step gets
+ * the run's optimizer steps (PEFT asks the user to set it; its example sets len(dataloader) * epochs).
+ */
+export function adaloraStepHook(adapter: Adapter | null, runSteps: number): RankAllocator | null {
+  if (!adapter || adapter.method !== 'ADALORA') return null;
+  const c = adapter.config as AdaLoraConfig;
+  const total = c.total_step ?? runSteps;
+  if (!(c.tinit + c.tfinal < total)) throw new PeftConfigError(`AdaLoRA: tinit + tfinal (${c.tinit} + ${c.tfinal}) must be less than total_step (${total}${c.total_step === null ? ', the run\'s steps' : ''}), or no step is left to allocate ranks`);
+  adapter.config = { ...c, total_step: total };
+  return new RankAllocator(adapter);
 }
 
 export class RankAllocator {
@@ -140,6 +153,34 @@ export class RankAllocator {
     this.adapter.config = { ...c, rank_pattern: pattern };
     if (globalStep === end) this.reset();
     return { budget, masked: true, scores, threshold };
+  }
+
+  /** The trainer's StepHook (train/trainer.ts): allocation after each optimizer step. */
+  async afterStep(step: number, grads: Map<string, Tensor>): Promise<void> {
+    await this.updateAndAllocate(step, grads);
+  }
+
+  /** The moving averages and the rank pattern, for a training checkpoint. */
+  async saveState(): Promise<{ meta: Record<string, unknown>; tensors: Record<string, { shape: number[]; data: Float32Array }> }> {
+    const tensors: Record<string, { shape: number[]; data: Float32Array }> = {};
+    for (const [prefix, m] of [['ipt', this.avgIpt], ['unc', this.avgUnc]] as const) {
+      for (const [k, t] of m) tensors[`adalora_${prefix}/${k}`] = { shape: [...t.shape], data: Float32Array.from((await t.data()) as Float32Array) };
+    }
+    return { meta: { rank_pattern: this.config.rank_pattern }, tensors };
+  }
+
+  /** Puts back what saveState wrote (a resumed run then allocates as an uninterrupted one). */
+  restoreState(state: { meta: Record<string, unknown>; tensors: Record<string, { shape: number[]; data: Float32Array }> }): void {
+    this.reset();
+    for (const [k, t] of Object.entries(state.tensors)) {
+      const m = /^adalora_(ipt|unc)\/(.+)$/.exec(k);
+      if (!m) continue;
+      const p = this.adapter.params.get(m[2]);
+      if (!p || p.shape.join() !== t.shape.join()) throw new Error(`the checkpoint's AdaLoRA scores for '${m[2]}' do not fit this adapter`);
+      (m[1] === 'ipt' ? this.avgIpt : this.avgUnc).set(m[2], tf.tensor(t.data, t.shape, 'float32'));
+    }
+    const rp = state.meta.rank_pattern as AdaLoraConfig['rank_pattern'] | undefined;
+    this.adapter.config = { ...this.config, rank_pattern: rp ?? null };
   }
 
   /** Frees the moving averages (reset_ipt). */

@@ -11,7 +11,7 @@ export { attachPromptTuning, type PromptAttachOptions } from './prompt';
 export { attachPrefixTuning } from './prefix';
 export { attachPTuning } from './p-tuning';
 export { attachAdaLora, orthRegularizer, withOrthRegularizer, DEFAULT_ADALORA_TARGETS } from './adalora';
-export { RankAllocator } from './adalora-allocate';
+export { RankAllocator, adaloraStepHook } from './adalora-allocate';
 export { type LinearModule, targetMatches, selectModules, allLinearNames } from './targets';
 export { MergeError, mergeAdapter, unmergeAdapter, mergeAndUnload, mergedHfWeights } from './merge';
 export { AdapterFileError, type AdapterFiles, adapterTensors, saveAdapter, loadAdapter } from './adapter-io';

@@ -3,7 +3,8 @@
  * Scaling follows HF Trainer: each micro-batch's mean loss is divided by n (the micro-batches in this step) before
  * its backward, and the gradients are summed, so the step's gradient is that of mean_i(loss_i) and the reported loss
  * is mean_i(loss_i): a mean of per-micro-batch means, not a token-weighted mean over the step.
- * Then: global norm, clipping (clip_grad_norm_), AdamW. A non-finite loss or norm skips the update entirely.
+ * Then: global norm, clipping (clip_grad_norm_), AdamW, and an optional hook that still sees the step's gradients
+ * (AdaLoRA's rank allocation). A non-finite loss or norm skips the update (and the hook) entirely.
  */
 import { addNChunked } from '../kernels/many-inputs';
 import { tf, tidy, type Tensor } from '../kernels/tf';
@@ -31,6 +32,8 @@ export interface StepInput {
   /** 0 = no clipping. */
   maxGradNorm: number;
   rng: Rng;
+  /** Runs after the optimizer update with this step's (clipped) gradients by param name, before they are freed. */
+  afterUpdate?: (grads: Map<string, Tensor>) => Promise<void> | void;
 }
 
 export interface StepResult {
@@ -77,6 +80,7 @@ export async function trainStep(s: StepInput): Promise<StepResult> {
     const gradNorm = await clipGradNorm(grads, s.maxGradNorm > 0 ? s.maxGradNorm : 0);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { loss, gradNorm, tokens, applied: false };
     s.optimizer.step(grads, s.lr);
+    await s.afterUpdate?.(grads);
     return { loss, gradNorm, tokens, applied: true };
   } finally {
     for (const t of losses) t.dispose();

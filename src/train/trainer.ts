@@ -6,11 +6,11 @@
  * as (params, loss).
  * Clock, store, memory probe and the event-loop yield are injected. Not here: data loading, adapters, model I/O.
  */
-import { tf } from '../kernels/tf';
+import { tf, type Tensor } from '../kernels/tf';
 import { gpuErrorScope } from '../platform/gpu-device';
 import { GpuError } from '../platform/gpu-errors';
 import type { BatchSource, Batch } from './batch';
-import { checkpointName, latestCheckpoint, pruneCheckpoints, restoreTraining, snapshotTraining, type CheckpointStore } from './checkpoint';
+import { checkpointName, latestCheckpoint, pruneCheckpoints, restoreTraining, snapshotTraining, type CheckpointStore, type StoredTensor } from './checkpoint';
 import type { TrainConfig } from './config';
 import { checkFits, type MemoryEstimate, type MethodSpec } from './estimate';
 import { AdamW, type Variable } from './optimizer';
@@ -41,6 +41,19 @@ export interface TrainJob {
   memoryBytes?: () => number;
   /** Lets the UI breathe between steps; default a zero-delay timeout. */
   tick?: () => Promise<void>;
+  /** Work after each optimizer update that needs its gradients, with state that goes into checkpoints (AdaLoRA). */
+  stepHook?: StepHook;
+}
+
+/**
+ * PEFT's user-loop position for AdaLoRA's update_and_allocate: after optimizer.step(), before zero_grad(). `step` is
+ * the 0-based index of the step just taken (PEFT's global_step). Its state is checkpointed beside the params under
+ * 'hook/' keys and handed back on resume, so a resumed run allocates as an uninterrupted one.
+ */
+export interface StepHook {
+  afterStep(step: number, grads: Map<string, Tensor>): Promise<void> | void;
+  saveState(): Promise<{ meta: Record<string, unknown>; tensors: Record<string, StoredTensor> }>;
+  restoreState(state: { meta: Record<string, unknown>; tensors: Record<string, StoredTensor> }): void;
 }
 
 export interface TrainSummary {
@@ -101,6 +114,10 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
       const ckpt = name ? await job.store.load(name) : null;
       if (!ckpt || !name) throw new Error(`no checkpoint '${job.resumeFrom}' to resume from`);
       const meta = restoreTraining(ckpt, params, optimizer);
+      if (job.stepHook) {
+        const tensors = Object.fromEntries(Object.entries(ckpt.tensors).filter(([k]) => k.startsWith('hook/')).map(([k, t]) => [k.slice(5), t]));
+        job.stepHook.restoreState({ meta: (ckpt.meta.hook ?? {}) as Record<string, unknown>, tensors });
+      }
       const changed = (Object.keys(config) as (keyof TrainConfig)[]).filter((k) => !FREE_ON_RESUME.includes(k) && JSON.stringify(config[k]) !== JSON.stringify(meta.config[k]));
       if (changed.length) throw new Error(`cannot resume from '${name}': the config differs in ${changed.map((k) => `${k} (${JSON.stringify(meta.config[k])} -> ${JSON.stringify(config[k])})`).join(', ')}`);
       ({ step, epoch, tokens } = meta);
@@ -127,6 +144,11 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
     const save = async (): Promise<TrainEvent> => {
       try {
         const ckpt = await snapshotTraining(params, optimizer, { step, epoch, config, cursor: data.cursor(), rng: rng.state(), tokens });
+        if (job.stepHook) {
+          const extra = await job.stepHook.saveState();
+          ckpt.meta.hook = extra.meta;
+          for (const [k, t] of Object.entries(extra.tensors)) ckpt.tensors[`hook/${k}`] = t;
+        }
         const name = checkpointName(step);
         await job.store!.save(name, ckpt);
         await pruneCheckpoints(job.store!, config.keepCheckpoints);
@@ -169,7 +191,8 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
       let r: StepResult;
       try {
         // A WebGPU error anywhere in the step (or since the last one) throws here: its numbers would be stale memory.
-        r = await gpuErrorScope(() => trainStep({ params, optimizer, loss: job.loss, microBatches: micro, lr, maxGradNorm: config.maxGradNorm, rng }));
+        const at = step, hook = job.stepHook;
+        r = await gpuErrorScope(() => trainStep({ params, optimizer, loss: job.loss, microBatches: micro, lr, maxGradNorm: config.maxGradNorm, rng, afterUpdate: hook ? (g) => hook.afterStep(at, g) : undefined }));
       } catch (e) {
         yield gpuFailure(e, step + 1);
         status = 'failed';
