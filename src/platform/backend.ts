@@ -39,7 +39,8 @@ export function addBackendSetup(backend: BackendName, run: BackendSetup): void {
 
 async function applySetup(choice: BackendChoice, run: BackendSetup): Promise<void> {
   const note = await run(choice).catch((e: Error) => `threads off: ${e.message}`);
-  if (note) choice.reason = choice.reason.replace(/^([^:(]+)(?: \(([^)]*)\))?/, (_, head: string, inner?: string) => `${head} (${inner ? `${inner}, ` : ''}${note})`);
+  // Appended, so the line still starts as UX.md words it: "CPU (wasm): WebGPU not available because … · 2 threads".
+  if (note) choice.reason = `${choice.reason} · ${note}`;
 }
 
 export interface BackendOptions {

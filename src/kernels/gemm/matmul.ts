@@ -6,7 +6,7 @@
  * A transposed A costs nothing (the kernel reads A through strides); a transposed B is packed once per matrix
  * (pool.transpose). Work is split by whole matrices when there are enough of them, else by rows in fours, else
  * (few rows, as in decode) by columns in sixteens. Products under SMALL_FLOPS run on this thread alone: waking
- * the helpers costs more than they would save.
+ * the helpers costs more than they would save, and on a loaded machine a helper may not be scheduled for a while.
  */
 import type { GemmPool, GemmRange } from './pool';
 
@@ -22,7 +22,8 @@ export interface MatmulShape {
   transposeB: boolean;
 }
 
-const SMALL_FLOPS = 1 << 18;
+/** Below this many flops a product runs on one thread (about 0.5 ms of work: more than a wake-up costs). */
+export const SMALL_FLOPS = 1 << 23;
 
 /** Each thread's (b0, b1, i0, i1, j0, j1). */
 export function splitWork(batch: number, M: number, N: number, K: number, threads: number): GemmRange[] {

@@ -6,12 +6,13 @@
  *
  * Registered when the wasm backend is chosen (platform's addBackendSetup), so the backend line reports the thread
  * count. WEBIFT_THREADS=1 (or no shared memory) leaves tfjs's own kernel in place. Shapes the pool does not take
- * (a batch broadcast other than 1-to-n, non-f32) go to tfjs's kernel.
+ * (a batch broadcast other than 1-to-n, non-f32) go to tfjs's kernel, and so do small untransposed single products,
+ * which XNNPACK runs well on one thread.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addBackendSetup } from '../../platform/backend';
 import { kernelThreadCount, sharedMemoryUnavailable } from '../../platform/threads';
-import { poolMatmul, type MatmulShape } from './matmul';
+import { poolMatmul, SMALL_FLOPS, type MatmulShape } from './matmul';
 import { GemmPool } from './pool';
 
 interface WasmBackendLike {
@@ -65,7 +66,9 @@ function install(p: GemmPool): void {
     kernelFunc: ((args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: WasmBackendLike; attrs: { transposeA: boolean; transposeB: boolean } }) => {
       const { a, b } = args.inputs;
       const shape = a.dtype === 'float32' && b.dtype === 'float32' ? shapeOf(a, b, args.attrs.transposeA, args.attrs.transposeB) : null;
-      if (!shape || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
+      // A small untransposed single product is XNNPACK's best case, and copying it out would cost more than it saves.
+      const small = shape && shape.s.batch === 1 && !shape.s.transposeA && !shape.s.transposeB && 2 * shape.s.M * shape.s.N * shape.s.K < SMALL_FLOPS;
+      if (!shape || small || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
       const { s, outShape } = shape;
       const out = args.backend.makeOutput(outShape, 'float32');
       // Read the heap views after makeOutput: an allocation may have grown (and replaced) the heap's buffer.
