@@ -1,8 +1,9 @@
 /**
- * The one table from request fields (OpenAI's, and the extras llama.cpp's and vLLM's servers accept) to webift's
- * GenerationOptions (src/generate/options.ts). Each row validates its value (a 400 naming the field) and sets the
- * option. Fields this server cannot honour (logprobs, logit_bias, tools, n > 1 ...) are refused by name when set;
- * any other unknown field is ignored, as vLLM does. README "Serving (OpenAI-compatible)" prints this table.
+ * The one table from request fields (OpenAI's, the extras llama.cpp's and vLLM's servers accept, and HF generate's
+ * no_repeat_ngram_size / num_beams) to webift's GenerationOptions (src/generate/options.ts). Each row validates its
+ * value (a 400 naming the field) and sets the option. Fields this server cannot honour (logprobs, logit_bias, tools,
+ * n > 1 ...) are refused by name when set; other unknown fields are ignored, as vLLM does. README "Serving
+ * (OpenAI-compatible)" prints this table, and a test keeps the two in step.
  */
 import type { GenerationOptions } from '../../generate/options';
 import { badRequest } from './api-error';
@@ -25,7 +26,8 @@ export interface SamplingPlan {
 export interface ParamRow {
   /** The request field; later names are aliases (llama.cpp's own spelling). */
   names: string[];
-  origin: 'OpenAI' | 'llama.cpp' | 'vLLM' | 'OpenAI, llama.cpp, vLLM' | 'llama.cpp, vLLM';
+  /** Whose API defines it; HF generate's names where no server has one (no_repeat_ngram_size, num_beams). */
+  origin: 'OpenAI, llama.cpp, vLLM' | 'llama.cpp, vLLM' | 'vLLM' | 'HF generate';
   /** The webift option it sets, for the README table. */
   option: string;
   note: string;
@@ -109,11 +111,11 @@ export const PARAM_TABLE: ParamRow[] = [
     apply: (v, p, plan) => void (plan.options.repetitionPenalty = number(v, p, { above: 0 })),
   },
   {
-    names: ['no_repeat_ngram_size'], origin: 'vLLM', option: 'noRepeatNgramSize', note: 'integer >= 0; 0 = off (default); HF semantics (prompt included)',
+    names: ['no_repeat_ngram_size'], origin: 'HF generate', option: 'noRepeatNgramSize', note: 'integer >= 0; 0 = off (default); HF semantics (prompt included)',
     apply: (v, p, plan) => void (plan.options.noRepeatNgramSize = number(v, p, { int: true, min: 0 })),
   },
   {
-    names: ['num_beams'], origin: 'vLLM', option: 'numBeams',
+    names: ['num_beams'], origin: 'HF generate', option: 'numBeams',
     note: 'integer >= 1; > 1 runs beam search, which needs temperature 0 or absent (no beam sampling); a stream then sends the reply in one chunk',
     apply: (v, p, plan) => void (plan.options.numBeams = number(v, p, { int: true, min: 1 })),
   },
