@@ -4,6 +4,7 @@
  * Not here: training-specific custom gradients (train/ adds them); the quantized matmul is qmatmul.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gemmPool } from './gemm/register';
 import { frozenMatmul } from './qmatmul';
 import type { WeightTensor } from './qtensor';
 
@@ -19,6 +20,15 @@ function swapLast(t: tf.Tensor): tf.Tensor {
 }
 
 /**
+ * True when matmuls run on our threaded GEMM (wasm with kernels/gemm): it reads a transposed A for free, packs a
+ * transposed B on all threads, and runs a batch in one call, so the workarounds below for tfjs-wasm's slow
+ * transposed and batched products are not needed.
+ */
+function gemmTakesFlags(): boolean {
+  return gemmPool() !== null && tf.getBackend() === 'wasm';
+}
+
+/**
  * a (..., M, K) @ b (..., K, N) whose gradient uses only plain products: da = dy @ bᵀ, db = aᵀ @ dy with the
  * transposes materialised first. tfjs's own matMul gradient passes transpose flags, which on wasm run 12× slower
  * (measured: 780 ms vs 65 ms for 1024×1536·1536×576; ENVIRONMENT.md pitfall 5). Same forward numerics as matMul.
@@ -29,6 +39,7 @@ export const mm: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(((a: 
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved;
+      if (gemmTakesFlags()) return [tf.matMul(dy, sb, false, true), tf.matMul(sa, dy, true, false)];
       return [tf.matMul(dy, swapLast(sb)), tf.matMul(swapLast(sa), dy)];
     },
   };
@@ -42,7 +53,7 @@ export const mm: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(((a: 
 function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const [B, Hkv, M, K] = a.shape as number[];
   const N = b.shape[3]!;
-  if (tf.getBackend() !== 'wasm' || B * Hkv === 1) return mm(a, b);
+  if (tf.getBackend() !== 'wasm' || B * Hkv === 1 || gemmTakesFlags()) return mm(a, b);
   const a2 = tf.reshape(a, [B * Hkv * M, K]);
   const b2 = tf.reshape(b, [B * Hkv * K, N]);
   const outs: tf.Tensor[] = [];
@@ -58,7 +69,7 @@ function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
 function mmFrozenRight(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const f = tf.customGrad(((x: tf.Tensor) => ({
     value: tf.matMul(x, b),
-    gradFunc: (dy: tf.Tensor) => tf.matMul(dy, swapLast(b)),
+    gradFunc: (dy: tf.Tensor) => (gemmTakesFlags() ? tf.matMul(dy, b, false, true) : tf.matMul(dy, swapLast(b))),
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(a) as tf.Tensor;
 }
