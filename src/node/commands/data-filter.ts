@@ -1,52 +1,24 @@
 /**
- * `webift data filter --rater <url|local:MODEL_DIR> [--threshold 4.5] IN --out OUT [--scores FILE] [--key-env
+ * `webift data filter --rater <url|local:MODEL_DIR|hf:REPO> [--threshold 4.5] IN --out OUT [--scores FILE] [--key-env
  * OPENAI_API_KEY] [--model NAME] [--batch-size 8] [--json]`: AlpaGasus filtering of a JSON / JSON Lines file of
  * unified records. Scores go to OUT.scores.jsonl (appended after every batch), so an interrupted or repeated run
  * reuses them and pays only for the rest. OUT is a JSON array for a .json name, JSON Lines otherwise, written atomically.
  */
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { filterRecords, formatHistogram, parseScoresJsonl, scoreLineJson, type Rater } from '../../data/filter';
-import { openAiRater, RaterError } from '../../data/rater-openai';
+import { filterRecords, formatHistogram, parseScoresJsonl, scoreLineJson } from '../../data/filter';
+import { RaterError } from '../../data/rater-openai';
 import { parseRecords, RecordsParseError } from '../../data/records';
-import { envVar } from '../../platform/env';
 import { BACKEND_FLAG, bool, JSON_FLAG, num, parse, str, type FlagSpec } from '../args';
 import type { Command } from '../command';
 import { writeFileAtomic } from '../atomic';
 import { UsageError } from '../errors';
+import { makeJudge } from '../judge-backend';
 
-const USAGE = 'usage: webift data filter --rater <url|local:MODEL_DIR> [--threshold 4.5] IN --out OUT [--scores FILE] [--key-env OPENAI_API_KEY] [--json]';
-
-/** Builds the rater; `dispose` frees a local model. */
-async function makeRater(spec: string, o: { keyEnv?: string; model?: string; backend?: string; json: boolean }): Promise<{ rater: Rater; dispose: () => void }> {
-  if (spec.startsWith('local:')) {
-    const dir = spec.slice('local:'.length);
-    if (!dir) throw new UsageError('--rater local: needs a model folder or repo, e.g. local:models/qwen2-0.5b-instruct');
-    // Loaded on demand: tfjs and the model code are not needed for a remote rater.
-    const [{ openModel }, { tokenizerFrom }, { localRater }] = await Promise.all([import('../runtime'), import('../model-tokenizer'), import('../../eval/local-rater')]);
-    const { model, source } = await openModel(dir, o.backend, o.json);
-    const tokenizer = await tokenizerFrom(source);
-    if (!tokenizer) {
-      model.dispose();
-      throw new UsageError(`${source.label} has no tokenizer.json: a local rater needs one to read the prompt`);
-    }
-    return { rater: localRater({ model, tokenizer, label: spec }), dispose: () => model.dispose() };
-  }
-  let url: URL;
-  try {
-    url = new URL(spec);
-  } catch {
-    throw new UsageError(`--rater must be an http(s) URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1) or local:MODEL_DIR, got '${spec}'`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--rater URL must be http(s), got '${spec}'`);
-  const keyEnv = o.keyEnv ?? 'OPENAI_API_KEY';
-  const apiKey = envVar(keyEnv) || undefined;
-  if (!apiKey && (o.keyEnv || url.hostname === 'api.openai.com')) throw new UsageError(`no API key: set ${keyEnv} (the key is read from the environment, never from a flag)`);
-  return { rater: openAiRater({ baseUrl: spec, apiKey, model: o.model }), dispose: () => undefined };
-}
+const USAGE = 'usage: webift data filter --rater <url|local:MODEL_DIR|hf:REPO> [--threshold 4.5] IN --out OUT [--scores FILE] [--key-env OPENAI_API_KEY] [--json]';
 
 export const FILTER_FLAGS: FlagSpec = {
-  rater: { type: 'string', value: 'url|local:DIR', help: 'an OpenAI-compatible API base URL (e.g. https://api.openai.com/v1), or local:MODEL_DIR to rate with a local model' },
+  rater: { type: 'string', value: 'url|local:DIR|hf:REPO', help: 'an OpenAI-compatible API base URL (e.g. https://api.openai.com/v1), local:MODEL_DIR to rate with a local model, or hf:owner/name for an ONNX instruct model via transformers.js' },
   threshold: { type: 'string', value: 'number', default: 4.5, help: 'keep the records scored at least this (0 to 5)' },
   out: { type: 'string', value: 'file', help: 'the kept records: a JSON array for a .json name, JSON Lines otherwise' },
   scores: { type: 'string', value: 'file', help: 'the scores file, appended after every batch and reused by a rerun (default: OUT.scores.jsonl)' },
@@ -83,7 +55,7 @@ export async function dataFilterCommand(argv: string[]): Promise<number> {
   if (skipped && !json) process.stderr.write(`${scoresFile}: ${skipped} unreadable line(s) skipped (an interrupted write); those records are rated again\n`);
 
   await fsp.mkdir(path.dirname(path.resolve(scoresFile)), { recursive: true });
-  const { rater, dispose } = await makeRater(raterSpec, { keyEnv: str(p, 'key-env'), model: str(p, 'model'), backend: str(p, 'backend'), json });
+  const { judge: rater, dispose } = await makeJudge(raterSpec, { flag: '--rater', keyEnv: str(p, 'key-env'), model: str(p, 'model'), backend: str(p, 'backend'), json });
   let result;
   try {
     result = await filterRecords({
@@ -100,7 +72,7 @@ export async function dataFilterCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw e instanceof RaterError && e.status !== null && e.status < 500 && e.status !== 429 ? new UsageError(e.message) : e;
   } finally {
-    dispose();
+    await dispose();
   }
   const body = out.endsWith('.json') ? `${JSON.stringify(result.kept, null, 2)}\n` : result.kept.map((r) => JSON.stringify(r) + '\n').join('');
   await writeFileAtomic(out, body);
