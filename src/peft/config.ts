@@ -278,8 +278,17 @@ export const pTuningConfig = (o: Partial<PromptEncoderConfig> = {}): PromptEncod
 export const adaLoraConfig = (o: Partial<AdaLoraConfig> = {}): AdaLoraConfig => build('ADALORA', o);
 
 /**
+ * Fields peft >= 0.17 writes with a value that changes nothing here: its own version (0.18+), and QA-LoRA's group
+ * size (16 by default) while use_qalora is off. LLaMA-Factory pins peft 0.18, so its adapters carry both.
+ */
+function inertNewerField(k: string, v: unknown, r: Record<string, unknown>): boolean {
+  return (k === 'peft_version' && typeof v === 'string') || (k === 'qalora_group_size' && typeof v === 'number' && !r.use_qalora);
+}
+
+/**
  * A parsed adapter_config.json -> typed config. Fields we do not know are ignored when they hold a default-like
- * value (null, false, {}, []) -- newer PEFT versions add such fields -- and refused otherwise.
+ * value (null, false, {}, []) -- newer PEFT versions add such fields -- or an inert one (inertNewerField), and
+ * refused otherwise.
  */
 export function parsePeftConfig(raw: unknown): PeftConfig {
   check(typeof raw === 'object' && raw !== null && !Array.isArray(raw), 'adapter_config.json must hold a JSON object');
@@ -290,7 +299,7 @@ export function parsePeftConfig(raw: unknown): PeftConfig {
   const picked: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) {
     if (k in known) picked[k] = v;
-    else check(isEmpty(v), `adapter_config.json field '${k}' = ${JSON.stringify(v)} is not supported`);
+    else check(isEmpty(v) || inertNewerField(k, v, r), `adapter_config.json field '${k}' = ${JSON.stringify(v)} is not supported`);
   }
   if ((type === 'LORA' || type === 'ADALORA') && picked.loftq_config === undefined) picked.loftq_config = {};
   return build(type, picked as Partial<PeftConfig>);

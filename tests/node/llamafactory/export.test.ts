@@ -185,7 +185,7 @@ describe('webift export --format llamafactory', () => {
     expect((await exportLlamaFactory({ model: llama3, data, 'max-steps': '5', template: 'default' }, path.join(tmp, 'run5'), { quiet: true })).template).toBe('default');
   });
 
-  it.each([
+  it.each<[Record<string, string>, RegExp]>([
     [{ peft: 'ia3' }, /LLaMA-Factory cannot train IA3/],
     [{ peft: 'prompt' }, /LLaMA-Factory cannot train prompt tuning/],
     [{ template: 'no-such' }, /--template 'no-such' is neither webift's/],
