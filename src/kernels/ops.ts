@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from './gemm/register';
 import { frozenMatmul } from './qmatmul';
+import { rmsNormWebGpu } from './rmsnorm/rmsnorm';
 import type { WeightTensor } from './qtensor';
 
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
@@ -105,6 +106,8 @@ export function linear(x: tf.Tensor, w: WeightTensor, b?: tf.Tensor | null): tf.
 
 /** RMSNorm in f32: x * rsqrt(mean(x^2) + eps) * w, or * (1 + w) for Gemma. */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number, plusOne = false): tf.Tensor {
+  const fused = rmsNormWebGpu(x, plusOne ? tf.add(w, 1) : w, eps); // our WGSL kernel on webgpu, else null
+  if (fused) return fused;
   const ms = tf.mean(tf.square(x), -1, true);
   const normed = tf.mul(x, tf.rsqrt(tf.add(ms, eps)));
   return tf.mul(normed, plusOne ? tf.add(w, 1) : w);

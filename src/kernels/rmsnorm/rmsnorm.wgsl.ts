@@ -1,0 +1,63 @@
+/**
+ * WGSL for RMSNorm, forward and backward, as tfjs-webgpu user code (tfjs adds the bindings, `uniforms`, and the
+ * `_start` entry that calls `main`). Tiling: one workgroup of WG threads per row of C values; each thread strides
+ * over the row, then a tree reduction in workgroup memory gives the row's sum. The forward writes
+ * y = x · rstd · w; the backward writes dx = rstd · (g − x · rstd² · mean(g · x)) with g = dy · w, recomputing rstd
+ * from x (one more pass over the row is cheaper than storing it). f32 throughout.
+ */
+export const WG = 64;
+
+/** Sums `v` across the workgroup; every thread gets the total. */
+const reduceSnippet = `
+  var<workgroup> partial : array<f32, ${WG}>;
+  fn rowSum(v : f32) -> f32 {
+    partial[localId.x] = v;
+    workgroupBarrier();
+    for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
+      if (localId.x < s) { partial[localId.x] = partial[localId.x] + partial[localId.x + s]; }
+      workgroupBarrier();
+    }
+    let total = partial[0];
+    workgroupBarrier();
+    return total;
+  }`;
+
+/** Inputs x [rows, C], w [C]; uniforms eps. */
+export function forwardCode(): string {
+  return `${reduceSnippet}
+  fn main(index : i32) {
+    let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
+    // No early return for the spare workgroups past the last row: barriers need uniform control flow, so those
+    // rows run with C = 0 instead.
+    let C = select(0, uniforms.xShape.y, row < uniforms.xShape.x);
+    let base = row * C;
+    var ss = 0.0;
+    for (var c = i32(localId.x); c < C; c = c + ${WG}) { let v = x[base + c]; ss = ss + v * v; }
+    let rstd = inverseSqrt(rowSum(ss) / f32(max(C, 1)) + uniforms.eps);
+    for (var c = i32(localId.x); c < C; c = c + ${WG}) { setOutputAtIndex(base + c, x[base + c] * rstd * w[c]); }
+  }`;
+}
+
+/** Inputs x [rows, C], w [C], dy [rows, C]; uniforms eps. Output dx. */
+export function backwardCode(): string {
+  return `${reduceSnippet}
+  fn main(index : i32) {
+    let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
+    // No early return for the spare workgroups past the last row: barriers need uniform control flow, so those
+    // rows run with C = 0 instead.
+    let C = select(0, uniforms.xShape.y, row < uniforms.xShape.x);
+    let base = row * C;
+    var ss = 0.0;
+    var gx = 0.0;
+    for (var c = i32(localId.x); c < C; c = c + ${WG}) {
+      let v = x[base + c];
+      ss = ss + v * v;
+      gx = gx + dy[base + c] * w[c] * v;
+    }
+    let rstd = inverseSqrt(rowSum(ss) / f32(max(C, 1)) + uniforms.eps);
+    let k = rstd * rstd * rowSum(gx) / f32(max(C, 1));
+    for (var c = i32(localId.x); c < C; c = c + ${WG}) {
+      setOutputAtIndex(base + c, rstd * (dy[base + c] * w[c] - x[base + c] * k));
+    }
+  }`;
+}

@@ -1,0 +1,40 @@
+/**
+ * The WGSL RMSNorm (kernels/rmsnorm) on WebGPU (SwiftShader in CI) against its plain-TypeScript oracle, on rows and
+ * widths that are not multiples of the 64-thread workgroup (C = 70, 577) and a single row: the forward, and the
+ * gradients dx and dw for a fixed upstream dy. Tolerance 1e-5 relative (f32 sums over <= 577 terms).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/kernels/tf';
+import { rmsNormGradReference, rmsNormReference } from '../../src/kernels/rmsnorm/reference';
+import { rmsNormWebGpu } from '../../src/kernels/rmsnorm/rmsnorm';
+import { initBackend } from '../../src/platform/backend';
+import { compareClose } from '../helpers/fixtures';
+
+function rnd(n: number, seed: number, offset = 0): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) + offset);
+}
+
+describe('RMSNorm WGSL kernel', () => {
+  beforeAll(async () => {
+    expect((await initBackend({ prefer: ['webgpu'] })).name).toBe('webgpu');
+  });
+
+  it.each([[7, 70], [3, 577], [1, 64]])('rows %i x C %i: forward, dx and dw equal the reference', async (rows, C) => {
+    const eps = 1e-6;
+    const xv = rnd(rows * C, 1), wv = rnd(C, 2, 1), dyv = rnd(rows * C, 3);
+    const x = tf.tensor(xv, [rows, C]), w = tf.tensor(wv, [C]), dy = tf.tensor(dyv, [rows, C]);
+    const y = rmsNormWebGpu(x, w, eps)!;
+    expect(y).not.toBeNull();
+    const check = async (got: tf.Tensor, want: Float32Array) => {
+      const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-5);
+      expect(r.worst, `max |Δ| ${r.maxAbs}`).toBeLessThanOrEqual(0);
+    };
+    await check(y, rmsNormReference(xv, wv, C, eps));
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNormWebGpu(a, b, eps)!, dy)))([x, w]);
+    const ref = rmsNormGradReference(xv, wv, dyv, C, eps);
+    await check(dx, ref.dx);
+    await check(dw, ref.dw);
+    tf.dispose([x, w, dy, y, dx, dw]);
+  });
+});
