@@ -85,8 +85,8 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
   const positions = inp.positionIds ?? arangePositions(B, T, past);
   const linearFn = opts.linear ?? defaultLinear;
   const oldLayers = cache ? cache.layers.slice() : [];
-  // The ids of every slot so far, for families whose positions depend on them (ChatGLM-6B).
-  const allIds = !cache || past === 0 ? inp.ids : cache.ids?.length === B * past ? appendColumns(cache.ids, inp.ids, B, past, T) : null;
+  // The ids of every slot so far, for families whose positions depend on them (ChatGLM-6B); none for embeddings.
+  const allIds = inp.inputsEmbeds ? null : !cache || past === 0 ? inp.ids : cache.ids?.length === B * past ? appendColumns(cache.ids, inp.ids, B, past, T) : null;
 
   const result = tidy(() => {
     let x = inp.inputsEmbeds ?? embedTokens(weights.get('embed')!, inp.ids, [B, T]); // (B, T, C)

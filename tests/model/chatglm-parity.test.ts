@@ -17,6 +17,7 @@ import { causalLmLoss } from '../../src/train/loss';
 import { folderSource } from '../../src/node/fs-source';
 import { generateAll } from '../../src/generate/generate';
 import { adapterForward, trainableParams } from '../../src/peft/adapter';
+import { attachPromptTuning } from '../../src/peft/prompt';
 import { mergeAdapter, mergedHfWeights } from '../../src/peft/merge';
 import { createQuantizer } from '../../src/quant';
 import { QTensor } from '../../src/kernels/qtensor';
@@ -194,6 +195,19 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
             }
           }
         });
+
+        if (backend === 'cpu' && c === 'chatglm') {
+          it('v1 refuses prompt tuning (embeddings without ids) with one clear error, as THUDM\'s forward cannot run it', async () => {
+            const adapter = attachPromptTuning(model, { num_virtual_tokens: 2 }, { seed: 1 });
+            const before = tf.memory().numTensors;
+            try {
+              expect(() => adapterForward(model, adapter, batch(c))).toThrow(/derives its positions and attention mask from the token ids/);
+              expect(tf.memory().numTensors).toBe(before);
+            } finally {
+              adapter.dispose();
+            }
+          });
+        }
 
         if (backend === 'cpu') {
           it('int8 quantize-at-load: the fused weights go through the quantized path; logits close to f32', async () => {

@@ -4,7 +4,8 @@
  * each half, float16-rounded frequencies in config.ts), a bidirectional prefix (glm-mask.ts), scores masked by
  * masked_fill with −10000·(l+1) after the query-key layer scaling (so a pad row is a uniform softmax, as in torch), and
  * GLM's residual on the normed input, a·α + Attn(a), with α = √56 (transformer.ts). tanh-GELU MLP with biases.
- * Positions come from the ids, so `positionIds` inputs are ignored; a KV cache must hold the ids of its slots.
+ * Positions come from the ids, so `positionIds` inputs are ignored; a KV cache must hold the ids of its slots, and
+ * inputs given as embeddings (prompt learning) are refused.
  */
 import { tf, type Tensor } from '../../kernels/tf';
 import { applyRope, ropeHostTables } from '../../kernels/ops';
@@ -23,7 +24,8 @@ function rotate2d(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
 function attn(a: AttnArgs): FamilyAttn {
   const { cfg, B, T, past } = a;
   if (cfg.glm?.version !== 1) throw new Error('chatglm: not a ChatGLM-6B config');
-  if (!a.ids) throw new Error('chatglm: ChatGLM-6B derives its positions from the token ids, but the KV cache holds slots without ids (prompt or prefix tuning is not supported on it)');
+  // THUDM's forward needs input_ids for get_masks / get_position_ids too, so PEFT's prompt learning fails there as well.
+  if (!a.ids) throw new Error('ChatGLM-6B derives its positions and attention mask from the token ids, and these inputs have slots without ids (embeddings, virtual tokens): prompt tuning, P-tuning and prefix tuning are not supported on it (LoRA, DoRA and IA3 are)');
   const S = past + T;
   const lay = glmV1Layout(cfg.glm, a.ids, a.mask, B, S, past);
   const pos = ropeHostTables(a.invFreq!, lay.pos, B, T), blk = ropeHostTables(a.invFreq!, lay.block, B, T);
