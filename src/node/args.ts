@@ -50,11 +50,26 @@ function attachNegativeValues(argv: string[], spec: FlagSpec): string[] {
   return out;
 }
 
+/**
+ * "--model_type x" -> "--model-type x": the seed scripts (Alpaca-CoT, HF examples) spell flags with underscores, ours
+ * with dashes. Only a name whose dashed form is a flag here and whose own spelling is not is rewritten; '--' ends it.
+ */
+function dashUnderscores(argv: string[], spec: FlagSpec): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    if ((end >= 0 && i >= end) || !a.startsWith('--') || !a.includes('_')) return a;
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    const dashed = name.replace(/_/g, '-');
+    return !(name in spec) && dashed in spec ? `--${dashed}${eq < 0 ? '' : a.slice(eq)}` : a;
+  });
+}
+
 export function parse(argv: string[], spec: FlagSpec): Parsed {
   // parseArgs sees only what it understands: `default` would be applied by it and would then win over a --config file.
   const options = Object.fromEntries(Object.entries(spec).map(([name, f]) => [name, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]));
   try {
-    const r = parseArgs({ args: attachNegativeValues(argv, spec), options, allowPositionals: true, strict: true });
+    const r = parseArgs({ args: attachNegativeValues(dashUnderscores(argv, spec), spec), options, allowPositionals: true, strict: true });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
     const msg = (e as Error).message;

@@ -4,14 +4,15 @@
  * file. Unknown keys in the file are refused, so a typo never silently trains with a default.
  */
 import { readFileSync } from 'node:fs';
-import { loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, type PeftConfig } from '../peft';
+import { loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig } from '../peft';
+import { FAMILIES, hfModelType, type Family } from '../model/config';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_PRESETS, type TrainConfig } from '../train/config';
 import { closest } from '../util/edit-distance';
 import { BACKEND_FLAG, JSON_FLAG, MODEL_FLAG, toNumber, type FlagSpec, type NumberRule, type Parsed } from './args';
 import { UsageError } from './errors';
 import { QUANT_FLAGS } from './quant-flags';
 
-const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'full'] as const;
+const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'p-tuning', 'full'] as const;
 const D = DEFAULT_TRAIN_CONFIG;
 /** Alpaca-CoT's LoRA defaults (r 8, alpha 16, dropout 0.05 on q/v), and PEFT's 8 virtual tokens. */
 const LORA = { r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], virtualTokens: 8 };
@@ -27,7 +28,11 @@ export const TRAIN_FLAGS: FlagSpec = {
   'lora-dropout': { type: 'string', value: 'number', default: LORA.dropout, help: 'dropout on the LoRA / DoRA input while training, in [0, 1)' },
   'lora-target-modules': { type: 'string', value: 'list|all-linear', default: LORA.targets.join(','), help: 'comma-separated module names to adapt, or all-linear (LoRA, DoRA; IA3 defaults to its own per-family list)' },
   'use-rslora': { type: 'boolean', help: 'rank-stabilized LoRA: scale by alpha / sqrt(r) instead of alpha / r' },
-  'num-virtual-tokens': { type: 'string', value: 'int', default: LORA.virtualTokens, help: 'virtual tokens learned by prompt and prefix tuning' },
+  'num-virtual-tokens': { type: 'string', value: 'int', default: LORA.virtualTokens, help: 'virtual tokens learned by prompt tuning, prefix tuning and p-tuning' },
+  encoder: { type: 'string', value: 'mlp|lstm', default: 'mlp', help: 'p-tuning: the prompt encoder (PEFT PromptEncoder): a 3-layer MLP, or a bidirectional LSTM then a 2-layer MLP' },
+  'encoder-hidden-size': { type: 'string', value: 'int', help: 'p-tuning: the prompt encoder width (default: the model hidden size, as PEFT)' },
+  'encoder-num-layers': { type: 'string', value: 'int', default: 2, help: 'p-tuning with --encoder lstm: LSTM layers (the MLP encoder always has 3 Linear layers)' },
+  'model-type': { type: 'string', value: 'llama|chatglm|bloom|moss|...', help: "Alpaca-CoT's --model_type, as a check: the model's config.json must be of this family (any model_type webift knows)" },
   preset: { type: 'string', value: Object.keys(TRAIN_PRESETS).join('|'), help: 'a named set of training defaults, applied under the flags (alpaca-lora is the plain defaults)' },
   lr: { type: 'string', value: 'number', default: D.lr, help: 'peak learning rate, reached after warmup' },
   epochs: { type: 'string', value: 'number', default: D.epochs, help: 'passes over the training data (ignored with --max-steps)' },
@@ -97,6 +102,7 @@ export function method(o: Options): Method {
 /** The PEFT config for the method (null for full fine-tuning). Defaults as Alpaca-CoT: r 8, alpha 16, dropout 0.05, q/v. */
 export function peftConfig(o: Options): PeftConfig | null {
   const m = method(o);
+  if (m !== 'p-tuning') for (const k of ['encoder', 'encoder-hidden-size', 'encoder-num-layers']) if (o[k] !== undefined) throw new UsageError(`--${k} goes with --peft p-tuning (got --peft ${m})`);
   if (m === 'full') return null;
   const targets = o['lora-target-modules'] as string | undefined;
   const list = targets === undefined ? undefined : targets === 'all-linear' ? 'all-linear' : targets.split(',').map((s) => s.trim()).filter(Boolean);
@@ -108,7 +114,31 @@ export function peftConfig(o: Options): PeftConfig | null {
   }
   if (m === 'ia3') return ia3Config(list ? { target_modules: list as never } : {});
   const n = num(o, 'num-virtual-tokens', COUNT) ?? LORA.virtualTokens;
+  if (m === 'p-tuning') {
+    const enc = String(o.encoder ?? 'mlp').toUpperCase();
+    if (enc !== 'MLP' && enc !== 'LSTM') throw new UsageError(`--encoder must be mlp or lstm, got '${o.encoder}'`);
+    return pTuningConfig({
+      num_virtual_tokens: n, encoder_reparameterization_type: enc, encoder_hidden_size: num(o, 'encoder-hidden-size', COUNT) ?? null,
+      encoder_num_layers: num(o, 'encoder-num-layers', COUNT) ?? 2,
+    });
+  }
   return m === 'prompt' ? promptTuningConfig({ num_virtual_tokens: n }) : prefixTuningConfig({ num_virtual_tokens: n });
+}
+
+/** Every name --model-type takes: the model_type values config.json may say, and chatglm2 (ChatGLM2/3 say 'chatglm'). */
+const MODEL_TYPES = [...new Set<string>([...FAMILIES, 'chatglm2'])];
+
+/**
+ * Alpaca-CoT's --model_type (llama | chatglm | chatglm2 | bloom | moss), taken as a check against the loaded config:
+ * it must name the model's family or its config.json model_type. Refuses an unknown name or a mismatch, naming both.
+ */
+export function checkModelType(o: Options, family: Family, label: string): void {
+  const want = o['model-type'];
+  if (want === undefined) return;
+  if (typeof want !== 'string' || !MODEL_TYPES.includes(want)) throw new UsageError(`--model-type must be one of ${MODEL_TYPES.join(', ')}, got '${want}'`);
+  if (want === family || want === hfModelType(family)) return;
+  const says = hfModelType(family) === family ? `'${family}'` : `'${hfModelType(family)}' (${family})`;
+  throw new UsageError(`--model-type ${want} does not match the model: ${label}'s config.json says model_type ${says}`);
 }
 
 export function trainOverrides(o: Options): Partial<TrainConfig> {

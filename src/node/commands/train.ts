@@ -25,7 +25,7 @@ import { tokenizerFrom } from '../model-tokenizer';
 import { writeAdapterDir } from '../adapter-dir';
 import { writeMergedModel } from '../merged-export';
 import { progressPrinter } from '../progress';
-import { TRAIN_FLAGS, method, peftConfig, trainOptions, trainOverrides } from '../train-flags';
+import { TRAIN_FLAGS, checkModelType, method, peftConfig, trainOptions, trainOverrides } from '../train-flags';
 
 function asUsage<T>(f: () => T): T {
   try {
@@ -56,6 +56,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const parsed = asUsage(() => parseRecords(text, { label: dataPath }));
   const { model, source, backend, announce } = await openModel(modelSpec, o.backend as string | undefined, json, o);
   try {
+    checkModelType(o, model.config.family, source.label);
     const tok = await tokenizerFrom(source);
     if (!tok) throw new UsageError(`${source.label} has no tokenizer.json; training needs one to tokenize --data`);
     const tokenized = tokenizeRecords(parsed.records, tok, { cutoffLen: config.cutoffLen, trainOnInputs: o['train-on-inputs'] === true, where: parsed.where });
