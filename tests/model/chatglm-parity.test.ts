@@ -13,6 +13,7 @@ import { initBackend, type BackendName } from '../../src/platform/backend';
 import { loadModel } from '../../src/model/load';
 import { forward } from '../../src/model/transformer';
 import { glmV1Layout, glmV2Bias } from '../../src/model/glm-mask';
+import { createCache, disposeCache, selectCacheRows } from '../../src/model/kv-cache';
 import { causalLmLoss } from '../../src/train/loss';
 import { folderSource } from '../../src/node/fs-source';
 import { generateAll } from '../../src/generate/generate';
@@ -60,6 +61,10 @@ interface V1Inputs {
 const V1 = { version: 1 as const, maskTokenId: 300, gmaskTokenId: 301, sopTokenId: 304, alpha: Math.sqrt(56) };
 
 describe.skipIf(!haveShared('ChatGLM masks and positions'))('ChatGLM masks and positions (host)', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: ['cpu'] });
+  });
+
   it('v1: tokenizer-style (padded batch) and model-style (ids alone) layouts equal the fixtures', async () => {
     const inp = inputs('chatglm') as unknown as V1Inputs & { input_ids: number[][]; attention_mask: number[][]; gen_batch_prompt: number[][]; gen_batch_mask: number[][] };
     const file = await ref('chatglm', 'base_outputs.safetensors');
@@ -79,6 +84,16 @@ describe.skipIf(!haveShared('ChatGLM masks and positions'))('ChatGLM masks and p
     check(inp.input_ids, null, (await file.float32('model_position_ids')).data, (await file.float32('model_attention_mask')).data);
     const row1 = inp.input_ids[1].filter((_, t) => inp.attention_mask[1][t] === 1);
     check([row1], null, (await file.float32('model_position_ids_row1_unpadded')).data, (await file.float32('model_attention_mask_row1_unpadded')).data);
+  });
+
+  it('the KV cache keeps the ids of its slots through beam reordering (v1 positions are derived from them)', () => {
+    const cache = createCache(1);
+    cache.length = 3;
+    cache.ids = Int32Array.from([1, 2, 3, 4, 5, 6]);
+    selectCacheRows(cache, [1, 0, 1]);
+    expect(Array.from(cache.ids)).toEqual([4, 5, 6, 1, 2, 3, 4, 5, 6]);
+    disposeCache(cache);
+    expect(cache.ids).toBeUndefined();
   });
 
   it('v2: the padded batch mask (pad query rows see every slot) equals the model\'s', async () => {
