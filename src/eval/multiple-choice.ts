@@ -147,7 +147,7 @@ export async function evaluateMultipleChoice(o: McOptions): Promise<McResult> {
   for (const item of o.items) {
     o.signal?.throwIfAborted();
     // The subject's own dev items, else any (a single dev file for a single-subject test file).
-    const pool = (devBySubject.get(item.subject) ?? o.dev ?? []).filter((d) => d.id !== item.id);
+    const pool = (devBySubject.get(item.subject) ?? o.dev ?? []).filter((d) => d !== item); // never the item itself (dev and test ids may coincide)
     let shots = pool.slice(0, k);
     let ids = o.tokenizer.encode(render(mcMessages(item, shots)), { addSpecialTokens: special });
     while (o.maxPromptTokens && ids.length > o.maxPromptTokens && shots.length) {

@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   convert: async () => (await import('./commands/convert')).command,
   data: async () => (await import('./commands/data')).command,
   predict: async () => (await import('./commands/predict')).command,
+  eval: async () => (await import('./commands/eval')).command,
   judge: async () => (await import('./commands/judge')).command,
   serve: async () => (await import('./commands/serve')).command,
 };
