@@ -34,7 +34,8 @@ export interface DataSourceRef {
 }
 
 export interface PeftSettings {
-  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING';
+  /** P_TUNING / P_TUNING_LSTM: PEFT's P_TUNING with the MLP or the LSTM prompt encoder (width = hidden size). */
+  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING' | 'P_TUNING' | 'P_TUNING_LSTM';
   /** LoRA rank, e.g. 8. */
   r: number;
   /** LoRA alpha; scaling = alpha / r. e.g. 16. */
@@ -45,7 +46,7 @@ export interface PeftSettings {
   targetModules: string[];
   useRslora: boolean;
   useDora: boolean;
-  /** Prompt / prefix tuning: virtual tokens, e.g. 20. */
+  /** Prompt / prefix / p-tuning: virtual tokens, e.g. 20. */
   virtualTokens: number;
 }
 

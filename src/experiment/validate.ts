@@ -67,7 +67,7 @@ const FIELDS: Record<string, Rule> = {
   model,
   data: list(dataSource, 32),
   peft: obj({
-    method: oneOf('LORA', 'IA3', 'PROMPT_TUNING', 'PREFIX_TUNING'), r: num(1, 1024, true), alpha: num(0, 1e4, false, true), dropout: num(0, 0.99),
+    method: oneOf('LORA', 'IA3', 'PROMPT_TUNING', 'PREFIX_TUNING', 'P_TUNING', 'P_TUNING_LSTM'), r: num(1, 1024, true), alpha: num(0, 1e4, false, true), dropout: num(0, 0.99),
     targetModules: list(str(100, /^[\w.]+$/), 64), useRslora: bool, useDora: bool, virtualTokens: num(1, 1024, true),
   }),
   train: obj({

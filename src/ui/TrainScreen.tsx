@@ -58,8 +58,9 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
       </div>
       <div class="train-side">
         <Card title="Adapter">
-          <SelectField label="Method" value={p().method} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'method', v)} help="LoRA trains two small matrices per layer; IA3 scales activations; prompt/prefix tuning learn virtual tokens."
-            options={[{ value: 'LORA', label: 'LoRA' }, { value: 'IA3', label: 'IA3' }, { value: 'PROMPT_TUNING', label: 'Prompt tuning' }, { value: 'PREFIX_TUNING', label: 'Prefix tuning' }]} />
+          <SelectField label="Method" value={p().method} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'method', v)} help="LoRA trains two small matrices per layer; IA3 scales activations; prompt/prefix tuning learn virtual tokens; p-tuning learns them through a small MLP or LSTM encoder."
+            options={[{ value: 'LORA', label: 'LoRA' }, { value: 'IA3', label: 'IA3' }, { value: 'PROMPT_TUNING', label: 'Prompt tuning' }, { value: 'PREFIX_TUNING', label: 'Prefix tuning' },
+              { value: 'P_TUNING', label: 'P-tuning (MLP encoder)' }, { value: 'P_TUNING_LSTM', label: 'P-tuning (LSTM encoder)' }]} />
           <Show when={p().method === 'LORA'}>
             <NumberField label="Rank (r)" min={1} max={256} step={1} value={p().r} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'r', v)} help="Size of the low-rank update; 8 is a common start." />
             <NumberField label="Alpha" min={1} value={p().alpha} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'alpha', v)} help="Scales the update by alpha / r; usually 2 × r." />
@@ -70,7 +71,7 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
           <Show when={p().method === 'LORA' || p().method === 'IA3'}>
             <TextField label="Target modules" value={p().targetModules.join(', ')} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'targetModules', v.split(/[,\s]+/).filter(Boolean))} help="Which projections get an adapter, e.g. q_proj, v_proj." />
           </Show>
-          <Show when={p().method === 'PROMPT_TUNING' || p().method === 'PREFIX_TUNING'}>
+          <Show when={['PROMPT_TUNING', 'PREFIX_TUNING', 'P_TUNING', 'P_TUNING_LSTM'].includes(p().method)}>
             <NumberField label="Virtual tokens" min={1} max={512} step={1} value={p().virtualTokens} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'virtualTokens', v)} help="Learned tokens put before every prompt." />
           </Show>
         </Card>

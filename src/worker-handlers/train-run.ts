@@ -4,7 +4,7 @@
  * IndexedDB checkpoint store, every TrainEvent streamed as progress. A fresh run clears old step checkpoints and
  * records the experiment beside them ('run-experiment'), so a reloaded page can resume. Not here: full fine-tuning.
  */
-import { attachAdapter, loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, type PeftConfig } from '../peft';
+import { attachAdapter, loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig } from '../peft';
 import { splitTrainEval } from '../data/split';
 import { BatchSource } from '../data/batches';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
@@ -31,6 +31,9 @@ export function peftConfigOf(p: PeftSpec): PeftConfig {
       return promptTuningConfig({ num_virtual_tokens: p.virtualTokens });
     case 'PREFIX_TUNING':
       return prefixTuningConfig({ num_virtual_tokens: p.virtualTokens });
+    case 'P_TUNING':
+    case 'P_TUNING_LSTM':
+      return pTuningConfig({ num_virtual_tokens: p.virtualTokens, encoder_reparameterization_type: p.method === 'P_TUNING' ? 'MLP' : 'LSTM' });
   }
 }
 
@@ -62,7 +65,7 @@ function sources(session: Session, config: TrainConfig) {
 function specOfPeft(peft: PeftSpec): MethodSpec {
   if (peft.method === 'LORA') return { kind: 'lora', r: peft.r, targets: peft.targetModules };
   if (peft.method === 'IA3') return { kind: 'ia3', targets: peft.targetModules };
-  return { kind: peft.method === 'PROMPT_TUNING' ? 'prompt' : 'prefix', virtualTokens: peft.virtualTokens };
+  return { kind: peft.method === 'PREFIX_TUNING' ? 'prefix' : 'prompt', virtualTokens: peft.virtualTokens }; // p-tuning: virtual tokens as prompt tuning
 }
 
 /** The loaded model's quantization (the experiment's `quantize`, applied at load), for the memory model. */
