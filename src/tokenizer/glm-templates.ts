@@ -10,8 +10,6 @@
  * The templates write those special tokens themselves, as templates write bos (encode with addSpecialTokens: false).
  * No system role: neither model has one. Roles must alternate user / assistant, starting with the user.
  */
-import type { Family } from '../model/config';
-
 const ALTERNATE = `{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}{{ raise_exception('ChatGLM conversations alternate user / assistant turns, starting with the user (no system role)') }}{%- endif -%}`;
 /** Index of the last user turn: the question; an assistant turn after it is the answer being trained on. */
 const LAST_USER = `{%- set q = (messages | length) - 1 if messages[(messages | length) - 1]['role'] == 'user' else (messages | length) - 2 -%}`;
@@ -34,7 +32,7 @@ export const CHATGLM2_TEMPLATE =
   `{%- else -%}{{ message['content'] ~ '\\n\\n' }}{%- endif -%}` +
   `{%- endfor -%}`;
 
-/** The built-in template for a family whose tokenizers ship none, else null. */
-export function builtinChatTemplate(family: Family): string | null {
+/** The built-in template for a model family (model/config.ts Family) whose tokenizers ship none, else null. */
+export function builtinChatTemplate(family: string): string | null {
   return family === 'chatglm' ? CHATGLM6B_TEMPLATE : family === 'chatglm2' ? CHATGLM2_TEMPLATE : null;
 }
