@@ -8,6 +8,7 @@ import type { ModelSource } from '../model/load';
 import { builtinChatTemplate } from '../tokenizer/glm-templates';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer';
 import { UsageError } from './errors';
+import { MOSS_TEMPLATE } from '../tokenizer/moss-template';
 
 export async function tokenizerFrom(source: ModelSource): Promise<TextTokenizer | null> {
   const json = await source.readText('tokenizer.json');
@@ -21,7 +22,9 @@ export async function tokenizerFrom(source: ModelSource): Promise<TextTokenizer 
       const builtin = family && builtinChatTemplate(family);
       if (builtin) config.chat_template = builtin;
     }
-    return loadTokenizer(JSON.parse(json), config);
+    // MOSS tokenizers ship no chat_template either: moss-moon-003-sft's format (tokenizer/moss-template.ts).
+    const moss = !config?.chat_template && /"model_type"\s*:\s*"moss"/.test((await source.readText('config.json')) ?? '');
+    return loadTokenizer(JSON.parse(json), moss ? { ...config, chat_template: MOSS_TEMPLATE } : config);
   } catch (e) {
     throw new UsageError(`${source.label}: ${(e as Error).message}`);
   }
