@@ -5,6 +5,7 @@
  * targets and pick the template. The folder appears whole or not at all. `webift train --engine llamafactory` uses
  * the same function for its work folder.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseRecords, RecordsParseError } from '../../data/records';
@@ -89,7 +90,8 @@ export async function exportLlamaFactory(o: Options, out: string, opts: { quiet?
   const cfg = await readConfig(source);
   const tok = await tokenizerFrom(source);
   const { peft, trainable } = asUsage(() => resolvePeft(cfg, peft0));
-  const hub = /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(modelSpec) && source.label !== modelSpec ? modelSpec.split('@') : null;
+  // resolveModelSource took a folder when one exists, else a hub id owner/name[@revision].
+  const hub = existsSync(modelSpec) ? null : modelSpec.split('@');
   const modelNameOrPath = hub ? hub[0] : path.resolve(modelSpec);
 
   const messages = parsed.records.filter((r) => 'messages' in r).length;

@@ -7,6 +7,8 @@
  * reader), else with a strict reader of the flat subset.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -183,6 +185,31 @@ describe('webift export --format llamafactory', () => {
     const llama3 = chatModel('llama3-model', "{{ '<|start_header_id|>' + messages[0]['role'] + '<|end_header_id|>' }}");
     expect((await exportLlamaFactory({ model: llama3, data, 'max-steps': '5' }, path.join(tmp, 'run4'), { quiet: true })).template).toBe('llama3');
     expect((await exportLlamaFactory({ model: llama3, data, 'max-steps': '5', template: 'default' }, path.join(tmp, 'run5'), { quiet: true })).template).toBe('default');
+  });
+
+  it('a hub model goes as model_name_or_path + model_revision (its config and tokenizer read through the hub)', async () => {
+    // A local stand-in for the hub's /{repo}/resolve/{revision}/{file} route, serving webift-tiny's small files.
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const m = /^\/acme\/tiny\/resolve\/abc123\/([\w.]+\.json)$/.exec(req.url ?? '');
+      const file = m && path.join(EMBEDDED_MODEL_DIR, m[1]);
+      if (!file || !existsSync(file)) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const env = { WEBIFT_HUB_HOST: process.env.WEBIFT_HUB_HOST, WEBIFT_CACHE_DIR: process.env.WEBIFT_CACHE_DIR };
+    Object.assign(process.env, { WEBIFT_HUB_HOST: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, WEBIFT_CACHE_DIR: path.join(tmp, 'hub-cache') });
+    try {
+      const out = path.join(tmp, 'run-hub');
+      await exportLlamaFactory({ model: 'acme/tiny@abc123', data: jsonl(path.join(tmp, 'hub.jsonl'), INSTR), 'max-steps': '5' }, out, { quiet: true });
+      expect(readYaml(readFileSync(path.join(out, 'train.yaml'), 'utf8'))).toMatchObject({ model_name_or_path: 'acme/tiny', model_revision: 'abc123' });
+      expect(asked).toContain('/acme/tiny/resolve/abc123/config.json');
+      expect(asked.some((u) => u.endsWith('.safetensors'))).toBe(false); // no weights are read
+    } finally {
+      for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      server.close();
+    }
   });
 
   it.each<[Record<string, string>, RegExp]>([
