@@ -11,6 +11,7 @@ import { closest } from '../util/edit-distance';
 import { BACKEND_FLAG, JSON_FLAG, MODEL_FLAG, toNumber, type FlagSpec, type NumberRule, type Parsed } from './args';
 import { UsageError } from './errors';
 import { QUANT_FLAGS } from './quant-flags';
+import { ENGINE_FLAGS } from './llamafactory/flags';
 
 const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'p-tuning', 'full'] as const;
 const D = DEFAULT_TRAIN_CONFIG;
@@ -55,6 +56,7 @@ export const TRAIN_FLAGS: FlagSpec = {
   backend: BACKEND_FLAG,
   json: JSON_FLAG,
   ...QUANT_FLAGS,
+  ...ENGINE_FLAGS,
 };
 
 export type Method = (typeof METHODS)[number];

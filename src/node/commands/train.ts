@@ -2,7 +2,8 @@
  * `webift train`: fine-tunes a model on a local JSON/JSONL file of unified records with any PEFT method (or full
  * fine-tuning), checkpointing into OUT/checkpoints (resume with --resume), and writes the adapter (PEFT layout) or
  * the full model to OUT atomically. Refuses to start when the memory estimate exceeds the device. Progress on
- * stderr; with --json every TrainEvent is a JSON line on stdout.
+ * stderr; with --json every TrainEvent is a JSON line on stdout. `--engine llamafactory` hands the run to an installed
+ * LLaMA-Factory instead (llamafactory/engine.ts).
  */
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -38,6 +39,10 @@ function asUsage<T>(f: () => T): T {
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const o = trainOptions(parse(argv, TRAIN_FLAGS));
+  const engine = (o.engine ?? 'webift') as string;
+  if (engine === 'llamafactory') return (await import('../llamafactory/engine')).trainWithLlamaFactory(o);
+  if (engine !== 'webift') throw new UsageError(`--engine must be webift or llamafactory, got '${engine}'`);
+  if (o.template !== undefined) throw new UsageError('--template picks a LLaMA-Factory template: it goes with --engine llamafactory (webift uses the Alpaca prompt for instruction records and the chat template for messages)');
   const json = o.json === true;
   const need = (k: string) => {
     if (typeof o[k] !== 'string') throw new UsageError(`--${k} is required`);
