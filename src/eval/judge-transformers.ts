@@ -52,13 +52,16 @@ export function defaultDevice(): OnnxDevice {
   return currentBackend()?.name === 'webgpu' ? 'webgpu' : 'wasm';
 }
 
-/** The assistant's reply in a pipeline output: the last chat message's content, or the string as returned. */
+/**
+ * The assistant's reply in a pipeline output: the last chat message's content, or the string as returned, without
+ * leading whitespace (the pipeline cuts the prompt's text off the decoded sequence, which can leave a space).
+ */
 function replyOf(out: { generated_text: string | ChatMessage[] }[]): string {
   const g = out[0]?.generated_text;
-  if (typeof g === 'string') return g;
+  if (typeof g === 'string') return g.trimStart();
   const last = Array.isArray(g) ? g[g.length - 1] : undefined;
   if (!last || last.role !== 'assistant' || typeof last.content !== 'string') throw new Error('transformers.js answered without an assistant message');
-  return last.content;
+  return last.content.trimStart();
 }
 
 export function transformersJudge(o: TransformersJudgeOptions): Judge {
