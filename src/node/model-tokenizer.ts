@@ -5,7 +5,7 @@
  */
 import { parseConfig } from '../model/config';
 import type { ModelSource } from '../model/load';
-import { builtinChatTemplate } from '../tokenizer/glm-templates';
+import { withBuiltinTemplate } from '../tokenizer/glm-templates';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer';
 import { UsageError } from './errors';
 import { MOSS_TEMPLATE } from '../tokenizer/moss-template';
@@ -15,12 +15,10 @@ export async function tokenizerFrom(source: ModelSource): Promise<TextTokenizer 
   if (json === null) return null;
   const cfg = await source.readText('tokenizer_config.json');
   try {
-    const config = cfg ? JSON.parse(cfg) : {};
-    if (!config.chat_template) {
+    let config = cfg ? JSON.parse(cfg) : null;
+    if (!config?.chat_template) {
       const model = await source.readText('config.json');
-      const family = model && /"model_type"\s*:\s*"chatglm"/.test(model) ? parseConfig(JSON.parse(model)).family : null;
-      const builtin = family && builtinChatTemplate(family);
-      if (builtin) config.chat_template = builtin;
+      if (model && /"model_type"\s*:\s*"chatglm"/.test(model)) config = withBuiltinTemplate(config, parseConfig(JSON.parse(model)).family);
     }
     // MOSS tokenizers ship no chat_template either: moss-moon-003-sft's format (tokenizer/moss-template.ts).
     const moss = !config?.chat_template && /"model_type"\s*:\s*"moss"/.test((await source.readText('config.json')) ?? '');

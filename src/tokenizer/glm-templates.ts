@@ -36,3 +36,9 @@ export const CHATGLM2_TEMPLATE =
 export function builtinChatTemplate(family: string): string | null {
   return family === 'chatglm' ? CHATGLM6B_TEMPLATE : family === 'chatglm2' ? CHATGLM2_TEMPLATE : null;
 }
+
+/** tokenizer_config.json (parsed, or null) with the family's built-in template added when it has no chat_template. */
+export function withBuiltinTemplate(config: Record<string, unknown> | null, family: string): Record<string, unknown> | null {
+  const t = builtinChatTemplate(family);
+  return t && !config?.chat_template ? { ...(config ?? {}), chat_template: t } : config;
+}

@@ -7,6 +7,7 @@ import { loadModel, type ModelSource } from '../model/load';
 import type { Model } from '../model/types';
 import { allLinearNames } from '../peft';
 import { hasChatTemplate } from '../tokenizer/chat-template';
+import { withBuiltinTemplate } from '../tokenizer/glm-templates';
 import { loadTokenizer, type TextTokenizer } from '../tokenizer/tokenizer';
 import type { LoadProgress, ModelInfo, ModelSpec } from '../protocol/train-api';
 import { hubSource, memorySource, urlSource } from './model-sources';
@@ -41,7 +42,7 @@ export async function loadForChat(spec: ModelSpec, signal: AbortSignal, onProgre
   }
   const tokJson = await source.readText('tokenizer.json');
   const tokCfg = await source.readText('tokenizer_config.json');
-  const tok = tokJson ? loadTokenizer(JSON.parse(tokJson), tokCfg ? JSON.parse(tokCfg) : null) : null;
+  const tok = tokJson ? loadTokenizer(JSON.parse(tokJson), withBuiltinTemplate(tokCfg ? JSON.parse(tokCfg) : null, model.config.family)) : null;
   const c = model.config;
   let parameters = 0;
   for (const [name, t] of model.weights) if (!(name === 'lm_head.w' && c.tieEmbeddings)) parameters += t.size;

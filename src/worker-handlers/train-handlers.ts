@@ -7,6 +7,7 @@
 import { loadModel, type ModelSource } from '../model/load';
 import { allLinearNames } from '../peft';
 import { hasChatTemplate } from '../tokenizer/chat-template';
+import { withBuiltinTemplate } from '../tokenizer/glm-templates';
 import { loadTokenizer } from '../tokenizer/tokenizer';
 import { idbCheckpointStore } from '../train/idb-checkpoint-store';
 import type { CheckpointStore } from '../train/checkpoint';
@@ -56,7 +57,7 @@ export function createTrainHandlers(backendReady: Promise<BackendChoice>, idbSto
       session.model = next;
       session.source = src;
       session.quant = quantizer?.spec ?? null;
-      session.tok = tokJson ? loadTokenizer(JSON.parse(tokJson), tokCfg ? JSON.parse(tokCfg) : null) : null;
+      session.tok = tokJson ? loadTokenizer(JSON.parse(tokJson), withBuiltinTemplate(tokCfg ? JSON.parse(tokCfg) : null, next.config.family)) : null;
       const c = next.config;
       let parameters = 0;
       for (const [name, t] of next.weights) if (!(name === 'lm_head.w' && c.tieEmbeddings)) parameters += t.size;

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { applyChatTemplate, ChatTemplateError } from '../../src/tokenizer/chat-template';
-import { CHATGLM2_TEMPLATE, CHATGLM6B_TEMPLATE } from '../../src/tokenizer/glm-templates';
+import { CHATGLM2_TEMPLATE, CHATGLM6B_TEMPLATE, withBuiltinTemplate } from '../../src/tokenizer/glm-templates';
 import { tokenizerFrom } from '../../src/node/model-tokenizer';
 import { memSource } from '../helpers/mem-source';
 import { tinyTokenizerJson } from './tiny-tokenizer';
@@ -37,6 +37,13 @@ describe('ChatGLM chat templates', () => {
       expect(() => applyChatTemplate(t, [{ role: 'system', content: 'S' }, ...turns])).toThrow(ChatTemplateError);
       expect(() => applyChatTemplate(t, [turns[0], turns[0]])).toThrow(/alternate/);
     }
+  });
+
+  it('withBuiltinTemplate (the app workers\' path) adds the template only for ChatGLM configs without one', () => {
+    expect(withBuiltinTemplate(null, 'chatglm')).toEqual({ chat_template: CHATGLM6B_TEMPLATE });
+    expect(withBuiltinTemplate({ eos_token: '</s>' }, 'chatglm2')).toEqual({ eos_token: '</s>', chat_template: CHATGLM2_TEMPLATE });
+    expect(withBuiltinTemplate({ chat_template: 'own' }, 'chatglm2')).toEqual({ chat_template: 'own' });
+    expect(withBuiltinTemplate(null, 'llama')).toBeNull();
   });
 
   it('tokenizerFrom gives a ChatGLM checkpoint without a chat_template the built-in one, and leaves others alone', async () => {
