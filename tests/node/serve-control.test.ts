@@ -129,13 +129,12 @@ describe('webift serve: keys, errors, adapters, cancellation', () => {
       for await (const c of s as AsyncIterable<{ choices: { delta: { content?: string } }[] }>) if (c.choices[0]?.delta.content) onDelta(++n);
     };
     const running = await h.client.chat.completions.create(body as never, { signal: first.signal });
-    // A second request waits behind the first (concurrency 1); its client gives up while it waits. The server
-    // sends the stream's headers at once, so the client's create() resolves before a slot is free.
-    const waiting = await h.client.chat.completions.create(body as never, { signal: second.signal });
+    // A second request waits behind the first (concurrency 1; no headers until a slot is free); its client gives up.
+    const waiting = h.client.chat.completions.create(body as never, { signal: second.signal });
     await until(() => h.server.stats().queued === 1);
     second.abort();
-    // (The openai client ends an aborted stream's iteration quietly or with an abort error; the server is what counts.)
-    await drain(waiting).catch(() => undefined);
+    await expect(waiting).rejects.toThrow(/abort/i);
+    // (The openai client ends an aborted stream's iteration quietly; the server's records are what count.)
     await drain(running, (n) => n === 3 && first.abort()).catch(() => undefined);
     await until(() => h.records.length === before + 2 && h.server.stats().active === 0);
     const [queued, ran] = [...h.records.slice(before)].sort((a, b) => a.completionTokens - b.completionTokens);

@@ -102,9 +102,9 @@ export async function handleCompletion(ctx: CompletionContext, endpoint: Endpoin
   const sse = p.stream ? new SseWriter(res) : null;
   let queueMs = 0;
   try {
-    sse?.open();
     const result = await ctx.queue.run(async () => {
       queueMs = ctx.now() - t0;
+      sse?.open(); // headers once a slot is free, so a refusal while waiting (429, 503) is still a real HTTP status
       if (sse && endpoint === 'chat') await sse.send({ ...head, choices: [chunkChoice(endpoint, { role: 'assistant', content: '' }, null)] });
       const onDelta = sse ? (d: string) => sse.send({ ...head, choices: [chunkChoice(endpoint, { content: d }, null)] }) : undefined;
       return runGeneration(ctx.models, p.entry, p.promptIds, p.options, ac.signal, onDelta);
@@ -121,8 +121,11 @@ export async function handleCompletion(ctx: CompletionContext, endpoint: Endpoin
     }
     record({ completionTokens: result.completionTokens, reason: result.reason, queueMs });
   } catch (e) {
-    if (res.destroyed || sse?.closed) return record({ completionTokens: 0, reason: 'aborted', queueMs }); // gone while queued
-    if (!sse) throw e;
+    if (res.destroyed) return record({ completionTokens: 0, reason: 'aborted', queueMs }); // gone while queued
+    if (!sse || !res.headersSent) {
+      record({ completionTokens: 0, reason: 'aborted', queueMs }); // refused while waiting (503), or a bug (500)
+      throw e;
+    }
     // The stream already said 200: the error goes into the stream (the openai client raises it), then [DONE].
     if (!(e instanceof ApiError)) ctx.onError(e);
     await sse.send(asApiError(e).body());
