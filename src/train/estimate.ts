@@ -15,7 +15,8 @@ export type MethodSpec =
   /** targets: our module names ('q', 'v', 'up') or PEFT's ('q_proj', 'v_proj'), matched as suffixes. */
   | { kind: 'lora'; r: number; targets: string[] }
   | { kind: 'ia3'; targets: string[] }
-  | { kind: 'prompt'; virtualTokens: number }
+  /** encoderParams: P-tuning's prompt-encoder weights, trained instead of the n x C virtual tokens themselves. */
+  | { kind: 'prompt'; virtualTokens: number; encoderParams?: number }
   | { kind: 'prefix'; virtualTokens: number };
 
 export interface MemoryEstimate {
@@ -110,7 +111,7 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
     for (const m of targetModules(cfg, method.targets)) adapter += method.r * (m.inDim + m.outDim);
   } else if (method.kind === 'ia3') {
     for (const m of targetModules(cfg, method.targets)) adapter += /down|fc2|4h_to_h/.test(m.ours + m.hf) ? m.inDim : m.outDim;
-  } else if (method.kind === 'prompt') adapter = method.virtualTokens * C;
+  } else if (method.kind === 'prompt') adapter = method.encoderParams ?? method.virtualTokens * C;
   else if (method.kind === 'prefix') adapter = method.virtualTokens * L * 2 * cfg.kvHeads * cfg.headDim;
   const trainable = method.kind === 'full' ? weights : adapter;
   const extraT = method.kind === 'prompt' || method.kind === 'prefix' ? method.virtualTokens : 0;

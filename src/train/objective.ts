@@ -81,8 +81,9 @@ export function methodSpec(adapter: Adapter | null): MethodSpec {
     case 'IA3':
       return { kind: 'ia3', targets: (adapter.config as IA3Config).target_modules as string[] };
     case 'PROMPT_TUNING':
-    case 'P_TUNING': // the encoder's own activations are a few n x h rows: the n virtual tokens dominate
       return { kind: 'prompt', virtualTokens: adapter.virtualTokens };
+    case 'P_TUNING': // the encoder's weights are trained; its activations are a few n x h rows
+      return { kind: 'prompt', virtualTokens: adapter.virtualTokens, encoderParams: [...adapter.params.values()].reduce((s, v) => s + v.size, 0) };
     case 'PREFIX_TUNING':
       return { kind: 'prefix', virtualTokens: adapter.virtualTokens };
     default:
