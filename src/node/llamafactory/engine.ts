@@ -7,8 +7,8 @@
  * as it was and the error carries the exit code and the last lines of the engine's stderr.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { accessSync, constants, createWriteStream, statSync } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { TrainEvent } from '../../train/trainer';
 import { UsageError } from '../errors';
@@ -94,12 +94,13 @@ export async function trainWithLlamaFactory(o: Options, opts: EngineOptions = {}
   };
 
   const child = spawn(cli, ['train', TRAIN_YAML], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-  const log: string[] = [];
+  // Everything the engine prints goes to a log file in the work folder (kept with the run); the tail stays in memory.
+  const log = createWriteStream(path.join(work, 'llamafactory.log'));
   let errTail: string[] = [], errPart = '';
-  child.stdout.on('data', (b: Buffer) => log.push(b.toString('utf8')));
+  child.stdout.on('data', (b: Buffer) => log.write(b));
   child.stderr.on('data', (b: Buffer) => {
+    log.write(b);
     const s = b.toString('utf8');
-    log.push(s);
     const lines = (errPart + s).split(/\r?\n|\r/);
     errPart = lines.pop() ?? '';
     errTail = [...errTail, ...lines.filter((l) => l.trim())].slice(-TAIL_LINES);
@@ -115,7 +116,7 @@ export async function trainWithLlamaFactory(o: Options, opts: EngineOptions = {}
     await drain();
   }
   const r = await exit;
-  await writeFile(path.join(work, 'llamafactory.log'), log.join('')).catch(() => undefined);
+  await new Promise<void>((resolve) => log.end(resolve));
   if (r.error || r.code !== 0) {
     if (errPart.trim()) errTail = [...errTail, errPart].slice(-TAIL_LINES);
     const how = r.error ? `could not start (${r.error.message})` : r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`;

@@ -131,6 +131,7 @@ describe('webift train --engine llamafactory', () => {
     expect(r.code, r.code instanceof Error ? r.code.message : r.stderr).toBe(0);
     const seen = JSON.parse(readFileSync(path.join(out, 'llamafactory', 'standin-seen.json'), 'utf8'));
     expect(seen.args).toEqual(['train', 'train.yaml']);
+    expect(readFileSync(path.join(out, 'llamafactory', 'llamafactory.log'), 'utf8')).toContain('[INFO] Saving model checkpoint to');
     expect(seen.files).toEqual(expect.arrayContaining(['README.md', 'dataset_info.json', 'ds_z2_config.json', 'train.yaml', 'train_deepspeed.yaml', 'webift_alpaca.jsonl']));
     expect(seen.yaml).toMatch(/^lora_rank: 4$/m);
     expect(seen.yaml).toMatch(/^max_steps: 3$/m);
