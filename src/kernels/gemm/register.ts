@@ -22,6 +22,17 @@ interface WasmBackendLike {
 }
 
 let pool: GemmPool | null = null;
+let bypass = false;
+
+/** Runs fn with tfjs-wasm's own BatchMatMul (for benchmarks that compare the two in one process). */
+export function withTfjsMatmul<T>(fn: () => T): T {
+  bypass = true;
+  try {
+    return fn();
+  } finally {
+    bypass = false;
+  }
+}
 
 /** The pool behind the wasm matmul, or null when tfjs's own kernel runs. */
 export function gemmPool(): GemmPool | null {
@@ -68,7 +79,7 @@ function install(p: GemmPool): void {
       const shape = a.dtype === 'float32' && b.dtype === 'float32' ? shapeOf(a, b, args.attrs.transposeA, args.attrs.transposeB) : null;
       // A small untransposed single product is XNNPACK's best case, and copying it out would cost more than it saves.
       const small = shape && shape.s.batch === 1 && !shape.s.transposeA && !shape.s.transposeB && 2 * shape.s.M * shape.s.N * shape.s.K < SMALL_FLOPS;
-      if (!shape || small || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
+      if (!shape || small || bypass || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
       const { s, outShape } = shape;
       const out = args.backend.makeOutput(outShape, 'float32');
       // Read the heap views after makeOutput: an allocation may have grown (and replaced) the heap's buffer.

@@ -1,0 +1,121 @@
+/**
+ * Our kernels against tfjs's composed ops on the same shapes, in the same process: one JSON line per kernel with
+ * `kernel`, `backend`, `ours_ms`, `tfjs_ms` and `ratio_vs_tfjs` (tfjs time / our time: above 1 means ours is faster).
+ * Shapes are the SmolLM2-135M training step's (1,024 tokens, hidden 576, MLP 1,536, vocabulary 49,152).
+ *   matmul          wasm: the threaded GEMM (kernels/gemm) vs tfjs-wasm's BatchMatMul; forward and both backward
+ *                   products of a [1024, 576] x [576, 1536] linear, plus attention's batched products.
+ *   dequant_matmul  wasm: an int4 g64 frozen linear, forward + input gradient: the one-pass dequant kernel and the
+ *                   threaded GEMM vs tfjs ops decoding the words and tfjs's matmul.
+ *   cross_entropy   wasm: the chunked lm_head + cross-entropy (kernels/linear-xent) vs tfjs's matMul, logSoftmax
+ *                   and gather over the full logits, value and input gradient.
+ *   norm            webgpu (when an adapter is there; SwiftShader only with --software-gpu): the WGSL RMSNorm
+ *                   forward + backward vs tfjs's composed ops.
+ *   attention, rope no kernel of our own yet: a line that says so.
+ * Usage: node --import ./bin/node-env.mjs bench/kernels.ts [--quick] [--software-gpu]
+ */
+import { parseArgs } from 'node:util';
+import { tf } from '../src/kernels/tf';
+import { gemmPool, withTfjsMatmul } from '../src/kernels/gemm/register';
+import { linearCrossEntropy } from '../src/kernels/linear-xent';
+import { frozenMatmul } from '../src/kernels/qmatmul';
+import { QTensor } from '../src/kernels/qtensor';
+import { rmsNormWebGpu } from '../src/kernels/rmsnorm/rmsnorm';
+import { initBackend } from '../src/platform/backend';
+import { quantize } from '../src/quant/quantize';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, 'software-gpu': { type: 'boolean' } }, strict: false });
+const REPS = values.quick ? 2 : 5;
+const [N, C, F, V] = [1024, 576, 1536, 49152];
+
+/** Median wall time of fn over REPS runs after one warm-up; fn returns tensors to read back and free. */
+async function time(fn: () => tf.Tensor[]): Promise<number> {
+  const runs: number[] = [];
+  for (let r = 0; r <= REPS; r++) {
+    const t0 = performance.now();
+    const out = fn();
+    for (const t of out) await t.data();
+    const ms = performance.now() - t0;
+    tf.dispose(out);
+    if (r > 0) runs.push(ms);
+  }
+  runs.sort((a, b) => a - b);
+  return runs[Math.floor(runs.length / 2)];
+}
+
+function line(kernel: string, backend: string, device: string, shape: string, ours: number, peer: number, extra: Record<string, unknown> = {}): void {
+  console.log(JSON.stringify({ bench: 'kernel', kernel, backend, device, shape, ours_ms: +ours.toFixed(2), tfjs_ms: +peer.toFixed(2), ratio_vs_tfjs: +(peer / ours).toFixed(2), ...extra }));
+}
+
+const wasm = await initBackend({ prefer: ['wasm'] });
+const threads = gemmPool()?.threads ?? 1;
+
+{
+  // One linear's three products (y = x·W, dx = dy·Wᵀ, dW = xᵀ·dy), then attention's (B·H = 36 of [256, 64]·[64, 256]).
+  const x = tf.randomNormal([N, C]), w = tf.randomNormal([C, F]), dy = tf.randomNormal([N, F]);
+  const q = tf.randomNormal([36, 256, 64]), k = tf.randomNormal([36, 256, 64]);
+  const products = () => [tf.matMul(x, w), tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false), tf.matMul(q, k, false, true)];
+  const ours = await time(products);
+  const peer = await time(() => withTfjsMatmul(products));
+  line('matmul', 'wasm', wasm.reason, `linear [${N},${C}]x[${C},${F}] fwd+bwd, attention 36x[256,64]x[64,256]`, ours, peer, { threads, gflops_ours: +((2 * (3 * N * C * F + 36 * 256 * 256 * 64)) / ours / 1e6).toFixed(1) });
+  tf.dispose([x, w, dy, q, k]);
+}
+
+{
+  const wv = Float32Array.from({ length: C * F }, (_, i) => Math.sin(i * 0.37) * 0.05);
+  const qt = new QTensor(quantize(wv, C, F, { bits: 4, groupSize: 64, symmetric: true }));
+  const x = tf.randomNormal([N, C]), g = tf.randomNormal([N, F]);
+  const ours = await time(() => {
+    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => tf.sum(tf.mul(frozenMatmul(xi, qt), g)))([x]);
+    return [value, ...grads];
+  });
+  const peer = await time(() => withTfjsMatmul(() => {
+    const d = qt.dequantize(0, undefined, { ops: true });
+    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xi, d), g)))([x]);
+    d.dispose();
+    return [value, ...grads];
+  }));
+  line('dequant_matmul', 'wasm', wasm.reason, `int4 g64 [${C},${F}], x [${N},${C}], forward + dx`, ours, peer, { threads });
+  tf.dispose([x, g]);
+  qt.dispose();
+}
+
+{
+  const x = tf.randomNormal([N, C], 0, 0.5), w = tf.randomNormal([C, V], 0, 0.05);
+  const targets = Int32Array.from({ length: N }, (_, i) => (i * 7919) % V);
+  const ours = await time(() => {
+    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => linearCrossEntropy(xi, { w }, { targets, count: N }))([x]);
+    return [value, ...grads];
+  });
+  const onehot = tf.oneHot(tf.tensor1d(targets, 'int32'), V);
+  const peer = await time(() => withTfjsMatmul(() => {
+    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(tf.matMul(xi, w)), onehot), -1))))([x]);
+    return [value, ...grads];
+  }));
+  line('cross_entropy', 'wasm', wasm.reason, `x [${N},${C}] x head [${C},${V}], value + dx`, ours, peer, { threads });
+  tf.dispose([x, w, onehot]);
+}
+
+let gpu: Awaited<ReturnType<typeof initBackend>> | null = null;
+if (values['software-gpu']) process.env.WEBIFT_SOFTWARE_GPU = '1';
+try {
+  gpu = await initBackend({ prefer: ['webgpu'] });
+} catch (e) {
+  console.log(JSON.stringify({ bench: 'kernel', kernel: 'norm', backend: 'webgpu', skipped: `no WebGPU adapter (${(e as Error).message.slice(0, 120)}); --software-gpu uses SwiftShader` }));
+}
+if (gpu) {
+  const x = tf.randomNormal([N, C]), w = tf.randomNormal([C], 1, 0.1), dy = tf.randomNormal([N, C]);
+  const eps = 1e-5;
+  const composed = (a: tf.Tensor, b: tf.Tensor) => tf.mul(tf.mul(a, tf.rsqrt(tf.add(tf.mean(tf.square(a), -1, true), eps))), b);
+  const ours = await time(() => {
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNormWebGpu(a, b, eps)!, dy)))([x, w]);
+    return [value, ...grads];
+  });
+  const peer = await time(() => {
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(composed(a, b), dy)))([x, w]);
+    return [value, ...grads];
+  });
+  line('norm', 'webgpu', gpu.reason, `RMSNorm [${N},${C}] forward + dx + dw`, ours, peer, gpu.slow ? { note: 'software adapter: the ratio is not a GPU figure' } : {});
+  tf.dispose([x, w, dy]);
+}
+
+for (const kernel of ['attention', 'rope']) console.log(JSON.stringify({ bench: 'kernel', kernel, skipped: 'no kernel of our own yet: tfjs composed ops run' }));

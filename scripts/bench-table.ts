@@ -1,0 +1,36 @@
+/**
+ * The bench summary: JSON lines from bench/*.ts as one markdown table of what was measured against which peer.
+ * Kernel lines give our time, tfjs's and the ratio; training and decode lines give tokens/s and the ratio to their
+ * peer when the peer ran in the same run. Lines it does not know are listed as they are.
+ * Usage: node --import ./bin/node-env.mjs scripts/bench-table.ts < tmp/bench/latest.jsonl
+ */
+type Row = Record<string, unknown>;
+
+const num = (v: unknown) => (typeof v === 'number' ? String(v) : '–');
+
+export function benchTable(rows: Row[]): string {
+  const out = ['| bench | what | ours | peer | ratio (ours vs peer) | where |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const r of rows) {
+    if (r.bench === 'kernel') {
+      if (r.skipped) out.push(`| kernel ${r.kernel} | ${r.skipped} | – | – | – | ${r.backend ?? ''} |`);
+      else out.push(`| kernel ${r.kernel} | ${r.shape} | ${num(r.ours_ms)} ms | tfjs ${num(r.tfjs_ms)} ms | ${num(r.ratio_vs_tfjs)}× | ${r.device} |`);
+    } else if (r.bench === 'train-lora' && !r.failed && !r.skipped) {
+      out.push(`| train LoRA | ${r.layers} layers, b${r.batch}×${r.seq} | ${num(r.tokens_per_s)} tok/s | | | ${r.device} |`);
+    } else if (r.bench === 'train-lora-ratio') {
+      out.push(`| train LoRA ratio | ${r.layers} layers | | ${r.peer} | ${Object.entries(r).filter(([k]) => !['bench', 'peer', 'layers'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')} | |`);
+    } else {
+      const { bench, ...rest } = r;
+      out.push(`| ${String(bench ?? '?')} | ${JSON.stringify(rest).slice(0, 160).replace(/\|/g, '/')} | | | | |`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const text = await new Promise<string>((resolve) => {
+    let s = '';
+    process.stdin.on('data', (d) => (s += d));
+    process.stdin.on('end', () => resolve(s));
+  });
+  process.stdout.write(benchTable(text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Row)));
+}
