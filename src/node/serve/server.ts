@@ -136,7 +136,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       if (!(e instanceof ApiError)) onError(e);
       if (res.headersSent) return void res.destroy();
       const err = asApiError(e);
-      sendJson(res, err.status, err.body());
+      sendJson(res, err.status, err.body(), err.status === 429 || err.status === 503 ? { 'retry-after': '1' } : {});
     });
   });
   await new Promise<void>((resolve, reject) => {
