@@ -4,7 +4,7 @@
  * file. Unknown keys in the file are refused, so a typo never silently trains with a default.
  */
 import { readFileSync } from 'node:fs';
-import { loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig } from '../peft';
+import { loraConfig, ia3Config, adaLoraConfig, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig } from '../peft';
 import { FAMILIES, hfModelType, type Family } from '../model/config';
 import { DEFAULT_TRAIN_CONFIG, TRAIN_PRESETS, type TrainConfig } from '../train/config';
 import { closest } from '../util/edit-distance';
@@ -13,7 +13,9 @@ import { UsageError } from './errors';
 import { QUANT_FLAGS } from './quant-flags';
 import { ENGINE_FLAGS } from './llamafactory/flags';
 
-const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'p-tuning', 'full'] as const;
+const METHODS = ['lora', 'dora', 'ia3', 'prompt', 'prefix', 'p-tuning', 'adalora', 'full'] as const;
+/** The AdaLoRA-only flags (refused with another method). */
+const ADALORA_FLAGS = ['init-r', 'target-r', 'tinit', 'tfinal', 'delta-t', 'total-step', 'beta1', 'beta2', 'orth-reg-weight'];
 const D = DEFAULT_TRAIN_CONFIG;
 /** Alpaca-CoT's LoRA defaults (r 8, alpha 16, dropout 0.05 on q/v), and PEFT's 8 virtual tokens. */
 const LORA = { r: 8, alpha: 16, dropout: 0.05, targets: ['q_proj', 'v_proj'], virtualTokens: 8 };
@@ -34,6 +36,15 @@ export const TRAIN_FLAGS: FlagSpec = {
   'encoder-hidden-size': { type: 'string', value: 'int', help: 'p-tuning: the prompt encoder width (default: the model hidden size, as PEFT)' },
   'encoder-num-layers': { type: 'string', value: 'int', default: 2, help: 'p-tuning with --encoder lstm: LSTM layers (the MLP encoder always has 3 Linear layers)' },
   'model-type': { type: 'string', value: 'llama|chatglm|bloom|moss|...', help: "Alpaca-CoT's --model_type, as a check: the model's config.json must be of this family (any model_type webift knows)" },
+  'init-r': { type: 'string', value: 'int', default: 12, help: 'AdaLoRA: starting rank of every adapted module (PEFT init_r)' },
+  'target-r': { type: 'string', value: 'int', default: 8, help: 'AdaLoRA: average rank per module left when the budget schedule ends (PEFT target_r)' },
+  tinit: { type: 'string', value: 'int', default: 0, help: 'AdaLoRA: warmup steps before ranks are pruned (Alpaca-CoT default: 200)' },
+  tfinal: { type: 'string', value: 'int', default: 0, help: 'AdaLoRA: final steps trained with the rank pattern fixed (Alpaca-CoT default: 1000)' },
+  'delta-t': { type: 'string', value: 'int', default: 1, help: 'AdaLoRA: steps between two rank allocations (PEFT deltaT; Alpaca-CoT default: 10)' },
+  'total-step': { type: 'string', value: 'int', help: 'AdaLoRA: length of the budget schedule in optimizer steps (default: the run\'s steps)' },
+  beta1: { type: 'string', value: 'number', default: 0.85, help: 'AdaLoRA: moving-average factor of the importance (sensitivity) scores' },
+  beta2: { type: 'string', value: 'number', default: 0.85, help: 'AdaLoRA: moving-average factor of their uncertainty' },
+  'orth-reg-weight': { type: 'string', value: 'number', default: 0.5, help: 'AdaLoRA: weight of the orthogonality regulariser added to the loss' },
   preset: { type: 'string', value: Object.keys(TRAIN_PRESETS).join('|'), help: 'a named set of training defaults, applied under the flags (alpaca-lora is the plain defaults)' },
   lr: { type: 'string', value: 'number', default: D.lr, help: 'peak learning rate, reached after warmup' },
   epochs: { type: 'string', value: 'number', default: D.epochs, help: 'passes over the training data (ignored with --max-steps)' },
@@ -105,6 +116,7 @@ export function method(o: Options): Method {
 export function peftConfig(o: Options): PeftConfig | null {
   const m = method(o);
   if (m !== 'p-tuning') for (const k of ['encoder', 'encoder-hidden-size', 'encoder-num-layers']) if (o[k] !== undefined) throw new UsageError(`--${k} goes with --peft p-tuning (got --peft ${m})`);
+  if (m !== 'adalora') for (const k of ADALORA_FLAGS) if (o[k] !== undefined) throw new UsageError(`--${k} goes with --peft adalora (got --peft ${m})`);
   if (m === 'full') return null;
   const targets = o['lora-target-modules'] as string | undefined;
   const list = targets === undefined ? undefined : targets === 'all-linear' ? 'all-linear' : targets.split(',').map((s) => s.trim()).filter(Boolean);
@@ -112,6 +124,14 @@ export function peftConfig(o: Options): PeftConfig | null {
     return loraConfig({
       r: num(o, 'lora-r', COUNT) ?? LORA.r, lora_alpha: num(o, 'lora-alpha') ?? LORA.alpha, lora_dropout: num(o, 'lora-dropout') ?? LORA.dropout,
       target_modules: (list ?? [...LORA.targets]) as never, use_rslora: o['use-rslora'] === true || o['use-rslora'] === 'true', use_dora: m === 'dora',
+    });
+  }
+  if (m === 'adalora') {
+    return adaLoraConfig({
+      init_r: num(o, 'init-r', STEPS) ?? 12, target_r: num(o, 'target-r', STEPS) ?? 8, tinit: num(o, 'tinit', STEPS) ?? 0, tfinal: num(o, 'tfinal', STEPS) ?? 0,
+      deltaT: num(o, 'delta-t', COUNT) ?? 1, total_step: num(o, 'total-step', COUNT) ?? null, beta1: num(o, 'beta1') ?? 0.85, beta2: num(o, 'beta2') ?? 0.85,
+      orth_reg_weight: num(o, 'orth-reg-weight') ?? 0.5, lora_alpha: num(o, 'lora-alpha') ?? LORA.alpha, lora_dropout: num(o, 'lora-dropout') ?? LORA.dropout,
+      target_modules: (list ?? [...LORA.targets]) as never,
     });
   }
   if (m === 'ia3') return ia3Config(list ? { target_modules: list as never } : {});

@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { attachAdapter, PeftConfigError } from '../../peft';
+import { adaloraStepHook, attachAdapter, PeftConfigError } from '../../peft';
+import { totalSteps } from '../../train/schedule';
 import { parseRecords, RecordsParseError } from '../../data/records';
 import { tokenizeRecords } from '../../data/tokenize-example';
 import { splitTrainEval } from '../../data/split';
@@ -78,7 +79,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     announce();
     if (!json) {
       process.stderr.write(`data: ${tokenized.examples.length} examples (${split.train.length} train, ${split.eval.length} eval), ${rejected.length} rejected${rejected[0] ? ` (first: ${rejected[0].where}: ${rejected[0].reason})` : ''}\n`);
-      process.stderr.write(`method: ${method(o)}${peft && 'r' in peft ? ` r=${peft.r} alpha=${peft.lora_alpha}` : ''}\n`);
+      const ranks = peft?.peft_type === 'ADALORA' ? ` init_r=${peft.init_r} target_r=${peft.target_r}` : peft && 'r' in peft ? ` r=${peft.r}` : '';
+      process.stderr.write(`method: ${method(o)}${ranks}${peft && 'lora_alpha' in peft ? ` alpha=${peft.lora_alpha}` : ''}\n`);
     }
     // The memory model accepts the settings, picks recomputation / micro-batching so the run fits, or refuses.
     const quantMode = typeof o.quantize === 'string' ? o.quantize : 'none';
@@ -90,6 +92,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (!json) process.stderr.write(`${plan.message}${plan.recompute ? ' (recomputing each block in the backward)' : ''}\n`);
     const data = new BatchSource(split.train, { batchSize: plan.batch, padId, seed: config.seed, packing: o.packing === true, cutoffLen: config.cutoffLen });
     const runConfig = { ...config, batchSize: plan.batch, gradAccum: plan.gradAccum };
+    // AdaLoRA prunes ranks after every optimizer step (PEFT's update_and_allocate), over the run's steps by default.
+    const stepHook = asUsage(() => adaloraStepHook(adapter, totalSteps(runConfig, data.batchesPerEpoch))) ?? undefined;
     const show = progressPrinter(json);
     let failed: string | null = null;
     for await (const e of train({
@@ -100,11 +104,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       evalData,
       store: fsCheckpointStore(path.join(out, 'checkpoints')),
       resumeFrom: o.resume === true ? 'latest' : undefined,
+      stepHook,
       memoryCheck: { estimate: plan.estimate, maxBufferBytes: backend.maxBufferBytes, deviceBytes: tensorBudget(backend.name, budgetGb * 2 ** 30), method: spec },
     })) {
       show(e);
       if (e.kind === 'error') failed = e.reason === 'over-budget' ? e.message : `${e.message}${e.lastCheckpoint ? ` (kept ${path.join(out, 'checkpoints', e.lastCheckpoint)})` : ''}`;
     }
+    stepHook?.dispose();
     if (failed) {
       adapter?.dispose();
       throw new UsageError(failed);
