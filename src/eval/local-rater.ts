@@ -2,8 +2,8 @@
  * A Judge (data/judge.ts: the AlpaGasus filter's rater and the pairwise judge) on a local model through
  * generate/: each prompt is rendered with the model's chat template (system + user, generation prompt added) or,
  * without one, as "system\n\nuser", then decoded greedily (as AlpaGasus asked ChatGPT and GPT-4 for temperature 0)
- * for a few tokens: the score is on the first line. Prompts are rated one
- * at a time (no padding games); a prompt longer than the model's context is cut from the left, keeping the request.
+ * for a few tokens: the score is on the first line. Prompts are rated one at a time (no padding games); a prompt
+ * longer than the model's context is cut from the left, keeping the request.
  * Not handled: batching, sampling, adapters (pass a merged model).
  */
 import type { Judge, JudgePrompt } from '../data/judge';

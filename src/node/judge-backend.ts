@@ -1,14 +1,15 @@
 /**
  * The CLI's one way to build a Judge (data/judge.ts) from a spec, shared by `webift judge --judge` and `webift data
  * filter --rater`: an http(s) URL of an OpenAI-compatible API (key from an environment variable, never a flag),
- * `local:MODEL_DIR` (a webift model in this process), or `hf:owner/name[@revision]` (an ONNX instruct model through
- * transformers.js, loaded lazily; WEBIFT_HUB_HOST points it at a mirror). Model code loads only when a local judge
- * is asked for.
+ * `local[:MODEL_DIR]` (a webift model in this process), or `hf:owner/name[@revision]` (an ONNX instruct model through
+ * transformers.js, loaded lazily; WEBIFT_HUB_HOST points it at a mirror). Bare `local` is the embedded default
+ * model. Model code loads only when a local judge is asked for.
  */
 import type { Judge } from '../data/judge';
 import { openAiRater } from '../data/rater-openai';
 import type { OnnxDevice, OnnxDtype } from '../eval/judge-transformers';
 import { envVar } from '../platform/env';
+import { EMBEDDED_MODEL_DIR } from './embedded-model';
 import { UsageError } from './errors';
 
 export interface JudgeSpecOptions {
@@ -29,8 +30,9 @@ const DEVICES: OnnxDevice[] = ['cpu', 'wasm', 'webgpu'];
 
 /** The judge, and `dispose` to free what it holds (a local model, an ONNX session). */
 export async function makeJudge(spec: string, o: JudgeSpecOptions): Promise<{ judge: Judge; dispose: () => Promise<void> }> {
-  if (spec.startsWith('local:')) {
-    const dir = spec.slice('local:'.length);
+  if (spec === 'local' || spec.startsWith('local:')) {
+    // Bare 'local' is the embedded default model (as `webift serve` without --model): it runs, but judges at noise level.
+    const dir = spec === 'local' ? EMBEDDED_MODEL_DIR : spec.slice('local:'.length);
     if (!dir) throw new UsageError(`${o.flag} local: needs a model folder or repo, e.g. local:models/qwen2-0.5b-instruct`);
     const [{ openModel }, { tokenizerFrom }, { localRater }] = await Promise.all([import('./runtime'), import('./model-tokenizer'), import('../eval/local-rater')]);
     const { model, source } = await openModel(dir, o.backend, o.json);

@@ -1,7 +1,8 @@
 /**
  * `webift judge` (run in-process) against the fake OpenAI-compatible endpoint on loopback: two prediction files
  * paired by id (one id unpaired), both orders asked per question, the summary counts win/tie/lose for A per test
- * set, judgements are appended and a rerun reuses them without asking again; bad input is one UsageError.
+ * set, judgements are appended and a rerun reuses them without asking again; bare `local` runs the embedded model;
+ * bad input is one UsageError.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,24 @@ describe('webift judge', () => {
       expect(await judgeCommand(args)).toBe(0);
       expect(fake.requests).toHaveLength(6);
       expect(JSON.parse(String(stdout.mock.calls.at(-1)![0]))).toMatchObject({ win: 1, tie: 1, lose: 1 });
+    } finally {
+      stdout.mockRestore();
+    }
+  });
+
+  it('bare --judge local runs the embedded model in this process (at noise level: its answer rarely parses)', async () => {
+    const a = path.join(dir, 'la.jsonl'), b = path.join(dir, 'lb.jsonl'), out = path.join(dir, 'lj.jsonl');
+    writeFileSync(a, line('1', 'Blue.') + '\n');
+    writeFileSync(b, line('1', 'Red.') + '\n');
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await judgeCommand(['--a', a, '--b', b, '--judge', 'local', '--max-new-tokens', '4', '--backend', 'wasm', '--out', out, '--json'])).toBe(0);
+      const s = JSON.parse(String(stdout.mock.calls.at(-1)![0]));
+      expect(s).toMatchObject({ n: 1, judge: 'local' });
+      expect(s.win + s.tie + s.lose + s.unparsed).toBe(1);
+      const j = JSON.parse(readFileSync(out, 'utf8'));
+      expect(typeof j.reviewAB).toBe('string');
+      expect(typeof j.reviewBA).toBe('string');
     } finally {
       stdout.mockRestore();
     }

@@ -17,7 +17,7 @@ import { appendJsonl, readJsonlForResume } from '../jsonl-resume';
 export const JUDGE_FLAGS: FlagSpec = {
   a: { type: 'string', value: 'file.jsonl', help: 'predictions of model A (webift predict --out), the side win/tie/lose is counted for' },
   b: { type: 'string', value: 'file.jsonl', help: 'predictions of model B, paired with A by id' },
-  judge: { type: 'string', value: 'url|local:DIR|hf:REPO', help: 'an OpenAI-compatible API base URL, local:MODEL_DIR (a webift model here), or hf:owner/name (ONNX via transformers.js)' },
+  judge: { type: 'string', value: 'url|local[:DIR]|hf:REPO', help: 'an OpenAI-compatible API base URL, local:MODEL_DIR (a webift model here; bare local = the embedded model), or hf:owner/name (ONNX via transformers.js)' },
   out: { type: 'string', value: 'file.jsonl', help: 'judgements, appended per batch and reused by a rerun (default: A.judged.jsonl)' },
   model: { type: 'string', value: 'name', default: 'gpt-4', help: 'the model name sent to an API judge (AlpaGasus used gpt-4-0613)' },
   'key-env': { type: 'string', value: 'VAR', default: 'OPENAI_API_KEY', help: 'the environment variable holding the API key (never a flag)' },
@@ -85,7 +85,7 @@ export async function judgeCommand(argv: string[]): Promise<number> {
 export const command: Command = {
   name: 'judge',
   summary: 'AlpaGasus pairwise LLM judge of two prediction files: both orders, win/tie/lose for A',
-  usage: '--a <a.jsonl> --b <b.jsonl> --judge <url|local:DIR|hf:REPO> [flags]',
+  usage: '--a <a.jsonl> --b <b.jsonl> --judge <url|local[:DIR]|hf:REPO> [flags]',
   flags: JUDGE_FLAGS,
   run: judgeCommand,
 };
