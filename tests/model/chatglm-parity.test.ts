@@ -15,6 +15,8 @@ import { forward } from '../../src/model/transformer';
 import { glmV1Layout, glmV2Bias } from '../../src/model/glm-mask';
 import { createCache, disposeCache, selectCacheRows } from '../../src/model/kv-cache';
 import { causalLmLoss } from '../../src/train/loss';
+import { objective } from '../../src/train/objective';
+import type { Rng } from '../../src/train/rng';
 import { folderSource } from '../../src/node/fs-source';
 import { generateAll } from '../../src/generate/generate';
 import { adapterForward, trainableParams } from '../../src/peft/adapter';
@@ -210,6 +212,23 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
             }
           }
         });
+
+        if (backend === 'cpu') {
+          it('the training objective (chunked head, recomputed blocks) gives PEFT\'s loss and LoRA gradients', async () => {
+            const adapter = await caseAdapter(model, c, 'lora');
+            try {
+              const b = batch(c);
+              const { value, grads } = tf.variableGrads(() => objective(model, adapter, { recompute: true })(b, { rng: { nextU32: () => 11 } as unknown as Rng, training: true }) as tf.Scalar, trainableParams(adapter));
+              const wl = (await (await ref(c, 'lora_outputs.safetensors')).float32('loss')).data[0];
+              expect(Math.abs((await take(value))[0] - wl)).toBeLessThanOrEqual(RTOL * Math.abs(wl));
+              const file = await ref(c, 'lora_grads.safetensors');
+              for (const [k, v] of adapter.params) close(`${c} recomputed ${k}.grad`, await hfGrad(k, grads[v.name]), (await file.float32(`${k}.grad`)).data, GRAD_ATOL, GRAD_RTOL);
+              tf.dispose(Object.values(grads));
+            } finally {
+              adapter.dispose();
+            }
+          });
+        }
 
         if (backend === 'cpu' && c === 'chatglm') {
           it('v1 refuses prompt tuning (embeddings without ids) with one clear error, as THUDM\'s forward cannot run it', async () => {
