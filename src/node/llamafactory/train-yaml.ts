@@ -3,7 +3,7 @@
  * same model, template, LoRA settings and optimiser settings, every key an argument name of LLaMA-Factory's hparams
  * (model_args, data_args, finetuning_args, training_args) or of HF TrainingArguments. Plus the DeepSpeed variant and
  * its ZeRO-2 config (DeepSpeed's documented keys, "auto" where HF fills them in). Methods LLaMA-Factory cannot express
- * (IA3, prompt and prefix tuning; its finetuning_type is lora, oft, freeze or full) are one clear error.
+ * (IA3, prompt, prefix and p-tuning, AdaLoRA; its finetuning_type is lora, oft, freeze or full) are one clear error.
  */
 import type { LoraConfig, PeftConfig } from '../../peft';
 import type { TrainConfig } from '../../train/config';
@@ -56,7 +56,7 @@ export function warmupSteps(c: TrainConfig, records: number): number {
 function method(peft: PeftConfig | null): YamlLine[] {
   if (!peft) return [{ key: 'finetuning_type', value: 'full' }];
   if (peft.peft_type !== 'LORA') {
-    const names: Record<string, string> = { IA3: 'IA3', PROMPT_TUNING: 'prompt tuning', PREFIX_TUNING: 'prefix tuning', ADALORA: 'AdaLoRA' };
+    const names: Record<string, string> = { IA3: 'IA3', PROMPT_TUNING: 'prompt tuning', PREFIX_TUNING: 'prefix tuning', P_TUNING: 'p-tuning', ADALORA: 'AdaLoRA' };
     const what = names[peft.peft_type] ?? peft.peft_type;
     throw new MethodNotExportable(`LLaMA-Factory cannot train ${what} (its finetuning_type is lora, oft, freeze or full): use --peft lora, dora or full, or train it with webift`);
   }

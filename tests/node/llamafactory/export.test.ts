@@ -215,6 +215,7 @@ describe('webift export --format llamafactory', () => {
   it.each<[Record<string, string>, RegExp]>([
     [{ peft: 'ia3' }, /LLaMA-Factory cannot train IA3/],
     [{ peft: 'prompt' }, /LLaMA-Factory cannot train prompt tuning/],
+    [{ peft: 'p-tuning' }, /LLaMA-Factory cannot train p-tuning/],
     [{ template: 'no-such' }, /--template 'no-such' is neither webift's/],
     [{ 'lora-target-modules': 'foo_proj' }, /target modules \["foo_proj"\] not found in the base model/],
     [{ data: 'MSGS' }, /has no chat template/],
