@@ -10,6 +10,7 @@ export { attachIa3 } from './ia3';
 export { attachPromptTuning, type PromptAttachOptions } from './prompt';
 export { attachPrefixTuning } from './prefix';
 export { attachPTuning } from './p-tuning';
+export { encoderParamCount } from './prompt-encoder';
 export { attachAdaLora, orthRegularizer, withOrthRegularizer, DEFAULT_ADALORA_TARGETS } from './adalora';
 export { RankAllocator, adaloraStepHook } from './adalora-allocate';
 export { type LinearModule, targetMatches, selectModules, allLinearNames } from './targets';

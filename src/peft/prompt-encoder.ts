@@ -34,6 +34,11 @@ export function encoderShapes(c: PromptEncoderConfig): [string, number[]][] {
   return out.map(([k, s]) => [ENCODER_PREFIX + k, s]);
 }
 
+/** How many weights the encoder has (token_dim and encoder_hidden_size filled in). */
+export function encoderParamCount(c: PromptEncoderConfig): number {
+  return encoderShapes(c).reduce((s, [, shape]) => s + shape.reduce((a, d) => a * d, 1), 0);
+}
+
 /** Fresh values for every encoder parameter, seeded. */
 export function initEncoder(c: PromptEncoderConfig, seed: number): Map<string, Float32Array> {
   const rand = mulberry32(seed);

@@ -4,7 +4,7 @@
  * IndexedDB checkpoint store, every TrainEvent streamed as progress. A fresh run clears old step checkpoints and
  * records the experiment beside them ('run-experiment'), so a reloaded page can resume. Not here: full fine-tuning.
  */
-import { attachAdapter, loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig } from '../peft';
+import { attachAdapter, encoderParamCount, loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig, type PromptEncoderConfig } from '../peft';
 import { splitTrainEval } from '../data/split';
 import { BatchSource } from '../data/batches';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
@@ -62,9 +62,13 @@ function sources(session: Session, config: TrainConfig) {
   return { data, evalData };
 }
 
-function specOfPeft(peft: PeftSpec): MethodSpec {
+function specOfPeft(peft: PeftSpec, hidden: number): MethodSpec {
   if (peft.method === 'LORA') return { kind: 'lora', r: peft.r, targets: peft.targetModules };
   if (peft.method === 'IA3') return { kind: 'ia3', targets: peft.targetModules };
+  if (peft.method === 'P_TUNING' || peft.method === 'P_TUNING_LSTM') {
+    const c = { ...(peftConfigOf(peft) as PromptEncoderConfig), token_dim: hidden, encoder_hidden_size: hidden }; // PEFT's defaults
+    return { kind: 'prompt', virtualTokens: peft.virtualTokens, encoderParams: encoderParamCount(c) };
+  }
   return { kind: peft.method === 'PREFIX_TUNING' ? 'prefix' : 'prompt', virtualTokens: peft.virtualTokens }; // p-tuning: virtual tokens as prompt tuning
 }
 
@@ -77,7 +81,7 @@ export async function estimate(session: Session, p: { peft: PeftSpec; config: Re
   const backend = await session.backend;
   const { model } = needModel(session);
   const config = configOf(p.config);
-  const spec = specOfPeft(p.peft);
+  const spec = specOfPeft(p.peft, model.config.hidden);
   let plan;
   try {
     plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
@@ -103,7 +107,7 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
   if (session.stop) throw userError('A training run is already going. Stop it first.');
   const asked = configOf(p.config);
   // The memory model may pick recomputation and a smaller micro-batch (same effective batch) so the run fits.
-  const planned = planMemory(model.config, specOfPeft(p.peft), { batch: asked.batchSize, gradAccum: asked.gradAccum, seqLen: asked.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
+  const planned = planMemory(model.config, specOfPeft(p.peft, model.config.hidden), { batch: asked.batchSize, gradAccum: asked.gradAccum, seqLen: asked.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
   const config = planned.ok ? { ...asked, batchSize: planned.batch, gradAccum: planned.gradAccum } : asked;
   const { data, evalData } = sources(session, config);
   if (!p.resume) {

@@ -3,7 +3,8 @@
  * encoder weights PEFT initialised (p_tuning*_encoder.safetensors), the virtual-token embeddings equal
  * `prompt_embeddings`, the logits [2, 16, 320] and the loss equal PEFT's, and the gradient of that loss for every
  * encoder parameter and for the encoder output equals `*_grads`. Saving writes only `prompt_embeddings` and PEFT's
- * adapter_config.json fields; PEFT's own p_tuning and p_tuning_lstm folders load (as prompt tuning), same logits.
+ * adapter_config.json fields; PEFT's own p_tuning and p_tuning_lstm folders load (as prompt tuning), same logits,
+ * also when decoding from a cache primed with the virtual tokens.
  * Tolerances: embeddings and logits atol 1e-4 + rtol 1e-4 (unmasked), loss rtol 1e-4, gradients atol 1e-5 + rtol 1e-3.
  */
 import { readFileSync } from 'node:fs';
@@ -13,9 +14,13 @@ import { tf } from '../../src/kernels/tf';
 import { initBackend, type BackendName } from '../../src/platform/backend';
 import type { Model } from '../../src/model/types';
 import { causalLmLoss } from '../../src/train/loss';
-import { adapterForward, trainableParams, type Adapter } from '../../src/peft/adapter';
+import { adapterForward, primeGeneration, trainableParams, type Adapter } from '../../src/peft/adapter';
+import { forward } from '../../src/model/transformer';
+import { disposeCache } from '../../src/model/kv-cache';
 import { attachPTuning, pTuningEmbeddings } from '../../src/peft/p-tuning';
 import { extendLabels } from '../../src/peft/prompt';
+import { methodSpec } from '../../src/train/objective';
+import { estimateMemory } from '../../src/train/estimate';
 import { loadAdapter, saveAdapter } from '../../src/peft/adapter-io';
 import { bytesReader, SafetensorsFile } from '../../src/model/safetensors';
 import { haveShared, caseDir, compareClose, readJson } from '../helpers/fixtures';
@@ -99,6 +104,15 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
           expect(tf.memory().numTensors).toBe(before);
         });
 
+        it('the memory model counts the encoder\'s weights as trainable (MLP: 4x64 + 64x32+32 + 32x32+32 + 32x64+64 = 5504)', async () => {
+          const enc = await file(`${sub}_encoder.safetensors`);
+          const total = enc.names().reduce((n, k) => n + enc.header.tensors[k].shape.reduce((a, d) => a * d, 1), 0);
+          if (kind === 'MLP') expect(total).toBe(5504);
+          const spec = methodSpec(adapter);
+          expect(spec).toEqual({ kind: 'prompt', virtualTokens: 4, encoderParams: total });
+          expect(estimateMemory(model.config, spec, 2, 12).trainableParams).toBe(total);
+        });
+
         it('saves only prompt_embeddings and PEFT\'s config; PEFT\'s own folder loads as prompt tuning with the same logits', async () => {
           const saved = await saveAdapter(adapter, { baseModelNameOrPath: '' });
           const st = await SafetensorsFile.open(bytesReader(saved.weights), 'adapter_model.safetensors');
@@ -113,6 +127,15 @@ for (const backend of ['cpu', 'wasm'] as BackendName[]) {
           const got = adapterForward(model, loaded, b);
           close(`${backend} ${kind} logits from PEFT's folder`, (await got.logits!.data()) as Float32Array, (await (await file(`${sub}_outputs.safetensors`)).float32('logits')).data, ATOL, RTOL, keepExtended(b.attentionMask, 320));
           got.logits!.dispose();
+          // Decoding primes a cache with the 4 virtual slots; row 0 (unpadded) then continues at positions 4..15.
+          const primed = primeGeneration(model, loaded, 1)!;
+          expect(primed.prefixLength).toBe(4);
+          const ids = b.ids.subarray(0, 12);
+          const dec = forward(model, { ids, B: 1, T: 12, attentionMask: new Int32Array(16).fill(1) }, { cache: primed.cache });
+          const want = (await (await file(`${sub}_outputs.safetensors`)).float32('logits')).data.subarray(4 * 320, 16 * 320);
+          close(`${backend} ${kind} row 0 logits after priming`, (await dec.logits!.data()) as Float32Array, want, ATOL, RTOL);
+          dec.logits!.dispose();
+          disposeCache(primed.cache);
           loaded.dispose();
         });
       });
