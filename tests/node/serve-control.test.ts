@@ -1,8 +1,8 @@
 /**
  * `webift serve` around the generation: the API key, OpenAI-shaped errors (400 with the field, 401, 404, 405, a
  * 500 that leaks nothing), adapters picked by the `model` field (a LoRA with random B built here, so its replies
- * differ from the base's), and cancellation: a client that aborts its stream (or leaves while queued) stops its
- * generation early and the server's active count returns to 0 with no tensor left behind.
+ * differ from the base's), a full line (429), and cancellation: a client that aborts its stream (or leaves while
+ * queued) stops its generation early and the server's active count returns to 0 with no tensor left behind.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -27,6 +27,7 @@ describe('webift serve: keys, errors, adapters, cancellation', () => {
   beforeAll(async () => {
     h = await serveTiny({
       apiKey: KEY,
+      maxQueue: 1,
       onError: (e) => internal.push(e),
       // A LoRA on q/v with PEFT's init_lora_weights=false (B random too) and scaling 32 / 4 = 8: far from the base.
       adapters: async (model) => {
@@ -132,13 +133,16 @@ describe('webift serve: keys, errors, adapters, cancellation', () => {
     // A second request waits behind the first (concurrency 1; no headers until a slot is free); its client gives up.
     const waiting = h.client.chat.completions.create(body as never, { signal: second.signal });
     await until(() => h.server.stats().queued === 1);
+    // The line holds one (maxQueue 1): a third request is turned away at once, with a hint when to retry.
+    const third = await post('/v1/chat/completions', body);
+    expect([third.status, third.headers.get('retry-after'), (await errorOf(third)).code]).toEqual([429, '1', 'queue_full']);
     second.abort();
     await expect(waiting).rejects.toThrow(/abort/i);
     // (The openai client ends an aborted stream's iteration quietly; the server's records are what count.)
     await drain(running, (n) => n === 3 && first.abort()).catch(() => undefined);
-    await until(() => h.records.length === before + 2 && h.server.stats().active === 0);
-    const [queued, ran] = [...h.records.slice(before)].sort((a, b) => a.completionTokens - b.completionTokens);
-    expect(queued).toMatchObject({ reason: 'aborted', completionTokens: 0 });
+    await until(() => h.records.length === before + 3 && h.server.stats().active === 0);
+    const [refused, queued, ran] = [...h.records.slice(before)].sort((a, b) => a.completionTokens - b.completionTokens);
+    for (const r of [refused, queued]) expect(r).toMatchObject({ reason: 'aborted', completionTokens: 0 });
     expect(ran.reason).toBe('aborted');
     expect(ran.completionTokens).toBeGreaterThanOrEqual(3);
     expect(ran.completionTokens).toBeLessThan(50); // seen within a step or two of the abort, far from 200

@@ -25,7 +25,7 @@ export interface RequestRecord {
   stream: boolean;
   promptTokens: number;
   completionTokens: number;
-  /** generate()'s reason: eos, stop_string, length or aborted (client gone, or shutdown). */
+  /** generate()'s reason: eos, stop_string, length, or aborted (client gone, shutdown, refused while waiting, error). */
   reason: RunResult['reason'];
   queueMs: number;
   ms: number;

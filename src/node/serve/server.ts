@@ -39,9 +39,9 @@ export interface ServerStats {
   active: number;
   /** Requests waiting for a slot. */
   queued: number;
-  /** Requests finished (answered, failed in the stream, or abandoned by their client). */
+  /** Valid requests that ended: answered, abandoned by their client, refused while waiting (429, 503), or failed. */
   finished: number;
-  /** Of those, how many ended with reason 'aborted'. */
+  /** Of those, how many were not answered in full (reason 'aborted'). */
   aborted: number;
   completionTokens: number;
 }
