@@ -18,6 +18,9 @@ import { folderSource } from '../../src/node/fs-source';
 import { generateAll } from '../../src/generate/generate';
 import { adapterForward, trainableParams, type Adapter } from '../../src/peft/adapter';
 import { mergeAdapter, mergedHfWeights } from '../../src/peft/merge';
+import { adapterTensors } from '../../src/peft/adapter-io';
+import { exportLoraGguf } from '../../src/peft/gguf';
+import { GgufExportError } from '../../src/peft/gguf-names';
 import { createQuantizer } from '../../src/quant';
 import type { Model } from '../../src/model/types';
 import { haveShared, caseDir, compareClose, flat, inputs, readJson, tensors } from '../helpers/fixtures';
@@ -166,6 +169,10 @@ describe.skipIf(!haveShared('MOSS merge and int8 (cpu)'))('MOSS merge and int8 (
     const want = (await (await ref('lora_outputs.safetensors')).float32('merged_logits')).data;
     const { labels: _l, ...b } = batch(CASE);
     close('merged_logits', await take(forward(model, b).logits!), want, ATOL, RTOL, unmasked(b.attentionMask, 320));
+    // llama.cpp has no MOSS architecture: a GGUF LoRA export is refused by name (PEFT files and merged weights work).
+    const tensors = new Map(Object.entries(await adapterTensors(adapter)).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
+    expect(() => exportLoraGguf({ family: 'moss', alpha: 8, r: 4, useRslora: false, heads: 4, kvHeads: 4, tiedEmbeddings: false, tensors })).toThrow(GgufExportError);
+    expect(() => exportLoraGguf({ family: 'moss', alpha: 8, r: 4, useRslora: false, heads: 4, kvHeads: 4, tiedEmbeddings: false, tensors })).toThrow(/'moss' has no GGUF mapping/);
     adapter.dispose();
     model.dispose();
   });
