@@ -35,7 +35,7 @@ export interface DataSourceRef {
 
 export interface PeftSettings {
   /** P_TUNING / P_TUNING_LSTM: PEFT's P_TUNING with the MLP or the LSTM prompt encoder (width = hidden size). */
-  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING' | 'P_TUNING' | 'P_TUNING_LSTM';
+  method: 'LORA' | 'IA3' | 'PROMPT_TUNING' | 'PREFIX_TUNING' | 'P_TUNING' | 'P_TUNING_LSTM' | 'ADALORA';
   /** LoRA rank, e.g. 8. */
   r: number;
   /** LoRA alpha; scaling = alpha / r. e.g. 16. */
@@ -48,7 +48,26 @@ export interface PeftSettings {
   useDora: boolean;
   /** Prompt / prefix / p-tuning: virtual tokens, e.g. 20. */
   virtualTokens: number;
+  /** AdaLoRA's rank schedule (alpha, dropout and targetModules are shared with LoRA). Absent in links made before it existed. */
+  adalora?: AdaLoraSettings;
 }
+
+/** AdaLoRA (PEFT AdaLoraConfig): ranks start at initR per module and are pruned to targetR on average as training runs. */
+export interface AdaLoraSettings {
+  /** Starting rank per module, e.g. 12. */
+  initR: number;
+  /** Average rank per module at the end, e.g. 8. */
+  targetR: number;
+  /** Steps before pruning starts, e.g. 0 (Alpaca-CoT: 200). */
+  tinit: number;
+  /** Final steps with the rank pattern fixed, e.g. 0 (Alpaca-CoT: 1000). */
+  tfinal: number;
+  /** Steps between two allocations, e.g. 1 (Alpaca-CoT: 10). */
+  deltaT: number;
+}
+
+/** PEFT's AdaLoraConfig defaults, used while an experiment has no `adalora` yet. */
+export const ADALORA_DEFAULTS: AdaLoraSettings = { initR: 12, targetR: 8, tinit: 0, tfinal: 0, deltaT: 1 };
 
 export interface TrainSettings {
   /** Peak learning rate, e.g. 3e-3 for LoRA on a tiny model. */

@@ -61,15 +61,23 @@ const quantize: Rule = (v, p, e) => {
   if (typeof g === 'number' && Number.isInteger(g) && g % 8 !== 0) e.push(`${p}.groupSize must be a multiple of 8 (got ${g})`);
 };
 
+/** Optional (links made before it existed lack it); the allocator only removes ranks, so targetR <= initR. */
+const adalora: Rule = (v, p, e) => {
+  obj({ initR: num(1, 1024, true), targetR: num(0, 1024, true), tinit: num(0, 1e6, true), tfinal: num(0, 1e6, true), deltaT: num(1, 1e6, true) })(v, p, e);
+  const a = v as { initR?: unknown; targetR?: unknown } | null;
+  if (typeof a?.initR === 'number' && typeof a.targetR === 'number' && a.targetR > a.initR) e.push(`${p}.targetR must be at most initR (got ${a.targetR} > ${a.initR})`);
+};
+
 const FIELDS: Record<string, Rule> = {
   version: (v, p, e) => void (v !== EXPERIMENT_VERSION && e.push(`${p} must be ${EXPERIMENT_VERSION} (this link was made by another version: got ${JSON.stringify(v)})`)),
   name: str(200),
   model,
   data: list(dataSource, 32),
-  peft: obj({
-    method: oneOf('LORA', 'IA3', 'PROMPT_TUNING', 'PREFIX_TUNING', 'P_TUNING', 'P_TUNING_LSTM'), r: num(1, 1024, true), alpha: num(0, 1e4, false, true), dropout: num(0, 0.99),
+  peft: (v, p, e) => obj({
+    method: oneOf('LORA', 'IA3', 'PROMPT_TUNING', 'PREFIX_TUNING', 'P_TUNING', 'P_TUNING_LSTM', 'ADALORA'), r: num(1, 1024, true), alpha: num(0, 1e4, false, true), dropout: num(0, 0.99),
     targetModules: list(str(100, /^[\w.]+$/), 64), useRslora: bool, useDora: bool, virtualTokens: num(1, 1024, true),
-  }),
+    ...(typeof v === 'object' && v !== null && 'adalora' in v ? { adalora } : {}),
+  })(v, p, e),
   train: obj({
     lr: num(0, 1, false, true), maxSteps: num(1, 1e6, true), batchSize: num(1, 1024, true), gradAccum: num(1, 1024, true), cutoffLen: num(2, 32768, true),
     warmupSteps: num(0, 1e6, true), scheduler: oneOf('cosine', 'linear', 'constant'), evalSplit: (v, p, e) => (typeof v === 'number' && v >= 1 ? num(1, 1e6, true)(v, p, e) : num(0, 0.99)(v, p, e)), evalEvery: num(0, 1e6, true),

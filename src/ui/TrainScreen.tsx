@@ -5,6 +5,7 @@
  */
 import { For, Show, createSignal } from 'solid-js';
 import type { Controller } from './stores/controller';
+import { ADALORA_DEFAULTS, type AdaLoraSettings } from '../experiment/experiment';
 import type { Chat } from './stores/chat-store';
 import { formatBytes, formatSeconds, isBusy } from './stores/run-state';
 import { CheckField, NumberField, SelectField, TextField, Card } from './fields';
@@ -16,6 +17,8 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
   const ctl = props.ctl;
   const locked = () => isBusy(ctl.run.phase);
   const p = () => ctl.exp.peft, t = () => ctl.exp.train;
+  const ada = () => p().adalora ?? ADALORA_DEFAULTS;
+  const setAda = (k: keyof AdaLoraSettings, v: number) => ctl.setExp('peft', 'adalora', { ...ada(), [k]: v });
   const [prompt, setPrompt] = createSignal('What is 4 plus 3, then minus 2?');
   const est = () => ctl.estimate();
 
@@ -58,9 +61,9 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
       </div>
       <div class="train-side">
         <Card title="Adapter">
-          <SelectField label="Method" value={p().method} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'method', v)} help="LoRA trains two small matrices per layer; IA3 scales activations; prompt/prefix tuning learn virtual tokens; p-tuning learns them through a small MLP or LSTM encoder."
+          <SelectField label="Method" value={p().method} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'method', v)} help="LoRA trains two small matrices per layer; IA3 scales activations; prompt/prefix tuning learn virtual tokens; p-tuning learns them through a small MLP or LSTM encoder; AdaLoRA starts at a higher rank and prunes the least important ranks while training."
             options={[{ value: 'LORA', label: 'LoRA' }, { value: 'IA3', label: 'IA3' }, { value: 'PROMPT_TUNING', label: 'Prompt tuning' }, { value: 'PREFIX_TUNING', label: 'Prefix tuning' },
-              { value: 'P_TUNING', label: 'P-tuning (MLP encoder)' }, { value: 'P_TUNING_LSTM', label: 'P-tuning (LSTM encoder)' }]} />
+              { value: 'P_TUNING', label: 'P-tuning (MLP encoder)' }, { value: 'P_TUNING_LSTM', label: 'P-tuning (LSTM encoder)' }, { value: 'ADALORA', label: 'AdaLoRA' }]} />
           <Show when={p().method === 'LORA'}>
             <NumberField label="Rank (r)" min={1} max={256} step={1} value={p().r} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'r', v)} help="Size of the low-rank update; 8 is a common start." />
             <NumberField label="Alpha" min={1} value={p().alpha} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'alpha', v)} help="Scales the update by alpha / r; usually 2 × r." />
@@ -68,7 +71,16 @@ export function TrainScreen(props: { ctl: Controller; chat: Chat; minutes: () =>
             <CheckField label="rsLoRA" checked={p().useRslora} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'useRslora', v)} help="Scale by alpha / √r (stabler at high rank)." />
             <CheckField label="DoRA" checked={p().useDora} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'useDora', v)} help="Also learn each weight's magnitude." />
           </Show>
-          <Show when={p().method === 'LORA' || p().method === 'IA3'}>
+          <Show when={p().method === 'ADALORA'}>
+            <NumberField label="Initial rank" min={1} max={256} step={1} value={ada().initR} disabled={locked()} onChange={(v) => setAda('initR', v)} help="Rank every module starts with (PEFT init_r)." />
+            <NumberField label="Target rank" min={0} max={256} step={1} value={ada().targetR} disabled={locked()} onChange={(v) => setAda('targetR', v)} help="Average rank per module left after pruning (PEFT target_r)." />
+            <NumberField label="Alpha" min={1} value={p().alpha} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'alpha', v)} help="Scales the update by alpha / initial rank." />
+            <NumberField label="Dropout" min={0} max={0.9} step={0.01} value={p().dropout} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'dropout', v)} help="Randomly drops adapter inputs while training, against overfitting." />
+            <NumberField label="Warmup before pruning" min={0} step={1} value={ada().tinit} disabled={locked()} onChange={(v) => setAda('tinit', v)} help="Steps trained at full rank before ranks are pruned (tinit)." />
+            <NumberField label="Final fixed steps" min={0} step={1} value={ada().tfinal} disabled={locked()} onChange={(v) => setAda('tfinal', v)} help="Last steps trained with the rank pattern fixed (tfinal)." />
+            <NumberField label="Prune every" min={1} step={1} value={ada().deltaT} disabled={locked()} onChange={(v) => setAda('deltaT', v)} help="Steps between two rank allocations (deltaT)." />
+          </Show>
+          <Show when={p().method === 'LORA' || p().method === 'IA3' || p().method === 'ADALORA'}>
             <TextField label="Target modules" value={p().targetModules.join(', ')} disabled={locked()} onChange={(v) => ctl.setExp('peft', 'targetModules', v.split(/[,\s]+/).filter(Boolean))} help="Which projections get an adapter, e.g. q_proj, v_proj." />
           </Show>
           <Show when={['PROMPT_TUNING', 'PREFIX_TUNING', 'P_TUNING', 'P_TUNING_LSTM'].includes(p().method)}>

@@ -4,7 +4,7 @@
  * IndexedDB checkpoint store, every TrainEvent streamed as progress. A fresh run clears old step checkpoints and
  * records the experiment beside them ('run-experiment'), so a reloaded page can resume. Not here: full fine-tuning.
  */
-import { attachAdapter, encoderParamCount, loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig, type PromptEncoderConfig } from '../peft';
+import { adaloraStepHook, adaLoraConfig, attachAdapter, encoderParamCount, loraConfig, ia3Config, promptTuningConfig, prefixTuningConfig, pTuningConfig, type PeftConfig, type PromptEncoderConfig } from '../peft';
 import { splitTrainEval } from '../data/split';
 import { BatchSource } from '../data/batches';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
@@ -13,6 +13,7 @@ import { train, type TrainEvent, type TrainSummary } from '../train/trainer';
 import { methodSpec, objective } from '../train/objective';
 import { totalSteps } from '../train/schedule';
 import { latestCheckpoint, type CheckpointStore } from '../train/checkpoint';
+import { ADALORA_DEFAULTS } from '../experiment/experiment';
 import type { EstimateResult, PeftSpec, ResumableRun, TrainParams } from '../protocol/train-api';
 import type { HandlerContext } from '../protocol/serve';
 import { asDeviceError, needModel, userError, type Session } from './session';
@@ -25,6 +26,12 @@ export function peftConfigOf(p: PeftSpec): PeftConfig {
   switch (p.method) {
     case 'LORA':
       return loraConfig({ r: p.r, lora_alpha: p.alpha, lora_dropout: p.dropout, target_modules: p.targetModules, use_rslora: p.useRslora, use_dora: p.useDora });
+    case 'ADALORA': {
+      const a = p.adalora ?? ADALORA_DEFAULTS;
+      return adaLoraConfig({
+        init_r: a.initR, target_r: a.targetR, tinit: a.tinit, tfinal: a.tfinal, deltaT: a.deltaT, lora_alpha: p.alpha, lora_dropout: p.dropout, target_modules: p.targetModules,
+      });
+    }
     case 'IA3':
       return ia3Config({ target_modules: p.targetModules, feedforward_modules: p.targetModules.filter((t) => /down|fc2|dense_4h/.test(t)) });
     case 'PROMPT_TUNING':
@@ -64,6 +71,7 @@ function sources(session: Session, config: TrainConfig) {
 
 function specOfPeft(peft: PeftSpec, hidden: number): MethodSpec {
   if (peft.method === 'LORA') return { kind: 'lora', r: peft.r, targets: peft.targetModules };
+  if (peft.method === 'ADALORA') return { kind: 'lora', r: (peft.adalora ?? ADALORA_DEFAULTS).initR, targets: peft.targetModules };
   if (peft.method === 'IA3') return { kind: 'ia3', targets: peft.targetModules };
   if (peft.method === 'P_TUNING' || peft.method === 'P_TUNING_LSTM') {
     const c = { ...(peftConfigOf(peft) as PromptEncoderConfig), token_dim: hidden, encoder_hidden_size: hidden }; // PEFT's defaults
@@ -125,6 +133,12 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
   session.adapter = adapter;
   adapterReplaced(session, null);
   const spec = methodSpec(adapter);
+  let stepHook;
+  try {
+    stepHook = adaloraStepHook(adapter, totalSteps(config, data.batchesPerEpoch)) ?? undefined; // AdaLoRA prunes ranks after each step
+  } catch (e) {
+    throw userError(`The AdaLoRA schedule does not fit this run: ${(e as Error).message}`, String(e));
+  }
   const stop = new AbortController();
   session.stop = stop;
   ctx.signal.addEventListener('abort', () => stop.abort(), { once: true });
@@ -134,7 +148,7 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
     let summary: TrainSummary | null = null;
     for await (const e of train({
       config, params: adapter.params, loss: objective(model, adapter, { recompute: planned.ok && planned.recompute }), data, evalData, store, signal: stop.signal, clock: session.live.pause.clock,
-      resumeFrom: p.resume ? 'latest' : undefined,
+      resumeFrom: p.resume ? 'latest' : undefined, stepHook,
       memoryCheck: { estimate: planned.estimate, maxBufferBytes: backend.maxBufferBytes, deviceBytes: deviceBudget(backend.name), method: spec },
     })) {
       if (e.kind === 'checkpoint') kept = e.name;
@@ -150,6 +164,7 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
     if (/cannot resume|no checkpoint|differ/.test(msg)) throw userError(`The run could not resume: ${msg}. Start a new run instead.`, String(e));
     throw e;
   } finally {
+    stepHook?.dispose();
     session.stop = null;
     session.live.pause.reset();
     releaseWaiters(session);
