@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, () => Promise<Command>> = {
   data: async () => (await import('./commands/data')).command,
   predict: async () => (await import('./commands/predict')).command,
   eval: async () => (await import('./commands/eval')).command,
+  ablate: async () => (await import('./commands/ablate')).command,
   judge: async () => (await import('./commands/judge')).command,
   serve: async () => (await import('./commands/serve')).command,
 };
