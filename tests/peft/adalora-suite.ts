@@ -141,6 +141,7 @@ describe.skipIf(!haveShared(`AdaLoRA as PEFT (llama-gqa, ${backend})`))(`AdaLoRA
     const pattern = readJson<{ rank_pattern: Record<string, boolean[]> }>(path.join(caseDir(C), 'adalora_allocated/adapter_config.json')).rank_pattern;
     expect((adapter.config as { rank_pattern: unknown }).rank_pattern).toEqual(pattern);
     const d = compareClose(await logitsOf(adapter), (await (await ref('adalora_outputs.safetensors')).float32('logits_after_allocate')).data, ATOL, RTOL, keep);
+    console.log(`[${backend}] AdaLoRA threshold ${r.threshold!.toExponential(6)} (PEFT ${meta.mask_threshold.toExponential(6)}); logits_after_allocate max |Δ| ${d.maxAbs.toExponential(2)}`);
     expect(d.worst, `logits after allocate max |Δ| ${d.maxAbs}`).toBeLessThanOrEqual(0);
   });
 
