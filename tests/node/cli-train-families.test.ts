@@ -1,20 +1,28 @@
 /**
  * `webift train` with the seeds' other switches: Alpaca-CoT's `--model_type` (also spelled --model-type) checked
- * against the loaded config.json, and on a random tiny MOSS checkpoint a LoRA run (qkv_proj, PEFT's key names) and
- * a `--peft p-tuning --encoder lstm` run (falling loss; the adapter holds only prompt_embeddings, as PEFT saves it). The MOSS checkpoint borrows webift-tiny's tokenizer (928 ids), so its
+ * against the loaded config.json, a LoRA run on a random tiny MOSS checkpoint (qkv_proj, PEFT's key names), and the
+ * p-tuning the `--peft p-tuning --encoder lstm` flags configure, trained in process (falling loss; the saved adapter
+ * holds only prompt_embeddings, as PEFT saves it, and reloads to the same logits). The MOSS checkpoint borrows webift-tiny's tokenizer (928 ids), so its
  * vocab_size is 928. Decoding from a loaded P-tuning adapter is checked in tests/peft/p-tuning-parity.test.ts.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
+import { EMBEDDED_MODEL_DIR, compareClose } from '../helpers/fixtures';
 import { webift } from '../helpers/cli';
 import { parse } from '../../src/node/args';
 import { TRAIN_FLAGS, checkModelType, peftConfig, trainOptions } from '../../src/node/train-flags';
 import { UsageError } from '../../src/node/errors';
 import { bytesReader, SafetensorsFile } from '../../src/model/safetensors';
 import { tinyCheckpoint } from '../quant/tiny-checkpoint';
+import { initBackend } from '../../src/platform/backend';
+import { randomModel } from '../../src/model/random';
+import { adapterForward, attachAdapter, loadAdapter, saveAdapter } from '../../src/peft';
+import { objective } from '../../src/train/objective';
+import { AdamW } from '../../src/train/optimizer';
+import { Rng } from '../../src/train/rng';
+import { trainStep } from '../../src/train/step';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'webift-families-'));
 const data = path.join(tmp, 'data.jsonl');
@@ -81,18 +89,31 @@ describe('--model-type, MOSS LoRA and p-tuning through `webift train`', () => {
     expect(JSON.parse(readFileSync(path.join(out, 'adapter', 'adapter_config.json'), 'utf8')).target_modules).toEqual(['qkv_proj']);
   });
 
-  it('--peft p-tuning --encoder lstm lowers the loss; the adapter is prompt_embeddings only, as PEFT saves it', async () => {
-    const out = path.join(tmp, 'p-tuning');
-    const r = run(moss, out, ['--max-steps', '4', '--lr', '2e-2', '--peft', 'p-tuning', '--encoder', 'lstm', '--encoder-hidden-size', '16', '--num-virtual-tokens', '4', '--model-type', 'moss']);
-    expect(r.code, r.stderr).toBe(0);
-    const steps = events(r.stdout).filter((e) => e.kind === 'step');
-    expect(steps[3].loss).toBeLessThan(steps[0].loss);
-    const dir = path.join(out, 'adapter');
-    const st = await SafetensorsFile.open(bytesReader(new Uint8Array(readFileSync(path.join(dir, 'adapter_model.safetensors')))), 'a');
-    expect(st.names()).toEqual(['prompt_embeddings']);
-    expect(st.header.tensors.prompt_embeddings.shape).toEqual([4, 64]);
-    expect(JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'))).toMatchObject({
-      peft_type: 'P_TUNING', encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 16, encoder_num_layers: 2, num_virtual_tokens: 4, token_dim: 64,
-    });
+  it('p-tuning (LSTM) trains in process: AdamW steps lower the loss; the saved prompt_embeddings reload to the same logits', async () => {
+    await initBackend({ prefer: ['wasm'] });
+    const model = randomModel(MOSS_CONFIG, 2);
+    const adapter = attachAdapter(model, peftConfig({ peft: 'p-tuning', encoder: 'lstm', 'encoder-hidden-size': '16', 'num-virtual-tokens': '4' })!, { seed: 3 });
+    const optimizer = new AdamW(adapter.params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
+    const loss = objective(model, adapter);
+    const B = 2, T = 16;
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 37 + 5) % 928);
+    const microBatches = [{ ids, labels: ids.slice(), attentionMask: new Int32Array(B * T).fill(1), B, T }];
+    const losses: number[] = [];
+    for (let i = 0; i < 6; i++) losses.push((await trainStep({ params: adapter.params, optimizer, loss, microBatches, lr: 2e-2, maxGradNorm: 1, rng: new Rng(i) })).loss);
+    expect(losses[5]).toBeLessThan(losses[0]);
+    const saved = await saveAdapter(adapter);
+    const st = await SafetensorsFile.open(bytesReader(saved.weights), 'a');
+    expect([st.names(), st.header.tensors.prompt_embeddings.shape]).toEqual([['prompt_embeddings'], [4, 64]]);
+    expect(JSON.parse(saved.config)).toMatchObject({ peft_type: 'P_TUNING', encoder_reparameterization_type: 'LSTM', encoder_hidden_size: 16, encoder_num_layers: 2, token_dim: 64 });
+    const loaded = await loadAdapter(model, saved);
+    const logits = async (a: typeof adapter) => {
+      const out = adapterForward(model, a, { ids, B, T });
+      const d = (await out.logits!.data()) as Float32Array;
+      out.logits!.dispose();
+      return d;
+    };
+    const d = compareClose(await logits(loaded), await logits(adapter), 1e-5, 1e-5);
+    expect(d.worst, `max |Δ| ${d.maxAbs}`).toBeLessThanOrEqual(0);
+    for (const x of [loaded, adapter, optimizer, model]) x.dispose();
   });
 });
