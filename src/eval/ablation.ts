@@ -192,8 +192,13 @@ export async function runAblation(spec: AblationSpec, opts: AblationRunOptions =
   const used = [...new Set(variants.flatMap((v) => v.sources))];
   const { train: trainParts, heldOut } = holdOutPerSource(spec.sources, used, config.evalSplit, config.seed);
   const heldExamples: { ex: TokenizedExample; source: string }[] = [];
-  for (const id of used) for (const ex of tokenizeRecords(heldOut[id], tok, tokOpts).examples) heldExamples.push({ ex, source: id });
-  if (!heldExamples.length) throw new AblationError('no held-out example: the sources are too small to hold any out (or every held-out record was rejected)');
+  let firstRejection = '';
+  for (const id of used) {
+    const t = tokenizeRecords(heldOut[id], tok, tokOpts);
+    for (const ex of t.examples) heldExamples.push({ ex, source: id });
+    firstRejection ||= t.rejected[0] ? ` (${id} ${t.rejected[0].where}: ${t.rejected[0].reason})` : '';
+  }
+  if (!heldExamples.length) throw new AblationError(`no held-out example: the sources are too small to hold any out, or every held-out record was rejected${firstRejection}`);
   const taskExamples = spec.task?.kind === 'perplexity' ? tokenizeRecords(spec.task.records, tok, tokOpts).examples : null;
   if (taskExamples && !taskExamples.length) throw new AblationError(`${spec.task!.label}: no record to score`);
   const taskN = !spec.task ? 0 : spec.task.kind === 'exact-match' ? spec.task.rows.length : spec.task.kind === 'multiple-choice' ? spec.task.items.length : taskExamples!.length;
@@ -205,7 +210,7 @@ export async function runAblation(spec: AblationSpec, opts: AblationRunOptions =
       opts.onProgress?.({ variant: vi, variants: variants.length, id: v.id, phase, done, total, ...(loss === undefined ? {} : { loss }) });
     const mixed = mixRecords({ name: v.id, sources: v.sources.map((id) => ({ id })), strategy, seed: config.seed }, trainParts);
     const tk = tokenizeRecords(mixed.records, tok, tokOpts);
-    if (!tk.examples.length) throw new AblationError(`${v.label}: no usable training record (${tk.rejected.length} rejected)`);
+    if (!tk.examples.length) throw new AblationError(`${v.label}: no usable training record (${tk.rejected.length} rejected${tk.rejected[0] ? `; first: ${tk.rejected[0].where}: ${tk.rejected[0].reason}` : ''})`);
     const t0 = clock();
     let adapter: Adapter | null = attachAdapter(spec.model, spec.peft, { seed: config.seed });
     try {
