@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { convert, ConvertError } from '../../data/converters';
 import { readJsonRows } from '../../data/converters/rows';
 import type { UnifiedRecord } from '../../data/records';
-import { AblationError, runAblation, type AblationProgress, type AblationResult, type AblationSpec, type AblationTask } from '../../eval/ablation';
+import { AblationError, planVariants, runAblation, type AblationProgress, type AblationResult, type AblationSpec, type AblationTask } from '../../eval/ablation';
 import { renderAblationReport, summaryText } from '../../eval/ablation-report';
 import { detectTask } from '../../eval/detect-task';
 import { McFormatError, parseMcCsv, parseMcRows } from '../../eval/mc-items';
@@ -128,6 +128,7 @@ export async function ablateCommand(argv: string[]): Promise<number> {
   const changes = [...without.map((s) => ({ without: s })), ...withs.map((s) => ({ with: s }))];
   const sources: Record<string, UnifiedRecord[]> = {};
   for (const [id, f] of Object.entries(fileOf)) if (base.includes(id) || withs.includes(id)) sources[id] = await readSource(f);
+  asUsage(() => planVariants({ base, changes, sources }));
   const task = typeof p.values.eval === 'string' ? await readTask(p.values.eval, num(p, 'limit', { int: true, min: 1 }), num(p, 'max-new-tokens', { int: true, min: 1 }) ?? 128) : undefined;
 
   const modelSpec = (p.values.model as string | undefined) ?? (o.model as string | undefined) ?? EMBEDDED_MODEL_DIR;
