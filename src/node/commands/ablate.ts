@@ -4,8 +4,9 @@
  * reads (model, LoRA and training keys), whose `data` lists the base recipe's sources: a list of files (or one
  * comma-separated string); a source's id is its file name without the extension, e.g. data/cot-en.jsonl -> cot-en.
  * `--without ID` removes a base source, `--with FILE` (or an ID with ID.jsonl beside the base sources) adds one.
- * Every variant trains with the same seeds and is scored on the same held-out records (and on --eval: multiple
- * choice, exact match or perplexity, detected as `webift eval` does). Writes DIR/results.json and DIR/report.html
+ * Prompts use the Alpaca template for instruction records, as `webift train` does. Every variant trains with the
+ * same seeds and is scored on the same held-out records (and on --eval: multiple choice, exact match or perplexity,
+ * detected as `webift eval` does). Writes DIR/results.json and DIR/report.html
  * (self-contained) atomically; prints the summary table, and with --json one last line {"variants", "report"}.
  */
 import { existsSync, promises as fsp } from 'node:fs';
@@ -107,9 +108,9 @@ export async function ablateCommand(argv: string[]): Promise<number> {
   if ((o.engine ?? 'webift') !== 'webift') throw new UsageError('webift ablate trains with webift itself: drop "engine" from the config');
   const peft = asUsage(() => peftConfig(o));
   if (!peft) throw new UsageError('webift ablate trains one adapter per variant on a shared base: full fine-tuning ("peft": "full") is not supported');
+  for (const k of ['packing', 'resume', 'template']) if (o[k] !== undefined && o[k] !== false) throw new UsageError(`webift ablate does not take "${k}" (drop it from the config)`);
   const steps = num(p, 'steps', { int: true, min: 1 });
-  const train = { ...trainOverrides(o), ...(steps ? { maxSteps: steps } : {}) };
-  asUsage(() => resolveTrainConfig(train, o.preset as string | undefined));
+  const train = asUsage(() => resolveTrainConfig({ ...trainOverrides(o), ...(steps ? { maxSteps: steps } : {}) }, o.preset as string | undefined));
   const files = typeof o.data === 'string' ? o.data.split(',').map((s) => s.trim()).filter(Boolean) : [];
   if (!files.length) throw new UsageError(`--config ${p.values.config}: "data" must list the base recipe's source files`);
   const base = files.map(idOf);
@@ -142,7 +143,7 @@ export async function ablateCommand(argv: string[]): Promise<number> {
     let last = 0;
     result = await runAblationUsage({
       name: base.join(' + '), model, tokenizer: tok, modelLabel: embedded ? 'webift-tiny (embedded)' : source.label, embedded, sources, base, changes,
-      peft, train, trainOnInputs: o['train-on-inputs'] === true || o['train-on-inputs'] === 'true', task,
+      peft, train, promptFormat: 'alpaca', trainOnInputs: o['train-on-inputs'] === true || o['train-on-inputs'] === 'true', task,
     }, (pr) => {
       if (json || Date.now() - last < 1000) return;
       last = Date.now();
