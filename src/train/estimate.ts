@@ -71,6 +71,11 @@ function layerFloatsPerToken(cfg: ModelConfig): number {
  * (hidden 128 and SmolLM2's 576) at 64-256 tokens; tests/train/memory-model.test.ts re-measures several points.
  */
 const KAPPA = 5.8;
+/**
+ * The same with matmuls on the threaded GEMM (kernels/gemm on wasm): their gradients take transpose flags, so the
+ * transposed copies of activations and weights are never made (fitted on the same points: 4.4).
+ */
+const KAPPA_GEMM = 4.4;
 /** Floats per attention score (scores, scale, mask add, softmax, their saves and gradients). */
 const SCORE_FLOATS = 10;
 /** One block's tape while it is recomputed, relative to a kept layer's (fitted: 0.6; the nested backward frees sooner). */
@@ -81,6 +86,8 @@ export interface EstimateOptions {
   recompute?: boolean;
   /** Frozen base quantized to int8/int4 with this group size (linear weights and the head; norms stay f32). */
   quant?: { bits: 4 | 8; groupSize: number } | null;
+  /** Matmuls run on the threaded GEMM, which needs no transposed copies (wasm with cpuThreads > 1). */
+  transposeFree?: boolean;
 }
 
 /** Bytes of an [in, out] matrix as stored: f32, or packed codes plus one f32 scale per group and column. */
@@ -119,7 +126,7 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   const Ntok = B * (T + (method.kind === 'prompt' ? extraT : 0));
 
   const attnScores = B * cfg.heads * T * S;
-  const layerTape = KAPPA * Ntok * layerFloatsPerToken(cfg) + SCORE_FLOATS * attnScores; // floats
+  const layerTape = (opts.transposeFree ? KAPPA_GEMM : KAPPA) * Ntok * layerFloatsPerToken(cfg) + SCORE_FLOATS * attnScores; // floats
   // Recomputation only with a frozen head and no KV-cache prefix (objective.ts / transformer.ts).
   const recompute = !!opts.recompute && method.kind !== 'full' && method.kind !== 'prefix';
   const frozenHead = method.kind !== 'full';
@@ -174,7 +181,7 @@ export interface MemoryPlan {
  * Before a run: accept the settings, or pick recomputation and/or a smaller micro-batch (keeping batch × gradAccum)
  * so the run fits, or refuse and name the setting to change. `recompute` 'on'/'off' is the user's override.
  */
-export function planMemory(cfg: ModelConfig, method: MethodSpec, s: { batch: number; gradAccum: number; seqLen: number; recompute: 'auto' | 'on' | 'off'; quant?: EstimateOptions['quant'] }, maxBufferBytes: number, budgetBytes: number): MemoryPlan {
+export function planMemory(cfg: ModelConfig, method: MethodSpec, s: { batch: number; gradAccum: number; seqLen: number; recompute: 'auto' | 'on' | 'off'; quant?: EstimateOptions['quant']; transposeFree?: boolean }, maxBufferBytes: number, budgetBytes: number): MemoryPlan {
   const canRecompute = method.kind !== 'full' && method.kind !== 'prefix';
   const tries: { batch: number; recompute: boolean }[] = [];
   const rcOptions = s.recompute === 'on' ? [true] : s.recompute === 'off' || !canRecompute ? [false] : [false, true];
@@ -185,7 +192,7 @@ export function planMemory(cfg: ModelConfig, method: MethodSpec, s: { batch: num
   }
   const fits = (e: MemoryEstimate) => checkFits(e, maxBufferBytes, budgetBytes, method);
   for (const t of tries) {
-    const est = estimateMemory(cfg, method, t.batch, s.seqLen, { recompute: t.recompute, quant: s.quant });
+    const est = estimateMemory(cfg, method, t.batch, s.seqLen, { recompute: t.recompute, quant: s.quant, transposeFree: s.transposeFree });
     if (!fits(est).ok) continue;
     const accum = s.gradAccum * (s.batch / t.batch);
     const changes = [t.batch !== s.batch ? `micro-batch ${t.batch} × ${accum} accumulated (effective batch ${s.batch * s.gradAccum} kept)` : '', t.recompute && s.recompute === 'auto' ? 'recomputation on' : ''].filter(Boolean);
@@ -193,7 +200,7 @@ export function planMemory(cfg: ModelConfig, method: MethodSpec, s: { batch: num
     return { ok: true, batch: t.batch, gradAccum: accum, recompute: t.recompute, estimate: est, message };
   }
   const last = tries[tries.length - 1] ?? { batch: 1, recompute: false };
-  const est = estimateMemory(cfg, method, last.batch, s.seqLen, { recompute: last.recompute, quant: s.quant });
+  const est = estimateMemory(cfg, method, last.batch, s.seqLen, { recompute: last.recompute, quant: s.quant, transposeFree: s.transposeFree });
   const why = fits(est);
   const advice = !s.quant && method.kind !== 'full' ? 'lower --cutoff-len, or quantize the base (--quantize int4)' : method.kind === 'full' ? 'lower --cutoff-len, or use LoRA' : 'lower --cutoff-len';
   const message = `${why.ok ? '' : why.message.replace(/: lower.*$/, '')} even at micro-batch 1${canRecompute ? ' with recomputation' : ''}: ${advice}`;

@@ -92,7 +92,7 @@ export async function estimate(session: Session, p: { peft: PeftSpec; config: Re
   const spec = specOfPeft(p.peft, model.config.hidden);
   let plan;
   try {
-    plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
+    plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: 'auto', quant: quantOf(session), transposeFree: backend.name === 'wasm' && (backend.cpuThreads ?? 1) > 1 }, backend.maxBufferBytes, deviceBudget(backend.name));
   } catch (e) {
     throw userError(`The adapter settings do not fit this model: ${(e as Error).message}`, String(e));
   }
@@ -115,7 +115,7 @@ export async function runTraining(session: Session, store: CheckpointStore, p: T
   if (session.stop) throw userError('A training run is already going. Stop it first.');
   const asked = configOf(p.config);
   // The memory model may pick recomputation and a smaller micro-batch (same effective batch) so the run fits.
-  const planned = planMemory(model.config, specOfPeft(p.peft, model.config.hidden), { batch: asked.batchSize, gradAccum: asked.gradAccum, seqLen: asked.cutoffLen, recompute: 'auto', quant: quantOf(session) }, backend.maxBufferBytes, deviceBudget(backend.name));
+  const planned = planMemory(model.config, specOfPeft(p.peft, model.config.hidden), { batch: asked.batchSize, gradAccum: asked.gradAccum, seqLen: asked.cutoffLen, recompute: 'auto', quant: quantOf(session), transposeFree: backend.name === 'wasm' && (backend.cpuThreads ?? 1) > 1 }, backend.maxBufferBytes, deviceBudget(backend.name));
   const config = planned.ok ? { ...asked, batchSize: planned.batch, gradAccum: planned.gradAccum } : asked;
   const { data, evalData } = sources(session, config);
   if (!p.resume) {

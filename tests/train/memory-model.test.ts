@@ -1,12 +1,14 @@
 /**
  * The memory model (train/estimate.ts) against measurement: the peak of distinct tfjs buffers during one LoRA
  * training step on wasm, after a warm-up step (so AdamW's state exists), at several shapes, token counts and with or
- * without recomputation. The prediction must be within 20% of the measured peak (weights, adapter, optimizer and
+ * without recomputation, with matmuls on the threaded GEMM (as runs get them) or, under WEBIFT_THREADS=1, on tfjs's
+ * kernels (CI runs that once too). The prediction must be within 20% of the measured peak (weights, adapter, optimizer and
  * activations together, which is what the run needs). Also: recomputation and the chunked head cut the peak.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { peakBufferBytes } from './peak-buffers';
+import { gemmPool } from '../../src/kernels/gemm/register';
 import { SMOLLM2_135M_CONFIG, randomModel } from '../../src/model/random';
 import { attachLora, loraConfig } from '../../src/peft';
 import { initBackend } from '../../src/platform/backend';
@@ -31,7 +33,8 @@ async function measure(raw: Record<string, unknown>, B: number, T: number, recom
   const step = () => trainStep({ params: adapter.params, optimizer, loss, microBatches, lr: 1e-4, maxGradNorm: 1, rng }).then(() => undefined);
   await step();
   const measured = await peakBufferBytes(step, tf.memory().numBytes);
-  const predicted = estimateMemory(model.config, methodSpec(adapter), B, T, { recompute }).totalBytes;
+  // The path this process runs: the threaded GEMM (no transposed copies) unless WEBIFT_THREADS=1 switched it off.
+  const predicted = estimateMemory(model.config, methodSpec(adapter), B, T, { recompute, transposeFree: gemmPool() !== null }).totalBytes;
   optimizer.dispose();
   adapter.dispose();
   model.dispose();

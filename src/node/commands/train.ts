@@ -87,7 +87,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const quant = quantMode === 'int4' || quantMode === 'int8' ? { bits: (quantMode === 'int4' ? 4 : 8) as 4 | 8, groupSize: Number(o['group-size'] ?? 64) } : null;
     const recomputeFlag = (o.recompute ?? 'auto') as string;
     if (!['auto', 'on', 'off'].includes(recomputeFlag)) throw new UsageError(`--recompute must be auto, on or off (got '${recomputeFlag}')`);
-    const plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: recomputeFlag as 'auto' | 'on' | 'off', quant }, backend.maxBufferBytes, tensorBudget(backend.name, budgetGb * 2 ** 30));
+    const plan = planMemory(model.config, spec, { batch: config.batchSize, gradAccum: config.gradAccum, seqLen: config.cutoffLen, recompute: recomputeFlag as 'auto' | 'on' | 'off', quant, transposeFree: backend.name === 'wasm' && (backend.cpuThreads ?? 1) > 1 }, backend.maxBufferBytes, tensorBudget(backend.name, budgetGb * 2 ** 30));
     if (!plan.ok) throw new UsageError(plan.message);
     if (!json) process.stderr.write(`${plan.message}${plan.recompute ? ' (recomputing each block in the backward)' : ''}\n`);
     const data = new BatchSource(split.train, { batchSize: plan.batch, padId, seed: config.seed, packing: o.packing === true, cutoffLen: config.cutoffLen });
