@@ -15,8 +15,10 @@
  * Usage: node --import ./bin/node-env.mjs bench/decode-peer.ts [--quick] [--tokens 64] [--prompt 8] [--peers cpu,wasm]
  *   [--layers 30] [--seed 1] [--dir tmp/decode-peer] [--cpu-threads N] [--wasm-threads N]
  * The exported folder is kept (keyed by seed and depth) and reused by later runs; the logits check runs every time.
+ * Exit 1 when a peer refused or failed; without torch the peers print `skipped` and webift's line still comes.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,7 +152,8 @@ async function exportFolder(folder: string, rawConfig: Record<string, unknown>, 
   return null;
 }
 
-async function parent(): Promise<void> {
+/** False when a peer refused (logits differ) or failed: the suite (run-all.ts) then counts this bench as failed. */
+async function parent(): Promise<boolean> {
   // Imported here, not at the top: the children load transformers.js, and none of tfjs.
   const { initBackend } = await import('../src/platform/backend');
   const { gemmPool } = await import('../src/kernels/gemm/register');
@@ -172,7 +175,7 @@ async function parent(): Promise<void> {
   const prompt = Array.from({ length: P }, (_, i) => (i * 7919 + 13) % V);
 
   const folder = path.resolve(str('dir') ?? path.join(root, 'tmp/decode-peer'), `smollm2-135m-random-seed${seed}-L${layers}`);
-  const stamp = JSON.stringify({ rawConfig, seed, exporter: readFileSync(path.join(root, 'bench/export_llama_onnx.py'), 'utf8').length });
+  const stamp = JSON.stringify({ rawConfig, seed, exporter: createHash('sha256').update(readFileSync(path.join(root, 'bench/export_llama_onnx.py'))).digest('hex') });
   const exportSkipped = await exportFolder(folder, rawConfig, model, stamp);
 
   // webift's reference logits: the prompt (all positions, no cache before it), then the greedy next token through the cache.
@@ -205,6 +208,7 @@ async function parent(): Promise<void> {
     tokens_per_s: +ours.tokensPerS.toFixed(2), ms_per_token: +(ms / ours.tokens.length).toFixed(1), tokens: ours.tokens,
   }));
 
+  let failed = false;
   for (const peer of peers) {
     if (exportSkipped) {
       console.log(JSON.stringify({ bench: 'decode', peer: `transformers.js ${peer}`, skipped: exportSkipped }));
@@ -218,6 +222,7 @@ async function parent(): Promise<void> {
     const theirs = lines.map((l) => JSON.parse(l) as { tokens_per_s?: number; tokens?: number[]; refused?: string }).find((l) => l.tokens_per_s);
     if (!theirs) {
       if (!lines.length) console.log(JSON.stringify({ bench: 'decode', peer: `transformers.js ${peer}`, failed: `child exit ${r.status}` }));
+      failed = true;
       continue;
     }
     let agree = 0;
@@ -227,9 +232,9 @@ async function parent(): Promise<void> {
       peer_tokens_per_s: theirs.tokens_per_s, ours_threads: threads, new_tokens: N, model: shape, greedy_tokens_agree: `${agree}/${ours.tokens.length}`,
     }));
   }
+  return !failed;
 }
 
 const childDevice = str('child');
 if (childDevice === 'cpu' || childDevice === 'wasm') await child(childDevice, path.resolve(str('folder')!));
-else await parent();
-process.exit(0);
+else process.exit((await parent()) ? 0 : 1);
