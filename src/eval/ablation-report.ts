@@ -79,11 +79,11 @@ export function lineChart(series: Series[], xLabel: string, yLabel: string): str
     + `<text x="${(W + PAD.l) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(xLabel)}</text></svg><div class="legend">${legend}</div>`;
 }
 
-/** A horizontal bar chart, one bar per variant, the value written at the bar's end (inline SVG). */
-export function barChart(bars: { name: string; value: number; text: string }[], label: string): string {
+/** A horizontal bar chart from 0, one bar per variant, the value written at the bar's end (inline SVG); `top` fixes the scale (1 for accuracy). */
+export function barChart(bars: { name: string; value: number; text: string }[], label: string, top?: number): string {
   const ok = bars.filter((b) => Number.isFinite(b.value));
   if (!ok.length) return '<p>No values to draw.</p>';
-  const max = Math.max(...ok.map((b) => b.value), 1e-12);
+  const max = top ?? Math.max(...ok.map((b) => b.value), 1e-12);
   const row = 28, left = 150, h = bars.length * row + 8;
   const body = bars.map((b, i) => {
     const w = Number.isFinite(b.value) ? Math.max(1, (b.value / max) * (W - left - 90)) : 0;
@@ -126,7 +126,7 @@ export function renderAblationReport(r: AblationResult): string {
   const task = r.task;
   const taskBars = task
     ? `<h2>${escapeHtml(task.label)}: ${task.kind === 'perplexity' ? 'perplexity' : 'accuracy'} (${task.n} items)</h2>`
-      + barChart(r.variants.map((v) => ({ name: v.label, value: taskValue(v) ?? NaN, text: v.task?.accuracy !== undefined ? pct(v.task.accuracy) : fmt(v.task?.perplexity, 3) })), `${task.label} by variant`)
+      + barChart(r.variants.map((v) => ({ name: v.label, value: taskValue(v) ?? NaN, text: v.task?.accuracy !== undefined ? pct(v.task.accuracy) : fmt(v.task?.perplexity, 3) })), `${task.label} by variant`, task.kind === 'perplexity' ? undefined : 1)
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

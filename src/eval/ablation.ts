@@ -6,22 +6,21 @@
  * is given. Held-out records are taken from every source before mixing (a seeded share of each, as train's
  * eval-split: a fraction, or a count capped at a tenth of the source), so "w/o CN" is still scored on held-out
  * Chinese records and the loss per source shows what removing it cost. Browser-safe: the caller loads the model and
- * the records (node/commands/ablate.ts from files, the app from its stores). Not handled: full fine-tuning (it would
+ * the records (node/commands/ablate.ts from files, the app from its stores) and passes the training loop
+ * (train/adapter-run.ts's trainAdapterRun: eval/ may not import train/). Not handled: full fine-tuning (it would
  * change the shared base), memory planning (the caller picks settings that fit), several seeds per variant.
  */
 import { mixRecords, type MixBreakdown, type MixStrategy } from '../data/mix';
 import type { UnifiedRecord } from '../data/records';
 import { splitTrainEval } from '../data/split';
 import { tokenizeRecords, type ExampleTokenizer, type TokenizedExample } from '../data/tokenize-example';
-import { BatchSource } from '../data/batches';
 import type { GenerationOptions } from '../generate/options';
 import type { Model } from '../model/types';
 import { attachAdapter, type Adapter, type PeftConfig } from '../peft';
 import { applyChatTemplate } from '../tokenizer/chat-template';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
-import { resolveTrainConfig, type TrainConfig } from '../train/config';
-import { objective, paramsOf } from '../train/objective';
-import { train } from '../train/trainer';
+import type { TrainConfig } from '../train/config';
+import type { AdapterRunCurves, AdapterRunJob } from '../train/adapter-run';
 import { evaluateExactMatch } from './exact-match-eval';
 import type { McItem } from './mc-items';
 import { nextTokenLogits } from './model-scoring';
@@ -62,8 +61,10 @@ export interface AblationSpec {
   strategy?: MixStrategy;
   /** LoRA, DoRA, IA3, AdaLoRA or prompt learning; full fine-tuning is refused. */
   peft: PeftConfig;
-  /** Training settings (seed, steps, lr ...); evalSplit is the held-out share or count per source (0: 0.1). */
-  train: Partial<TrainConfig>;
+  /** Training settings, resolved (train/config.ts resolveTrainConfig); evalSplit is the held-out share or count per source (0: 0.1). */
+  train: TrainConfig;
+  /** The training loop: train/adapter-run.ts's trainAdapterRun (tests may pass another). */
+  trainer: (job: AdapterRunJob) => Promise<AdapterRunCurves>;
   promptFormat?: 'alpaca' | 'chat' | 'auto';
   trainOnInputs?: boolean;
   task?: AblationTask;
@@ -181,7 +182,7 @@ export async function runAblation(spec: AblationSpec, opts: AblationRunOptions =
   const started = clock();
   const variants = planVariants(spec);
   if (spec.peft === null) throw new AblationError('an ablation trains an adapter per variant on one shared base: full fine-tuning is not supported');
-  const config = resolveTrainConfig({ ...spec.train, evalSplit: spec.train.evalSplit || 0.1, checkpointEvery: 0 });
+  const config: TrainConfig = { ...spec.train, evalSplit: spec.train.evalSplit || 0.1, checkpointEvery: 0 };
   const strategy = spec.strategy ?? 'concat';
   const promptFormat = spec.promptFormat ?? 'auto', trainOnInputs = spec.trainOnInputs ?? false;
   const tok = spec.tokenizer;
@@ -214,19 +215,17 @@ export async function runAblation(spec: AblationSpec, opts: AblationRunOptions =
     const t0 = clock();
     let adapter: Adapter | null = attachAdapter(spec.model, spec.peft, { seed: config.seed });
     try {
-      const data = new BatchSource(tk.examples, { batchSize: config.batchSize, padId, seed: config.seed, cutoffLen: config.cutoffLen });
-      const evalData = config.evalEvery > 0 ? new BatchSource(heldExamples.map((h) => h.ex), { batchSize: config.batchSize, padId, shuffle: false, cutoffLen: config.cutoffLen }) : undefined;
-      const lossCurve: { step: number; loss: number }[] = [], evalCurve: { step: number; loss: number }[] = [];
-      let total = config.maxSteps ?? 0;
-      for await (const e of train({ config, params: paramsOf(spec.model, adapter), loss: objective(spec.model, adapter), data, evalData, signal: opts.signal, clock })) {
-        if (e.kind === 'start') total = e.totalSteps;
-        else if (e.kind === 'step') {
-          lossCurve.push({ step: e.step, loss: e.loss });
-          progress('train', e.step, total, e.loss);
-        } else if (e.kind === 'eval') evalCurve.push({ step: e.step, loss: e.evalLoss });
-        else if (e.kind === 'error') throw new AblationError(`${v.label}: ${e.message}`);
-        else if (e.kind === 'done' && e.summary.status === 'aborted') opts.signal?.throwIfAborted();
+      let curves: AdapterRunCurves;
+      try {
+        curves = await spec.trainer({
+          model: spec.model, adapter, examples: tk.examples, heldOut: heldExamples.map((h) => h.ex), config, padId, signal: opts.signal, clock,
+          onStep: (step, total, loss) => progress('train', step, total, loss),
+        });
+      } catch (e) {
+        opts.signal?.throwIfAborted();
+        throw new AblationError(`${v.label}: ${(e as Error).message}`);
       }
+      const { lossCurve, evalCurve } = curves;
       if (!lossCurve.length) throw new AblationError(`${v.label}: training ran no step`);
       const t1 = clock();
       const ppl = await evaluatePerplexity({ model: spec.model, adapter, examples: heldExamples.map((h) => h.ex), signal: opts.signal, onItem: (_i, d, n) => progress('held-out', d, n) });

@@ -1,5 +1,5 @@
 /**
- * The ablation runner (src/eval/ablation.ts) and its report on webift-tiny (wasm, 2 steps, tiny made-up sources):
+ * The ablation runner (src/eval/ablation.ts, training with src/train/adapter-run.ts) and its report on webift-tiny (wasm, 2 steps, tiny made-up sources):
  * the variants' mixes hold exactly the records expected per source (counts derived by hand below), the held-out set
  * is the same for every variant, a rerun with the same seeds gives the identical base result, removing a source
  * changes the result, bad plans are one clear error, an aborted run stops, and the HTML report carries the table's
@@ -15,6 +15,8 @@ import { folderSource } from '../../src/node/fs-source';
 import { tokenizerFrom } from '../../src/node/model-tokenizer';
 import { loraConfig } from '../../src/peft';
 import { initBackend } from '../../src/platform/backend';
+import { trainAdapterRun } from '../../src/train/adapter-run';
+import { resolveTrainConfig } from '../../src/train/config';
 import type { TextTokenizer } from '../../src/tokenizer/tokenizer';
 import { EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
 
@@ -35,7 +37,7 @@ describe('ablation runner on webift-tiny', () => {
   const spec = (over: Partial<AblationSpec> = {}): AblationSpec => ({
     name: 'en + zh + cot', model, tokenizer: tok, modelLabel: 'webift-tiny (embedded)', embedded: true, sources: SOURCES, base: ['en', 'zh', 'cot'],
     changes: [{ without: 'zh' }, { with: 'extra' }], peft: loraConfig({ r: 2, lora_alpha: 4, lora_dropout: 0.1, target_modules: ['q_proj', 'v_proj'] }),
-    train: { maxSteps: 2, batchSize: 2, cutoffLen: 64, warmupSteps: 0, evalSplit: 0.2, evalEvery: 0, seed: 7, lr: 1e-2 },
+    train: resolveTrainConfig({ maxSteps: 2, batchSize: 2, cutoffLen: 64, warmupSteps: 0, evalSplit: 0.2, evalEvery: 0, seed: 7, lr: 1e-2 }), trainer: trainAdapterRun,
     promptFormat: 'alpaca', ...over,
   });
   const zeroClock = () => 0;

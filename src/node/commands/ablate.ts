@@ -20,6 +20,7 @@ import { detectTask } from '../../eval/detect-task';
 import { McFormatError, parseMcCsv, parseMcRows } from '../../eval/mc-items';
 import { PeftConfigError } from '../../peft';
 import { resolveTrainConfig, TrainConfigError } from '../../train/config';
+import { trainAdapterRun } from '../../train/adapter-run';
 import { BACKEND_FLAG, JSON_FLAG, MODEL_FLAG, bool, num, parse, type FlagSpec } from '../args';
 import { writeFileAtomic } from '../atomic';
 import type { Command } from '../command';
@@ -143,7 +144,7 @@ export async function ablateCommand(argv: string[]): Promise<number> {
     let last = 0;
     result = await runAblationUsage({
       name: base.join(' + '), model, tokenizer: tok, modelLabel: embedded ? 'webift-tiny (embedded)' : source.label, embedded, sources, base, changes,
-      peft, train, promptFormat: 'alpaca', trainOnInputs: o['train-on-inputs'] === true || o['train-on-inputs'] === 'true', task,
+      peft, train, trainer: trainAdapterRun, promptFormat: 'alpaca', trainOnInputs: o['train-on-inputs'] === true || o['train-on-inputs'] === 'true', task,
     }, (pr) => {
       if (json || Date.now() - last < 1000) return;
       last = Date.now();
