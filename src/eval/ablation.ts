@@ -213,7 +213,7 @@ export async function runAblation(spec: AblationSpec, opts: AblationRunOptions =
     const tk = tokenizeRecords(mixed.records, tok, tokOpts);
     if (!tk.examples.length) throw new AblationError(`${v.label}: no usable training record (${tk.rejected.length} rejected${tk.rejected[0] ? `; first: ${tk.rejected[0].where}: ${tk.rejected[0].reason}` : ''})`);
     const t0 = clock();
-    let adapter: Adapter | null = attachAdapter(spec.model, spec.peft, { seed: config.seed });
+    const adapter = attachAdapter(spec.model, spec.peft, { seed: config.seed });
     try {
       let curves: AdapterRunCurves;
       try {
@@ -245,7 +245,6 @@ export async function runAblation(spec: AblationSpec, opts: AblationRunOptions =
       progress('done', vi + 1, variants.length);
     } finally {
       adapter.dispose();
-      adapter = null;
     }
   }
   const heldCounts = Object.fromEntries(used.map((id) => [id, heldOut[id].length]));
