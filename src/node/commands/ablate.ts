@@ -33,8 +33,8 @@ import { readPromptFile } from './predict';
 
 export const ABLATE_FLAGS: FlagSpec = {
   config: { type: 'string', value: 'file.json', help: 'the base recipe: an experiment file as webift train --config reads it, whose "data" lists the source files' },
-  without: { type: 'string', multiple: true, value: 'source', help: 'a variant without this base source (its id: the file name without extension, or its path); repeatable' },
-  with: { type: 'string', multiple: true, value: 'file|source', help: 'a variant with this source added (a file, or an id with <id>.jsonl beside the base sources); repeatable' },
+  without: { type: 'string', multiple: true, value: 'source', help: 'a variant without this base source (its id: the file name without extension, or its path)' },
+  with: { type: 'string', multiple: true, value: 'file|source', help: 'a variant with this source added (a file, or an id with <id>.jsonl beside the base sources)' },
   eval: { type: 'string', value: 'file', help: 'also score every variant on this file: multiple choice, exact match or perplexity, detected as webift eval does' },
   steps: { type: 'string', value: 'int', help: "optimizer steps per variant (overrides the config's max-steps)" },
   out: { type: 'string', value: 'dir', help: 'where results.json and report.html go (written atomically)' },
