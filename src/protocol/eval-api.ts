@@ -3,12 +3,14 @@
  * bytes, as the generate worker gets them), and the evaluations of src/eval as calls with progress and abort:
  * benchmarks (multiple choice, exact match, perplexity, detected from the file), batch prediction to JSON Lines,
  * and the AlpaGasus pairwise judge with one of three backends. Types only; results are plain data. The API key rides
- * in one `judge` call's params and is held nowhere else. Not here: the ablation runner (it trains).
+ * in one `judge` call's params and is held nowhere else. `ablate` trains one adapter per variant on this worker's
+ * model (the session's adapter is not touched) and returns the result with its self-contained HTML report.
  */
+import type { AblationResult } from '../eval/ablation';
 import type { AdapterBytes } from './generate-api';
-import type { BackendChoice, LoadProgress, ModelInfo, ModelSpec } from './train-api';
+import type { BackendChoice, LoadProgress, ModelInfo, ModelSpec, PeftSpec } from './train-api';
 
-export type { AdapterBytes, BackendChoice, LoadProgress, ModelInfo, ModelSpec };
+export type { AblationResult, AdapterBytes, BackendChoice, LoadProgress, ModelInfo, ModelSpec };
 
 /** A file's text as the user picked it (or a test set fetched for them). */
 export interface TextFile {
@@ -110,6 +112,30 @@ export interface JudgeResult {
   jsonl: string;
 }
 
+export interface AblateParams {
+  /** A title for the report. */
+  name: string;
+  /** Unified records as JSON Lines, by source name: every source the base or a variant uses. */
+  sources: Record<string, string>;
+  /** The base recipe's sources, in mix order. */
+  base: string[];
+  /** One variant each: remove a base source or add another one. */
+  changes: ({ without: string } | { with: string })[];
+  peft: PeftSpec;
+  /** TrainConfig overrides (experiment.ts trainOverrides): seed, steps, lr, evalSplit ... */
+  train: Record<string, unknown>;
+  promptFormat: 'alpaca' | 'chat' | 'auto';
+  trainOnInputs: boolean;
+  /** A benchmark file every variant is also scored on (task detected as `benchmark` does). */
+  task?: TextFile;
+}
+
+export interface AblateResult {
+  result: AblationResult;
+  /** The report as one self-contained HTML page (inline SVG charts, no scripts). */
+  html: string;
+}
+
 export type EvalApi = {
   backend: { params: Record<string, never>; result: BackendChoice; progress: never };
   loadModel: { params: ModelSpec; result: ModelInfo; progress: LoadProgress };
@@ -118,4 +144,5 @@ export type EvalApi = {
   benchmark: { params: BenchmarkParams; result: BenchmarkResult; progress: EvalProgress };
   predict: { params: PredictParams; result: PredictResult; progress: EvalProgress };
   judge: { params: JudgeParams; result: JudgeResult; progress: EvalProgress };
+  ablate: { params: AblateParams; result: AblateResult; progress: EvalProgress };
 };

@@ -17,6 +17,7 @@ import { TrainScreen } from './TrainScreen';
 import { ChatScreen } from './ChatScreen';
 import { ExportScreen } from './ExportScreen';
 import { StorageScreen } from './StorageScreen';
+import { EvaluateScreen } from './EvaluateScreen';
 import { estimateMinutes } from './stores/time-estimate';
 import { createLinkOffer } from './stores/link-offer';
 import { LinkOffer } from './data/LinkOffer';
@@ -67,6 +68,7 @@ export function App(props: { ctl: Controller }) {
           { id: 'train', label: 'Train', body: () => <TrainScreen ctl={ctl} chat={chat} minutes={minutes} /> },
           { id: 'chat', label: 'Chat', body: () => <ChatScreen ctl={ctl} chat={chat} /> },
           { id: 'export', label: 'Export', body: () => <ExportScreen ctl={ctl} /> },
+          { id: 'evaluate', label: 'Evaluate', body: (active) => <EvaluateScreen ctl={ctl} active={active} /> },
           { id: 'storage', label: 'Storage', body: (active) => <StorageScreen ctl={ctl} active={active} /> },
         ]} />
       </main>

@@ -1,6 +1,6 @@
 /**
  * The screens as accessible tabs (WAI-ARIA tabs pattern: arrow keys, Home/End, roving tabindex): Experiment, Data,
- * Train (the default), Chat, Export and Storage. Every screen edits the one experiment in the controller.
+ * Train (the default), Chat, Export, Evaluate and Storage. Every screen edits the one experiment in the controller.
  */
 import { For, createSignal, type JSX } from 'solid-js';
 

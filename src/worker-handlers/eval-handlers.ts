@@ -2,7 +2,7 @@
  * The eval worker's handler table (protocol/eval-api.ts): one model (loaded as the generate worker loads it), one
  * adapter from PEFT bytes, and the evaluations: benchmark (eval-benchmark.ts), batch prediction whose lines stream
  * back in the progress events (so the page keeps them and a rerun skips their ids), and the pairwise judge
- * (eval-judge.ts). One evaluation at a time: a second call while one runs is refused, not queued.
+ * (eval-judge.ts), and the ablation runner (eval-ablate.ts). One evaluation at a time: a second call while one runs is refused, not queued.
  * Not handled: several adapters, a device loss restart (the page restarts the worker).
  */
 import { parsePromptRows } from '../eval/prompt-rows';
@@ -11,6 +11,7 @@ import { loadAdapter, type Adapter } from '../peft';
 import type { EvalApi } from '../protocol/eval-api';
 import type { BackendChoice } from '../protocol/train-api';
 import type { Handlers } from '../protocol/serve';
+import { runAblate } from './eval-ablate';
 import { runBenchmark } from './eval-benchmark';
 import { runJudge } from './eval-judge';
 import { loadForChat, type LoadedModel } from './generate-model';
@@ -93,5 +94,7 @@ export function createEvalHandlers(backendReady: Promise<BackendChoice>): Handle
       }),
 
     judge: (p, ctx) => run(false, (model, tok) => runJudge(model, tok, adapter, p, ctx)),
+
+    ablate: (p, ctx) => run(false, (model, tok) => runAblate(model, tok, loaded!.source.label, p, ctx)),
   };
 }

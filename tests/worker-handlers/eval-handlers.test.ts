@@ -3,7 +3,8 @@
  * does in-process on the same model (per-item progress 1..n in order, a plain-data result with the per-subject
  * table and per-item JSON Lines); batch prediction streams its lines in progress events and a rerun with their ids
  * generates nothing; an abort rejects with AbortError and leaves the worker free for the next call; the judge on
- * two predictions files with this model counts every question once; bad input is one clear error.
+ * two predictions files with this model counts every question once; the ablation of a two-source mix trains the
+ * base and the w/o variant and returns its report; bad input is one clear error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/platform/backend';
@@ -15,7 +16,7 @@ import { evaluateMultipleChoice } from '../../src/eval/multiple-choice';
 import type { EvalApi, EvalProgress, PredictionRecord } from '../../src/protocol/eval-api';
 import type { BackendChoice } from '../../src/protocol/train-api';
 import { createEvalHandlers } from '../../src/worker-handlers/eval-handlers';
-import { plain, tinyFiles, tinyInProcess } from './tiny-session';
+import { arithmeticJsonl, plain, tinyFiles, tinyInProcess } from './tiny-session';
 
 const CSV = ',Question,A,B,C,D,Answer\n0,What is 2 plus 2?,3,4,5,6,B\n1,What is 1 plus 5?,6,7,8,9,A\n2,What is 3 plus 3?,5,9,6,1,C\n';
 const PROMPTS = [2, 4, 6, 1, 3, 5].map((n) => `What is ${n} plus 3?`).map((q, i) => JSON.stringify({ id: `q${i}`, instruction: q, input: '' })).join('\n');
@@ -94,5 +95,26 @@ describe('eval worker handlers (wasm, embedded tiny model)', () => {
 
     await expect(api.judge({ mode: 'files', a: { name: 'a.jsonl', text: file(['x', 'y']) }, b: { name: 'b.jsonl', text: file(['x']) }, backend: { kind: 'local' } }, recorder().ctx)).rejects.toThrow(/1 of 2 ids in a.jsonl are not in b.jsonl/);
     await expect(api.judge({ mode: 'files', a: { name: 'a.jsonl', text: 'x' }, b: { name: 'b.jsonl', text: 'x' }, backend: { kind: 'endpoint', baseUrl: 'ftp://x', model: '', apiKey: '' } }, recorder().ctx)).rejects.toThrow(/http\(s\) URL/);
+  }, 60_000);
+
+  it('ablate: base and w/o variant on the same held-out records, progress per phase, the HTML report', async () => {
+    const api = h();
+    await api.loadModel({ files: tinyFiles(), label: 'tiny' }, quiet());
+    const lines = arithmeticJsonl().split('\n');
+    const r = recorder();
+    const res = await api.ablate({
+      name: 'a + b', sources: { a: lines.slice(0, 6).join('\n'), b: lines.slice(6).join('\n') }, base: ['a', 'b'], changes: [{ without: 'b' }],
+      peft: { method: 'LORA', r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false, useDora: false, virtualTokens: 8 },
+      train: { maxSteps: 2, batchSize: 2, cutoffLen: 48, evalSplit: 0.34, evalEvery: 0, warmupSteps: 0, seed: 7 }, promptFormat: 'alpaca', trainOnInputs: false,
+    }, r.ctx);
+    expect(res.result.variants.map((v) => [v.id, v.sources, v.steps])).toEqual([['base', ['a', 'b'], 2], ['without-b', ['a'], 2]]);
+    // 2 of 6 records held out per source (0.34 of 6, rounded down), the same for both variants.
+    expect(res.result.heldOut.bySource).toEqual({ a: 2, b: 2 });
+    expect(res.result.variants[1].heldOut.bySource.b.n).toBe(res.result.variants[0].heldOut.bySource.b.n);
+    expect(res.html).toMatch(/^<!doctype html>/i);
+    expect(res.html).toContain('w/o b');
+    expect(r.events[0].phase).toBe('base (1 of 2): train');
+    expect(r.events.some((e) => e.phase === 'without-b (2 of 2): held-out')).toBe(true);
+    expect(structuredClone(res)).toEqual(res);
   }, 60_000);
 });
