@@ -18,6 +18,10 @@ export function benchTable(rows: Row[]): string {
       out.push(`| train LoRA | ${r.layers} layers, b${r.batch}×${r.seq} | ${num(r.tokens_per_s)} tok/s | | | ${r.device} |`);
     } else if (r.bench === 'train-lora-ratio') {
       out.push(`| train LoRA ratio | ${r.layers} layers | | ${r.peer} | ${Object.entries(r).filter(([k]) => !['bench', 'peer', 'layers'].includes(k)).map(([k, v]) => `${k} ${v}`).join(', ')} | |`);
+    } else if (r.bench === 'decode' && typeof r.ratio_vs_peer === 'number') {
+      out.push(`| decode | ${r.model ?? 'SmolLM2-135M shape'} | ${num(r.ours_tokens_per_s)} tok/s | ${r.peer} ${num(r.peer_tokens_per_s)} tok/s | ${r.ratio_vs_peer}× | |`);
+    } else if (r.bench === 'decode' && typeof r.tokens_per_s === 'number') {
+      out.push(`| decode ${r.side} | ${r.new_tokens} new tokens after ${r.prompt_tokens} | ${num(r.tokens_per_s)} tok/s | | | ${r.device ?? r.runtime ?? ''}${r.threads ? `, ${r.threads} threads` : ''} |`);
     } else {
       const { bench, ...rest } = r;
       out.push(`| ${String(bench ?? '?')} | ${JSON.stringify(rest).slice(0, 160).replace(/\|/g, '/')} | | | | |`);
