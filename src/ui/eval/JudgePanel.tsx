@@ -44,7 +44,7 @@ export function JudgePanel(props: { engine: EvalEngine; active: () => boolean; i
     props.ingest().call('manifest', {}).then((c) => {
       const s = judgeSets(c.datasets);
       setSets(s);
-      setPicked(new Set(s.slice(0, 1).map((e) => e.id)));
+      setPicked(new Set(s.filter((e) => e.id === 'vicuna-test').map((e) => e.id))); // the smallest (80 questions)
     }, () => undefined); // no catalogue: the files mode still works
   });
 
@@ -80,7 +80,7 @@ export function JudgePanel(props: { engine: EvalEngine; active: () => boolean; i
         <fieldset class="eval-sets" disabled={props.engine.running()}>
           <legend>Test sets</legend>
           <Show when={sets().length} fallback={<p class="field-help">Reading the catalogue… (or pick two predictions files instead)</p>}>
-            <For each={sets()}>{(e) => <label class="field-check"><input type="checkbox" checked={picked().has(e.id)} onChange={(ev) => toggle(e.id, ev.currentTarget.checked)} /> {e.name}{e.records ? ` (${e.records} questions)` : ''}</label>}</For>
+            <For each={sets()}>{(e) => <label class="field-check"><input type="checkbox" checked={picked().has(e.id)} onChange={(ev) => toggle(e.id, ev.currentTarget.checked)} /> {e.name}{e.records && !/questions/.test(e.name) ? ` (${e.records} questions)` : ''}</label>}</For>
           </Show>
         </fieldset>
         <NumberField label="Answer tokens (A and B)" value={answerTokens()} min={1} max={1024} step={1} onChange={(v) => setAnswerTokens(Math.max(1, Math.round(v)))} disabled={props.engine.running()} help="New tokens per answer of A and B (greedy)." />

@@ -7,9 +7,13 @@
 import type { DatasetEntry } from '../../protocol/ingest-api';
 import type { TextFile } from '../../protocol/eval-api';
 
-/** The four AlpaGasus sets (and any other single-file eval entry) of the catalogue. */
+/** The catalogue ids of the four sets AlpaGasus judged on, in the paper's order. */
+export const JUDGE_SET_IDS = ['koala-test', 'vicuna-test', 'wizardlm-test', 'self-instruct-test'];
+
+/** The four AlpaGasus sets of the catalogue that name one file, in the paper's order. */
 export function judgeSets(entries: DatasetEntry[]): DatasetEntry[] {
-  return entries.filter((e) => e.role === 'eval' && ((e.github?.files.length ?? 0) === 1 || (!e.github && e.hub?.files?.length === 1)));
+  const one = (e: DatasetEntry) => (e.github?.files.length ?? 0) === 1 || (!e.github && e.hub?.files?.length === 1);
+  return JUDGE_SET_IDS.map((id) => entries.find((e) => e.id === id && one(e))).filter((e): e is DatasetEntry => !!e);
 }
 
 /** Where a set's one file is read from, pinned. */
