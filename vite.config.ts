@@ -25,5 +25,8 @@ export default defineConfig({
     // Dawn (WebGPU in Node) and tfjs hold global state: one file per worker process, files in parallel.
     pool: 'forks',
     fileParallelism: true,
+    // vitest's default is one worker per core minus one: a single worker on a 2-core CI machine, which then idles
+    // while a file waits on a CLI subprocess, Dawn or a socket. Two overlap those waits.
+    maxWorkers: 2,
   },
 });
