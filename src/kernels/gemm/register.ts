@@ -78,7 +78,10 @@ function install(p: GemmPool): void {
       const { a, b } = args.inputs;
       const shape = a.dtype === 'float32' && b.dtype === 'float32' ? shapeOf(a, b, args.attrs.transposeA, args.attrs.transposeB) : null;
       // A small untransposed single product is XNNPACK's best case, and copying it out would cost more than it saves.
-      const small = shape && shape.s.batch === 1 && !shape.s.transposeA && !shape.s.transposeB && 2 * shape.s.M * shape.s.N * shape.s.K < SMALL_FLOPS;
+      // So is a product of a few rows (decode): copying the weight over would read it twice (113 MB a token for
+      // SmolLM2's head), for a product that is bound by reading it once.
+      const plain = shape && shape.s.batch === 1 && !shape.s.transposeA && !shape.s.transposeB;
+      const small = plain && (shape.s.M < 16 || 2 * shape.s.M * shape.s.N * shape.s.K < SMALL_FLOPS);
       if (!shape || small || bypass || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
       const { s, outShape } = shape;
       const out = args.backend.makeOutput(outShape, 'float32');
