@@ -2,6 +2,8 @@
 """Hand-written PyTorch CPU baseline for bench/train.ts: one LoRA training step (r=8 on q,k,v,o,gate,up,down) of a
 random SmolLM2-135M-shaped Llama, batch B x seq T, AdamW. Plain torch (apt python3-torch 1.13), no transformers.
 Prints one JSON line: {"bench": "train-lora", "backend": "torch-cpu", "tokens_per_s": ...}.
+Needs OpenBLAS (apt-get install libopenblas0-pthread): without it Debian's torch uses the reference BLAS, ~30x slower.
+Run it as its users should on 2 cores: OPENBLAS_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE.
 Usage: python3 bench/torch_lora_step.py [--batch 4] [--seq 256] [--steps 3] [--layers 30] [--threads N]"""
 import argparse, json, math, time
 import torch
