@@ -20,6 +20,23 @@ export function isBadInput(e: unknown): boolean {
   return code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR' || e instanceof SyntaxError;
 }
 
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * A runner that turns the given library errors (each one a user's bad input: a config, a flag's value, a record)
+ * into UsageErrors with the same message, so they exit 2 with one line; anything else passes through.
+ */
+export function asUsageFor(...classes: ErrorClass[]): <T>(f: () => T) => T {
+  return (f) => {
+    try {
+      return f();
+    } catch (e) {
+      if (classes.some((c) => e instanceof c)) throw new UsageError((e as Error).message);
+      throw e;
+    }
+  };
+}
+
 /** Prints the one line and returns the exit code. WEBIFT_DEBUG=1 adds the stack. */
 export function reportError(e: unknown, debug: boolean): number {
   const msg = ((e as Error)?.message ?? String(e)).split('\n')[0];

@@ -7,6 +7,8 @@
  * model (the session's adapter is not touched) and returns the result with its self-contained HTML report.
  */
 import type { AblationResult } from '../eval/ablation';
+import type { Tally } from '../eval/judge-pairwise';
+import type { PredictionLine } from '../eval/predict';
 import type { AdapterBytes } from './generate-api';
 import type { BackendChoice, LoadProgress, ModelInfo, ModelSpec, PeftSpec } from './train-api';
 
@@ -50,17 +52,8 @@ export type BenchmarkResult =
   | { task: 'multiple-choice' | 'exact-match'; reason: string; n: number; correct: number; accuracy: number; bySubject: Record<string, SubjectScore>; skipped: number; jsonl: string }
   | { task: 'perplexity'; reason: string; n: number; tokens: number; loss: number; perplexity: number; jsonl: string };
 
-/** One line of a predictions file (eval/predict.ts PredictionLine). */
-export interface PredictionRecord {
-  id: string;
-  prompt: string;
-  output: string;
-  question: string;
-  set?: string;
-  reference?: string;
-  finish_reason: string;
-  truncated?: boolean;
-}
+/** One line of a predictions file: eval/predict.ts's own type. */
+export type PredictionRecord = PredictionLine;
 
 export interface PredictParams {
   data: TextFile;
@@ -96,14 +89,8 @@ export type JudgeParams = {
   | { mode: 'files'; a: TextFile; b: TextFile }
 );
 
-export interface JudgeTally {
-  n: number;
-  win: number;
-  tie: number;
-  lose: number;
-  unparsed: number;
-  winningScore: number | null;
-}
+/** Win/tie/lose counts: eval/judge-pairwise.ts's own type. */
+export type JudgeTally = Tally;
 
 export interface JudgeResult {
   judge: string;

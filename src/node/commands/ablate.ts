@@ -25,7 +25,7 @@ import { BACKEND_FLAG, JSON_FLAG, MODEL_FLAG, bool, num, parse, type FlagSpec } 
 import { writeFileAtomic } from '../atomic';
 import type { Command } from '../command';
 import { EMBEDDED_MODEL_DIR } from '../embedded-model';
-import { UsageError } from '../errors';
+import { asUsageFor, UsageError } from '../errors';
 import { tokenizerFrom } from '../model-tokenizer';
 import { openModel } from '../runtime';
 import { peftConfig, trainOptions, trainOverrides, type Options } from '../train-flags';
@@ -88,15 +88,10 @@ async function readTask(file: string, limit: number | undefined, maxNewTokens: n
   return { kind: task, label, records: (await readSource(file)).slice(0, limit) };
 }
 
-const isInputError = (e: unknown) => e instanceof TrainConfigError || e instanceof PeftConfigError || e instanceof AblationError;
+const INPUT_ERRORS = [TrainConfigError, PeftConfigError, AblationError];
+const isInputError = (e: unknown) => INPUT_ERRORS.some((c) => e instanceof c);
 
-function asUsage<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    throw isInputError(e) ? new UsageError((e as Error).message) : e;
-  }
-}
+const asUsage = asUsageFor(...INPUT_ERRORS);
 
 export async function ablateCommand(argv: string[]): Promise<number> {
   const p = parse(argv, ABLATE_FLAGS);

@@ -5,12 +5,11 @@
  * stderr; with --json every TrainEvent is a JSON line on stdout. `--engine llamafactory` hands the run to an installed
  * LLaMA-Factory instead (llamafactory/engine.ts).
  */
-import { readFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { adaloraStepHook, attachAdapter, PeftConfigError } from '../../peft';
 import { totalSteps } from '../../train/schedule';
-import { parseRecords, RecordsParseError } from '../../data/records';
+import { RecordsParseError } from '../../data/records';
 import { tokenizeRecords } from '../../data/tokenize-example';
 import { splitTrainEval } from '../../data/split';
 import { BatchSource } from '../../data/batches';
@@ -21,7 +20,8 @@ import { methodSpec, objective, paramsOf } from '../../train/objective';
 import { fsCheckpointStore } from '../fs-checkpoint-store';
 import { parse } from '../args';
 import type { Command } from '../command';
-import { UsageError } from '../errors';
+import { asUsageFor, UsageError } from '../errors';
+import { noUsableRecord, readRecordFile } from '../record-file';
 import { openModel } from '../runtime';
 import { tokenizerFrom } from '../model-tokenizer';
 import { writeAdapterDir } from '../adapter-dir';
@@ -29,14 +29,7 @@ import { writeMergedModel } from '../merged-export';
 import { progressPrinter } from '../progress';
 import { TRAIN_FLAGS, checkModelType, method, peftConfig, trainOptions, trainOverrides } from '../train-flags';
 
-function asUsage<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof TrainConfigError || e instanceof PeftConfigError || e instanceof RecordsParseError) throw new UsageError(e.message);
-    throw e;
-  }
-}
+const asUsage = asUsageFor(TrainConfigError, PeftConfigError, RecordsParseError);
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const o = trainOptions(parse(argv, TRAIN_FLAGS));
@@ -53,13 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const peft = asUsage(() => peftConfig(o));
   if (!peft && (o.quantize ?? 'none') !== 'none') throw new UsageError('--peft full trains every weight, so it needs an unquantized base: drop --quantize, or train lora, dora or ia3 on the quantized base (QLoRA)');
   const config = asUsage(() => resolveTrainConfig(trainOverrides(o), o.preset as string | undefined));
-  let text: string;
-  try {
-    text = await readFile(dataPath, 'utf8');
-  } catch {
-    throw new UsageError(`--data ${dataPath}: no such file`);
-  }
-  const parsed = asUsage(() => parseRecords(text, { label: dataPath }));
+  const parsed = await readRecordFile(dataPath);
   const { model, source, backend, announce } = await openModel(modelSpec, o.backend as string | undefined, json, o);
   try {
     checkModelType(o, model.config.family, source.label);
@@ -67,7 +54,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (!tok) throw new UsageError(`${source.label} has no tokenizer.json; training needs one to tokenize --data`);
     const tokenized = tokenizeRecords(parsed.records, tok, { cutoffLen: config.cutoffLen, trainOnInputs: o['train-on-inputs'] === true, where: parsed.where });
     const rejected = [...parsed.rejected, ...tokenized.rejected];
-    if (!tokenized.examples.length) throw new UsageError(`--data ${dataPath}: no usable record (${rejected.length} rejected; first: ${rejected[0] ? `${rejected[0].where}: ${rejected[0].reason}` : 'empty file'})`);
+    if (!tokenized.examples.length) throw noUsableRecord(dataPath, rejected);
     const split = config.evalSplit > 0 && tokenized.examples.length > 1
       ? splitTrainEval(tokenized.examples, config.evalSplit < 1 ? { evalFraction: config.evalSplit, seed: config.seed } : { evalSize: Math.min(config.evalSplit, Math.floor(tokenized.examples.length / 10)), seed: config.seed })
       : { train: tokenized.examples, eval: [] };

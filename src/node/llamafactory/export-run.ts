@@ -6,9 +6,9 @@
  * the same function for its work folder.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { parseRecords, RecordsParseError } from '../../data/records';
+import { RecordsParseError } from '../../data/records';
 import { readConfig } from '../../model/load';
 import { PeftConfigError, type LoraConfig, type PeftConfig } from '../../peft';
 import { DEFAULT_LORA_TARGETS, resolveTargetModules, selectModules } from '../../peft/targets';
@@ -16,7 +16,8 @@ import { resolveTrainConfig, TrainConfigError, type TrainConfig } from '../../tr
 import { estimateMemory } from '../../train/estimate';
 import type { ModelConfig } from '../../model/config';
 import { writeDirAtomic } from '../atomic';
-import { UsageError } from '../errors';
+import { asUsageFor, UsageError } from '../errors';
+import { noUsableRecord, readRecordFile } from '../record-file';
 import { tokenizerFrom } from '../model-tokenizer';
 import { resolveModelSource } from '../runtime';
 import { method, peftConfig, trainOverrides, type Options } from '../train-flags';
@@ -44,14 +45,7 @@ export interface ExportSummary {
   valSize: number;
 }
 
-function asUsage<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof TrainConfigError || e instanceof PeftConfigError || e instanceof RecordsParseError || e instanceof TemplateMapError || e instanceof DatasetExportError || e instanceof MethodNotExportable) throw new UsageError(e.message);
-    throw e;
-  }
-}
+const asUsage = asUsageFor(TrainConfigError, PeftConfigError, RecordsParseError, TemplateMapError, DatasetExportError, MethodNotExportable);
 
 /** The LoRA config with its targets resolved on this model (PEFT's rule), and what the run trains. */
 function resolvePeft(cfg: ModelConfig, peft: PeftConfig | null): { peft: PeftConfig | null; trainable: number } {
@@ -77,14 +71,8 @@ export async function exportLlamaFactory(o: Options, out: string, opts: { quiet?
   const quant = (o.quantize ?? 'none') as string;
   if (!['none', 'int8', 'int4'].includes(quant)) throw new UsageError(`--quantize must be none, int8 or int4, got '${quant}'`);
   if (!peft0 && quant !== 'none') throw new UsageError('--peft full trains every weight, so it needs an unquantized base: drop --quantize');
-  let text: string;
-  try {
-    text = await readFile(dataPath, 'utf8');
-  } catch {
-    throw new UsageError(`--data ${dataPath}: no such file`);
-  }
-  const parsed = asUsage(() => parseRecords(text, { label: dataPath }));
-  if (!parsed.records.length) throw new UsageError(`--data ${dataPath}: no usable record (${parsed.rejected.length} rejected; first: ${parsed.rejected[0] ? `${parsed.rejected[0].where}: ${parsed.rejected[0].reason}` : 'empty file'})`);
+  const parsed = await readRecordFile(dataPath);
+  if (!parsed.records.length) throw noUsableRecord(dataPath, parsed.rejected);
 
   const source = await resolveModelSource(modelSpec, true);
   const cfg = await readConfig(source);
