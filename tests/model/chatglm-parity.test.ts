@@ -26,31 +26,14 @@ import { createQuantizer } from '../../src/quant';
 import { QTensor } from '../../src/kernels/qtensor';
 import { referenceModel } from '../quant/reference-model';
 import type { Model } from '../../src/model/types';
-import { haveShared, caseDir, compareClose, flat, inputs, readJson, tensors } from '../helpers/fixtures';
-import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, batch, caseAdapter, hfGrad } from '../peft/peft-fixtures';
+import { haveShared, caseDir, flat, inputs, readJson, tensors } from '../helpers/fixtures';
+import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, batch, caseAdapter, hfGrad, closeCheck, take, type Generation } from '../peft/peft-fixtures';
 
 type Case = 'chatglm' | 'chatglm2';
 const ref = (c: Case, file: string) => tensors(path.join(caseDir(c), file));
 const load = (c: Case, opts = {}) => loadModel(folderSource(path.join(caseDir(c), 'model')), opts);
 
-async function take(t: tf.Tensor): Promise<Float32Array> {
-  const d = (await t.data()) as Float32Array;
-  t.dispose();
-  return d;
-}
-
-function close(label: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, keep?: (i: number) => boolean): void {
-  const d = compareClose(got, want, atol, rtol, keep);
-  console.log(`[chatglm] ${label}: max |Δ| ${d.maxAbs.toExponential(2)}`);
-  expect(d.worst, `${label}: max |Δ| ${d.maxAbs} at ${d.at}`).toBeLessThanOrEqual(0);
-}
-
-interface Generation {
-  new_tokens: number[][];
-  new_tokens_use_cache: number[][];
-  batch_new_tokens: number[][];
-  batch_new_tokens_use_cache: number[][];
-}
+const close = closeCheck('chatglm');
 
 /** The v1 inputs.json extras: tokenizer-style 2-D positions and 4-D masks (1 = masked). */
 interface V1Inputs {

@@ -23,32 +23,15 @@ import { exportLoraGguf } from '../../src/peft/gguf';
 import { GgufExportError } from '../../src/peft/gguf-names';
 import { createQuantizer } from '../../src/quant';
 import type { Model } from '../../src/model/types';
-import { haveShared, caseDir, compareClose, flat, inputs, readJson, tensors } from '../helpers/fixtures';
-import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, batch, caseAdapter, hfGrad, unmasked } from '../peft/peft-fixtures';
+import { haveShared, caseDir, flat, inputs, readJson, tensors } from '../helpers/fixtures';
+import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, batch, caseAdapter, hfGrad, unmasked, closeCheck, take, type Generation } from '../peft/peft-fixtures';
 
 const CASE = 'moss';
 const dir = () => caseDir(CASE);
 const ref = (file: string) => tensors(path.join(dir(), file));
 const load = (opts = {}) => loadModel(folderSource(path.join(dir(), 'model')), opts);
 
-async function take(t: tf.Tensor): Promise<Float32Array> {
-  const d = (await t.data()) as Float32Array;
-  t.dispose();
-  return d;
-}
-
-function close(label: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, keep?: (i: number) => boolean): void {
-  const d = compareClose(got, want, atol, rtol, keep);
-  console.log(`[moss] ${label}: max |Δ| ${d.maxAbs.toExponential(2)}`);
-  expect(d.worst, `${label}: max |Δ| ${d.maxAbs} at ${d.at}`).toBeLessThanOrEqual(0);
-}
-
-interface Generation {
-  new_tokens: number[][];
-  new_tokens_use_cache: number[][];
-  batch_new_tokens: number[][];
-  batch_new_tokens_use_cache: number[][];
-}
+const close = closeCheck('moss');
 
 for (const backend of ['cpu', 'wasm'] as BackendName[]) {
   describe.skipIf(!haveShared(`MOSS parity on ${backend}`))(`MOSS parity on ${backend}`, () => {

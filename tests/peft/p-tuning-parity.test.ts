@@ -23,17 +23,13 @@ import { methodSpec } from '../../src/train/objective';
 import { estimateMemory } from '../../src/train/estimate';
 import { loadAdapter, saveAdapter } from '../../src/peft/adapter-io';
 import { bytesReader, SafetensorsFile } from '../../src/model/safetensors';
-import { haveShared, caseDir, compareClose, readJson } from '../helpers/fixtures';
-import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, adapterFiles, batch, caseModel } from './peft-fixtures';
+import { haveShared, caseDir, readJson } from '../helpers/fixtures';
+import { ATOL, GRAD_ATOL, GRAD_RTOL, RTOL, adapterFiles, batch, caseModel, closeCheck } from './peft-fixtures';
 
 const CASE = 'llama-gqa';
 const file = (name: string) => SafetensorsFile.open(bytesReader(new Uint8Array(readFileSync(path.join(caseDir(CASE), name)))), name);
 
-function close(label: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, keep?: (i: number) => boolean): void {
-  const d = compareClose(got, want, atol, rtol, keep);
-  console.log(`[p-tuning] ${label}: max |Δ| ${d.maxAbs.toExponential(2)}`);
-  expect(d.worst, `${label}: max |Δ| ${d.maxAbs} at ${d.at}`).toBeLessThanOrEqual(0);
-}
+const close = closeCheck('p-tuning');
 
 /** Real tokens of the extended (B, 4 + 12) sequence: the 4 virtual slots and every unpadded position. */
 const keepExtended = (mask: Int32Array, V: number) => (i: number) => {

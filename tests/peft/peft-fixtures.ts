@@ -1,8 +1,10 @@
 /**
  * Shared pieces of the PEFT parity tests: load a case's model and one of its PEFT adapter folders (lora/, ia3/,
- * prompt_tuning/, prefix_tuning/) through our adapter-io, the fixture batch, and HF-layout views of LoRA gradients.
+ * prompt_tuning/, prefix_tuning/) through our adapter-io, the fixture batch, HF-layout views of LoRA gradients, and
+ * the tagged closeness check and greedy-generation record the family parity tests share.
  */
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import * as path from 'node:path';
 import { tf } from '../../src/kernels/tf';
 import { transpose2d } from '../../src/model/load';
@@ -11,7 +13,7 @@ import type { Model } from '../../src/model/types';
 import { folderSource } from '../../src/node/fs-source';
 import type { Adapter } from '../../src/peft/adapter';
 import { loadAdapter } from '../../src/peft/adapter-io';
-import { caseDir, flat, inputs } from '../helpers/fixtures';
+import { caseDir, compareClose, flat, inputs } from '../helpers/fixtures';
 
 export const ATOL = 1e-4, RTOL = 1e-4;
 export const GRAD_ATOL = 1e-5, GRAD_RTOL = 1e-3;
@@ -46,4 +48,28 @@ export async function hfGrad(key: string, g: tf.Tensor): Promise<Float32Array> {
     return transpose2d(data, rows, cols);
   }
   return Float32Array.from(data);
+}
+
+/** A tensor's values, disposing it. */
+export async function take(t: tf.Tensor): Promise<Float32Array> {
+  const d = (await t.data()) as Float32Array;
+  t.dispose();
+  return d;
+}
+
+/** An expect-close check that logs "[tag] label: max |Δ|" for the closing notes, then asserts within atol + rtol·|want|. */
+export function closeCheck(tag: string): (label: string, got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number, keep?: (i: number) => boolean) => void {
+  return (label, got, want, atol, rtol, keep) => {
+    const d = compareClose(got, want, atol, rtol, keep);
+    console.log(`[${tag}] ${label}: max |Δ| ${d.maxAbs.toExponential(2)}`);
+    expect(d.worst, `${label}: max |Δ| ${d.maxAbs} at ${d.at}`).toBeLessThanOrEqual(0);
+  };
+}
+
+/** generation.json: greedy tokens with and without the KV cache, single and left-padded batch prompts. */
+export interface Generation {
+  new_tokens: number[][];
+  new_tokens_use_cache: number[][];
+  batch_new_tokens: number[][];
+  batch_new_tokens_use_cache: number[][];
 }
