@@ -22,15 +22,19 @@ const reduceSnippet = `
     return total;
   }`;
 
+/**
+ * This workgroup's row, its width C and its offset. No early return for the spare workgroups past the last row:
+ * barriers need uniform control flow, so those rows run with C = 0 instead.
+ */
+const rowSnippet = `let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
+    let C = select(0, uniforms.xShape.y, row < uniforms.xShape.x);
+    let base = row * C;`;
+
 /** Inputs x [rows, C], w [C]; uniforms eps. */
 export function forwardCode(): string {
   return `${reduceSnippet}
   fn main(index : i32) {
-    let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
-    // No early return for the spare workgroups past the last row: barriers need uniform control flow, so those
-    // rows run with C = 0 instead.
-    let C = select(0, uniforms.xShape.y, row < uniforms.xShape.x);
-    let base = row * C;
+    ${rowSnippet}
     var ss = 0.0;
     for (var c = i32(localId.x); c < C; c = c + ${WG}) { let v = x[base + c]; ss = ss + v * v; }
     let rstd = inverseSqrt(rowSum(ss) / f32(max(C, 1)) + uniforms.eps);
@@ -42,11 +46,7 @@ export function forwardCode(): string {
 export function backwardCode(): string {
   return `${reduceSnippet}
   fn main(index : i32) {
-    let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
-    // No early return for the spare workgroups past the last row: barriers need uniform control flow, so those
-    // rows run with C = 0 instead.
-    let C = select(0, uniforms.xShape.y, row < uniforms.xShape.x);
-    let base = row * C;
+    ${rowSnippet}
     var ss = 0.0;
     var gx = 0.0;
     for (var c = i32(localId.x); c < C; c = c + ${WG}) {
