@@ -14,6 +14,7 @@
  * Usage: node --import ./bin/node-env.mjs bench/kernels.ts [--quick] [--software-gpu]
  */
 import { parseArgs } from 'node:util';
+import { harness, SHAPE } from './kernel-harness';
 import { tf } from '../src/kernels/tf';
 import { gemmPool, withTfjsMatmul } from '../src/kernels/gemm/register';
 import { linearCrossEntropy } from '../src/kernels/linear-xent';
@@ -24,27 +25,9 @@ import { initBackend } from '../src/platform/backend';
 import { quantize } from '../src/quant/quantize';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'boolean' }, 'software-gpu': { type: 'boolean' } }, strict: false });
-const REPS = values.quick ? 2 : 5;
-const [N, C, F, V] = [1024, 576, 1536, 49152];
-
-/** Median wall time of fn over REPS runs after one warm-up; fn returns tensors to read back and free. */
-async function time(fn: () => tf.Tensor[]): Promise<number> {
-  const runs: number[] = [];
-  for (let r = 0; r <= REPS; r++) {
-    const t0 = performance.now();
-    const out = fn();
-    for (const t of out) await t.data();
-    const ms = performance.now() - t0;
-    tf.dispose(out);
-    if (r > 0) runs.push(ms);
-  }
-  runs.sort((a, b) => a - b);
-  return runs[Math.floor(runs.length / 2)];
-}
-
-function line(kernel: string, backend: string, device: string, shape: string, ours: number, peer: number, extra: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ bench: 'kernel', kernel, backend, device, shape, ours_ms: +ours.toFixed(2), tfjs_ms: +peer.toFixed(2), ratio_vs_tfjs: +(peer / ours).toFixed(2), ...extra }));
-}
+const h = harness(!!values.quick);
+const { time, line } = h;
+const { N, C, F, V } = SHAPE;
 
 const wasm = await initBackend({ prefer: ['wasm'] });
 const threads = gemmPool()?.threads ?? 1;

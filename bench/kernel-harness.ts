@@ -1,0 +1,41 @@
+/**
+ * The kernel bench's shared pieces: the SmolLM2-135M step's shapes, a median timer and the JSON line every kernel
+ * prints (`kernel`, `backend`, `ours_ms`, `tfjs_ms`, `ratio_vs_tfjs` = tfjs time / our time, above 1 when ours is
+ * faster). bench/kernels.ts and the per-kernel files under bench/kernels/ use them.
+ */
+import { tf } from '../src/kernels/tf';
+
+/** Tokens per step (batch 4 × 256), hidden, MLP width, vocabulary, heads, kv heads, head dim of SmolLM2-135M. */
+export const SHAPE = { N: 1024, C: 576, F: 1536, V: 49152, B: 4, T: 256, H: 9, Hkv: 3, D: 64 } as const;
+
+export interface Harness {
+  /** Median wall time in ms of fn over `reps` runs after one warm-up; fn returns the tensors to read back and free. */
+  time(fn: () => tf.Tensor[]): Promise<number>;
+  /** Prints one kernel line. */
+  line(kernel: string, backend: string, device: string, shape: string, ours: number, peer: number, extra?: Record<string, unknown>): void;
+  /** Quick mode (fewer repetitions; per-kernel files may also use smaller shapes on a software adapter). */
+  quick: boolean;
+}
+
+export function harness(quick: boolean): Harness {
+  const reps = quick ? 2 : 5;
+  return {
+    quick,
+    async time(fn) {
+      const runs: number[] = [];
+      for (let r = 0; r <= reps; r++) {
+        const t0 = performance.now();
+        const out = fn();
+        for (const t of out) await t.data();
+        const ms = performance.now() - t0;
+        tf.dispose(out);
+        if (r > 0) runs.push(ms);
+      }
+      runs.sort((a, b) => a - b);
+      return runs[Math.floor(runs.length / 2)];
+    },
+    line(kernel, backend, device, shape, ours, peer, extra = {}) {
+      console.log(JSON.stringify({ bench: 'kernel', kernel, backend, device, shape, ours_ms: +ours.toFixed(2), tfjs_ms: +peer.toFixed(2), ratio_vs_tfjs: +(peer / ours).toFixed(2), ...extra }));
+    },
+  };
+}
