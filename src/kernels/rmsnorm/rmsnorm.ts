@@ -7,6 +7,7 @@
  * keeps the composed ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { rowDispatch } from '../wgsl-common';
 import { backwardCode, forwardCode, WG } from './rmsnorm.wgsl';
 
 const FWD = 'WebiftRmsNorm';
@@ -25,8 +26,7 @@ class RmsNormProgram {
   constructor(rows: number, C: number, private readonly backward: boolean) {
     this.variableNames = backward ? ['x', 'w', 'dy'] : ['x', 'w'];
     this.outputShape = [rows, C];
-    // One workgroup per row; rows past 65535 fold into y (the shader reads the row from workgroupId.x and .y).
-    this.dispatch = [Math.min(rows, 65535), Math.ceil(rows / 65535), 1];
+    this.dispatch = rowDispatch(rows);
     this.shaderKey = `webift_rmsnorm_${backward ? 'bwd' : 'fwd'}`;
   }
 

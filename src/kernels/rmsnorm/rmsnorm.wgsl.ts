@@ -5,30 +5,11 @@
  * y = x · rstd · w; the backward writes dx = rstd · (g − x · rstd² · mean(g · x)) with g = dy · w, recomputing rstd
  * from x (one more pass over the row is cheaper than storing it). f32 throughout.
  */
+import { rowSnippet, rowSumSnippet } from '../wgsl-common';
+
 export const WG = 64;
 
-/** Sums `v` across the workgroup; every thread gets the total. */
-const reduceSnippet = `
-  var<workgroup> partial : array<f32, ${WG}>;
-  fn rowSum(v : f32) -> f32 {
-    partial[localId.x] = v;
-    workgroupBarrier();
-    for (var s = ${WG / 2}u; s > 0u; s = s >> 1u) {
-      if (localId.x < s) { partial[localId.x] = partial[localId.x] + partial[localId.x + s]; }
-      workgroupBarrier();
-    }
-    let total = partial[0];
-    workgroupBarrier();
-    return total;
-  }`;
-
-/**
- * This workgroup's row, its width C and its offset. No early return for the spare workgroups past the last row:
- * barriers need uniform control flow, so those rows run with C = 0 instead.
- */
-const rowSnippet = `let row = i32(workgroupId.x + workgroupId.y * numWorkgroups.x);
-    let C = select(0, uniforms.xShape.y, row < uniforms.xShape.x);
-    let base = row * C;`;
+const reduceSnippet = rowSumSnippet(WG);
 
 /** Inputs x [rows, C], w [C]; uniforms eps. */
 export function forwardCode(): string {
