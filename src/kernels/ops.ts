@@ -8,6 +8,7 @@ import { gemmPool } from './gemm/register';
 import { frozenMatmul } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
 import { rmsNormWebGpu } from './rmsnorm/rmsnorm';
+import { ropeWebGpu } from './rope/rope';
 import type { WeightTensor } from './qtensor';
 
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
@@ -164,12 +165,20 @@ export function ropeTables(invFreq: Float32Array, positions: Int32Array, B: numb
   return ropeHostTables(invFreq, positions, B, T).tensors();
 }
 
-/** x (B, H, T, D) rotated with HF's rotate_half convention: pairs (i, i + D/2). */
+/**
+ * x (B, H, T, D) rotated with HF's rotate_half convention: pairs (i, i + R/2) of the first R = cos.shape[3] dims
+ * (R = D, or partial rotary as GPT-NeoX / Phi rotary_pct: the dims from R on pass through). On webgpu (f32) one WGSL
+ * dispatch each way (kernels/rope), else tfjs ops.
+ */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-  const D = x.shape[3]!;
-  const [x1, x2] = tf.split(x, [D / 2, D / 2], 3);
+  const fused = ropeWebGpu(x, cos, sin, 'half');
+  if (fused) return fused;
+  const D = x.shape[3]!, R = cos.shape[3]!;
+  const [xr, pass] = R === D ? [x, null] : tf.split(x, [R, D - R], 3);
+  const [x1, x2] = tf.split(xr, [R / 2, R / 2], 3);
   const rotated = tf.concat([tf.neg(x2), x1], 3);
-  return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+  const out = tf.add(tf.mul(xr, cos), tf.mul(rotated, sin));
+  return pass ? tf.concat([out, pass], 3) : out;
 }
 
 export interface AttentionOptions {
