@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from './gemm/register';
+import { attentionWebGpu, type CausalSpec } from './attention/attention';
 import { frozenMatmul } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
 import { rmsNormWebGpu } from './rmsnorm/rmsnorm';
@@ -184,12 +185,24 @@ export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tens
 export interface AttentionOptions {
   /** Score scale, usually D^-0.5 (Gemma2: query_pre_attn_scalar^-0.5). */
   scale: number;
-  /** Additive bias broadcastable to (B, H, T, S): the causal/padding mask, ALiBi. */
-  bias: tf.Tensor;
+  /**
+   * Additive bias broadcastable to (B, H, T, S): the causal/padding mask, ALiBi. A function is called only when the
+   * bias is needed (not when `causal` goes to the WebGPU kernel).
+   */
+  bias: tf.Tensor | (() => tf.Tensor);
+  /** The same causal/padding/window mask as positions: the WebGPU kernel reads it instead of building `bias`. */
+  causal?: CausalSpec;
   /** Multiplies the scores before the bias is added: 0 where the bias replaces them (ChatGLM-6B's masked_fill). */
   keep?: tf.Tensor;
   /** Gemma2: s <- cap * tanh(s / cap), applied before the mask. */
   softcap?: number;
+}
+
+let flashAttentionOn = true;
+
+/** Turns the WebGPU flash-attention kernel on or off (tests and the bench compare it with the composed ops). */
+export function setFlashAttention(on: boolean): void {
+  flashAttentionOn = on;
 }
 
 /**
@@ -198,6 +211,13 @@ export interface AttentionOptions {
  * (B, Hkv, g*T, D) so one batched matmul covers the group (ENVIRONMENT.md pitfall 9). Returns (B, H, T, D).
  */
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: AttentionOptions): tf.Tensor {
+  let built: tf.Tensor | null = null;
+  const bias = () => (built ??= typeof opts.bias === 'function' ? opts.bias() : opts.bias);
+  if (flashAttentionOn && !opts.keep) {
+    // Our WGSL flash attention on webgpu (f32, D <= 256), else null; ChatGLM-6B's `keep` stays composed.
+    const fused = attentionWebGpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, ...(opts.causal ? { causal: opts.causal } : { bias: bias() }) });
+    if (fused) return fused;
+  }
   const [B, H, T, D] = q.shape as number[];
   const Hkv = k.shape[1]!, S = k.shape[2]!;
   const g = H / Hkv;
@@ -206,7 +226,7 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   if (opts.softcap) s = tf.mul(tf.tanh(tf.div(s, opts.softcap)), opts.softcap);
   s = tf.reshape(s, [B, H, T, S]);
   if (opts.keep) s = tf.mul(s, opts.keep);
-  s = tf.add(s, opts.bias);
+  s = tf.add(s, bias());
   const p = tf.reshape(tf.softmax(s, -1), [B, Hkv, g * T, S]);
   return tf.reshape(bmm(p, v), [B, H, T, D]);
 }

@@ -125,11 +125,14 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       }
       const S = k.shape[2]!;
       const window = layerWindow(cfg, i);
-      let bias: Tensor, keep: Tensor | undefined;
+      let bias: Tensor | (() => Tensor), keep: Tensor | undefined;
+      const causalMask = () => tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
+      // The plain causal mask goes as positions too: the WebGPU kernel reads those, the composed ops build the bias.
+      const causal = !fam && !slopes ? { mask, past, keyStart, window } : undefined;
       if (fam) ({ bias, keep } = fam.bias(i, keyStart, S));
-      else bias = tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
-      if (slopes) bias = tf.add(bias, tf.tensor4d(alibiBias(mask, B, total, keyStart, S, slopes), [B, cfg.heads, 1, S]));
-      const att = attention(q, k, v, { scale: cfg.attnScale, bias, keep, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
+      else bias = slopes ? causalMask() : causalMask;
+      if (slopes) bias = tf.add(bias as Tensor, tf.tensor4d(alibiBias(mask, B, total, keyStart, S, slopes), [B, cfg.heads, 1, S]));
+      const att = attention(q, k, v, { scale: cfg.attnScale, bias, causal, keep, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
       let a = ctx.lin('o', tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B, T, cfg.heads * cfg.headDim]));
       if (cfg.family === 'gemma2') a = norm(cfg, weights, `${p}.post_attn_norm`, a);
       if (cfg.parallelBlock) {

@@ -1,0 +1,171 @@
+/**
+ * Flash-style attention as our own WebGPU kernels ('WebiftAttention', 'WebiftAttentionDq', 'WebiftAttentionDkv'),
+ * registered with tfjs and wired into a gradient for q, k and v: the scores (B, H, T, S) never exist in memory.
+ * Semantics are ops.ts `attention()` (scale, GQA, softcap before the mask, softmax over S, p · v), with the mask
+ * either a bias tensor broadcastable to (B, 1|H, T, S) or causal positions + key padding (+ sliding window) as in
+ * model/mask.ts `additiveMask`. Not handled here: ChatGLM-6B's `keep` multiplier, D > 256, non-f32 inputs, other
+ * backends (all return null, and the caller keeps the composed ops). Shaders in attention.wgsl.ts; oracle in
+ * reference.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS, type MaskMode } from './attention.wgsl';
+
+const FWD = 'WebiftAttention';
+const DQ = 'WebiftAttentionDq';
+const DKV = 'WebiftAttentionDkv';
+
+/** The causal mask as the model builds it (model/mask.ts MaskSpec without the shapes). */
+export interface CausalSpec {
+  /** (B, past + T) padding mask over all slots; key s of k/v is slot keyStart + s. */
+  mask: Int32Array;
+  /** Slot of the first query (= cached length). */
+  past: number;
+  /** Slot of the first key held. */
+  keyStart: number;
+  /** Query at slot i sees key slot j only if i - j < window. */
+  window: number | null;
+}
+
+export interface FlashOptions {
+  scale: number;
+  softcap?: number;
+  /** Additive bias broadcastable to (B, H, T, S); used when `causal` is absent. */
+  bias?: tf.Tensor;
+  causal?: CausalSpec;
+}
+
+type Kind = 'fwd' | 'dq' | 'dkv';
+
+class AttentionProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [BR * BC, 1, 1];
+  uniforms = UNIFORMS;
+  size = false;
+
+  constructor(private readonly kind: Kind, private readonly mode: MaskMode, q: number[], k: number[]) {
+    const [B, H, T, D] = q;
+    const [, Hkv, S] = k;
+    const masks = mode === 'bias' ? ['bias'] : ['mask', 'dead'];
+    this.variableNames = [...(kind === 'fwd' ? ['q', 'k', 'v'] : ['q', 'k', 'v', 'dy', 'stats', 'dsum']), ...masks];
+    const n = B * H * T;
+    this.outputShape = kind === 'fwd' ? [n * D + 2 * n] : kind === 'dq' ? [n * D] : [2 * B * Hkv * S * D];
+    this.dispatch = kind === 'dkv' ? [Math.ceil(S / BC), Hkv, B] : [Math.ceil(T / BR), H, B];
+    this.shaderKey = `webift_attention_${kind}_${mode}`;
+  }
+
+  getUserCode(): string {
+    return this.kind === 'fwd' ? forwardCode(this.mode) : this.kind === 'dq' ? dqCode(this.mode) : dkvCode(this.mode);
+  }
+}
+
+interface WebGpuLike {
+  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
+}
+
+interface Attrs { mode: MaskMode; scale: number; cap: number; past: number; keyStart: number; win: number; strides: number[] }
+
+function register(): void {
+  for (const kind of ['fwd', 'dq', 'dkv'] as const) {
+    const name = kind === 'fwd' ? FWD : kind === 'dq' ? DQ : DKV;
+    if (tf.getKernel(name, 'webgpu')) continue;
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'webgpu',
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const a = attrs as unknown as Attrs;
+        const ins = inputs as Record<string, tf.TensorInfo>;
+        const program = new AttentionProgram(kind, a.mode, ins.q.shape, ins.k.shape);
+        const nQT = Math.ceil(ins.q.shape[2] / BR);
+        const i32 = (v: number) => ({ type: 'int32', data: [v] });
+        const uniforms = [
+          { type: 'float32', data: [a.scale] }, { type: 'float32', data: [a.cap] },
+          i32(a.past), i32(a.keyStart), i32(a.win), i32(nQT), ...a.strides.map(i32),
+        ];
+        return (backend as unknown as WebGpuLike).runWebGPUProgram(program, program.variableNames.map((v) => ins[v]), 'float32', uniforms);
+      },
+    });
+  }
+}
+
+/** (B, S) key padding mask of slots keyStart.. (0 past the mask's end) and (B, ⌈T/BR⌉) flags of query tiles with a fully masked row. */
+function causalInputs(c: CausalSpec, B: number, T: number, S: number): { mask: Int32Array; dead: Int32Array } {
+  const total = c.past + T;
+  const mask = new Int32Array(B * S);
+  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * S + s] = c.keyStart + s < total ? c.mask[b * total + c.keyStart + s] : 0;
+  const nQT = Math.ceil(T / BR);
+  const dead = new Int32Array(B * nQT);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const qi = c.past + t;
+      const lo = Math.max(0, c.window === null ? 0 : qi - c.window + 1 - c.keyStart);
+      let live = false;
+      for (let s = Math.min(S - 1, qi - c.keyStart); s >= lo && !live; s--) live = mask[b * S + s] !== 0;
+      if (!live) dead[b * nQT + Math.floor(t / BR)] = 1;
+    }
+  return { mask, dead };
+}
+
+/** Per-axis element strides of `bias` broadcast to (B, H, T, S), 0 along broadcast axes; null if not broadcastable. */
+function biasStrides(shape: number[], full: number[]): number[] | null {
+  if (shape.length > 4) return null;
+  const s4 = [...Array(4 - shape.length).fill(1), ...shape] as number[];
+  if (s4.some((d, i) => d !== 1 && d !== full[i])) return null;
+  const strides = [0, 0, 0, 0];
+  let acc = 1;
+  for (let i = 3; i >= 0; i--) {
+    strides[i] = s4[i] === 1 ? 0 : acc;
+    acc *= s4[i];
+  }
+  return strides;
+}
+
+/**
+ * Attention on the WebGPU kernels with gradients to q, k and v. q (B, H, T, D); k, v (B, Hkv, S, D). Returns
+ * (B, H, T, D), or null when the backend is not webgpu, an input is not f32, D > 256, or the bias is not
+ * broadcastable to (B, H, T, S).
+ */
+export function attentionWebGpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: FlashOptions): tf.Tensor | null {
+  if (tf.getBackend() !== 'webgpu' || [q, k, v].some((t) => t.dtype !== 'float32' || t.rank !== 4)) return null;
+  const [B, H, T, D] = q.shape as number[];
+  const [, Hkv, S] = k.shape as number[];
+  if (D > MAX_D || H % Hkv !== 0 || (!opts.causal && !opts.bias)) return null;
+  const strides = opts.causal ? [0, 0, 0, 0] : biasStrides(opts.bias!.shape, [B, H, T, S]);
+  if (!strides) return null;
+  register();
+  const mode: MaskMode = opts.causal ? 'causal' : 'bias';
+  const c = opts.causal;
+  const attrs = { mode, scale: opts.scale, cap: opts.softcap ?? 0, past: c?.past ?? 0, keyStart: c?.keyStart ?? 0, win: c?.window ?? 0, strides } as unknown as tf.NamedAttrMap;
+  const aux: tf.Tensor[] = [];
+  if (c) {
+    const { mask, dead } = causalInputs(c, B, T, S);
+    aux.push(tf.tensor2d(mask, [B, S], 'int32'), tf.tensor2d(dead, [B, Math.ceil(T / BR)], 'int32'));
+  } else aux.push(opts.bias!);
+  const auxMap = (ts: tf.Tensor[]): tf.NamedTensorMap => (c ? { mask: ts[0], dead: ts[1] } : { bias: ts[0] });
+  const n = B * H * T;
+
+  const f = tf.customGrad(((q2: tf.Tensor, k2: tf.Tensor, v2: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    const flat = tf.engine().runKernel(FWD, { q: q2, k: k2, v: v2, ...auxMap(aux) }, attrs) as tf.Tensor;
+    const out = tf.reshape(tf.slice(flat, 0, n * D), [B, H, T, D]);
+    const stats = tf.slice(flat, n * D, 2 * n);
+    save([q2, k2, v2, out, stats, ...aux]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, os, st, ...ax] = saved;
+        const dsum = tf.sum(tf.mul(dy, os), -1); // Dᵢ = rowsum(dO ∘ O), (B, H, T)
+        const ins = { q: qs, k: ks, v: vs, dy, stats: st, dsum, ...auxMap(ax) };
+        const dq = tf.reshape(tf.engine().runKernel(DQ, ins, attrs) as tf.Tensor, [B, H, T, D]);
+        const dkv = tf.engine().runKernel(DKV, ins, attrs) as tf.Tensor;
+        const half = B * Hkv * S * D;
+        return [dq, tf.reshape(tf.slice(dkv, 0, half), [B, Hkv, S, D]), tf.reshape(tf.slice(dkv, half, half), [B, Hkv, S, D])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const out = f(q, k, v) as tf.Tensor;
+  if (c) tf.dispose(aux);
+  return out;
+}
