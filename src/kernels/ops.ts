@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from './gemm/register';
 import { attentionWebGpu, type CausalSpec } from './attention/attention';
+import { frozenMatmulWebGpu } from './frozen-matmul/frozen-matmul';
 import { frozenMatmul } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
 import { rmsNormWebGpu } from './rmsnorm/rmsnorm';
@@ -72,8 +73,9 @@ function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
  */
 function mmFrozenRight(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const f = tf.customGrad(((x: tf.Tensor) => ({
-    value: tf.matMul(x, b),
-    gradFunc: (dy: tf.Tensor) => (gemmTakesFlags() ? tf.matMul(dy, b, false, true) : tf.matMul(dy, swapLast(b))),
+    // On webgpu, our tiled kernel reads b in place both ways (frozen-matmul/): no transposed copy for dy · bᵀ.
+    value: frozenMatmulWebGpu(x, b) ?? tf.matMul(x, b),
+    gradFunc: (dy: tf.Tensor) => frozenMatmulWebGpu(dy, b, true) ?? (gemmTakesFlags() ? tf.matMul(dy, b, false, true) : tf.matMul(dy, swapLast(b))),
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(a) as tf.Tensor;
 }
@@ -102,7 +104,13 @@ export function linear(x: tf.Tensor, w: WeightTensor, b?: tf.Tensor | null): tf.
   const inDim = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
   const x2 = tf.reshape(x, [-1, inDim]); // (N, in)
-  let y = !(w instanceof tf.Tensor) ? frozenMatmul(x2, w) : isTrainable(w) ? mm(x2, w) : mmFrozenRight(x2, w); // (N, out)
+  let y: tf.Tensor;
+  if (!(w instanceof tf.Tensor)) y = frozenMatmul(x2, w);
+  else if (isTrainable(w)) y = mm(x2, w);
+  // No tape (generation, evaluation): a custom gradient would only add a scope per call, 210 per decoded token at 30
+  // layers. webgpu keeps mmFrozenRight, which may route to a kernel of its own.
+  else if (!tf.engine().isTapeOn() && tf.getBackend() !== 'webgpu') y = tf.matMul(x2, w);
+  else y = mmFrozenRight(x2, w); // (N, out)
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [...lead, w.shape[1]!]);
 }
