@@ -7,9 +7,9 @@
  * (sum of |a||b| over k), the bound for f32 accumulation over K <= 700 terms.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { panelFloats, poolMatmul, poolMatmulKept, referenceMatmul, splitWork, type MatmulShape } from '../../src/kernels/gemm/matmul';
+import { poolMatmul, referenceMatmul, splitWork, type MatmulShape } from '../../src/kernels/gemm/matmul';
 import { GemmPool } from '../../src/kernels/gemm/pool';
-import { gemmPool, keptWeightBytes } from '../../src/kernels/gemm/register';
+import { gemmPool } from '../../src/kernels/gemm/register';
 import { tf } from '../../src/kernels/tf';
 import { initBackend } from '../../src/platform/backend';
 
@@ -60,38 +60,6 @@ describe('threaded GEMM against the oracle', () => {
     }
   });
 
-  it.each([[1, 70, 1000], [3, 576, 37], [6, 33, 16], [1, 5, 3]])('kept panel weight: %i row(s), K %i, N %i', (M, K, N) => {
-    const a = rnd(M * K, 7), b = rnd(K * N, 8);
-    const s: MatmulShape = { batch: 1, batchA: 1, batchB: 1, M, N, K, transposeA: false, transposeB: false };
-    const ref = new Float32Array(M * N);
-    referenceMatmul(a, b, ref, s);
-    for (const pool of pools) {
-      const at = pool.keep(panelFloats(K, N));
-      pool.reset();
-      const src = pool.alloc(K * N);
-      pool.view(src, K * N).set(b);
-      pool.packPanels(src, at, K, N);
-      const out = new Float32Array(M * N).fill(Number.NaN);
-      poolMatmulKept(pool, a, at, out, M, N, K);
-      expect(worst(out, ref, K), `${pool.threads} thread(s)`).toBeLessThan(1e-5);
-      pool.release(at, panelFloats(K, N));
-    }
-  });
-
-  it('keep and release reuse freed blocks and give the top back to the arena', () => {
-    const pool = pools[0];
-    const a = pool.keep(1000), b = pool.keep(2000), c = pool.keep(16);
-    expect(b).toBeGreaterThan(a);
-    pool.release(a, 1000);
-    expect(pool.keep(500)).toBe(a); // first fit in the freed block
-    pool.release(c, 16);
-    pool.release(b, 2000);
-    pool.release(a, 500);
-    pool.reset();
-    // b and c went back to the arena; a's remainder and its reused part coalesce only from the top down.
-    expect(pool.alloc(1)).toBeLessThanOrEqual(b);
-  });
-
   it('splits work into disjoint ranges that cover the output', () => {
     for (const [batch, M, N] of [[1, 1024, 576], [36, 256, 256], [3, 5, 4000], [1, 1, 49152]]) {
       const seen = new Uint8Array(batch * M * N);
@@ -136,24 +104,5 @@ describe('tfjs-wasm BatchMatMul on the pool', () => {
     expect(worst(y3.dataSync() as Float32Array, ref(a3.dataSync() as Float32Array, wv, sh(3, 19, N, K, false, false, 3, 1)), K)).toBeLessThan(1e-5);
     expect(y3.shape).toEqual([3, 19, N]);
     tf.dispose([a, w, g, da, dw, y, a3, y3]);
-  });
-
-  it('keeps a weight used twice by few-row products, and drops it when the tensor is freed', async () => {
-    const [K, N] = [300, 700];
-    const w = tf.tensor(rnd(K * N, 9), [K, N]);
-    const before = keptWeightBytes();
-    const xs = [1, 2, 5].map((m, i) => tf.tensor(rnd(m * K, 10 + i), [m, K]));
-    for (const x of xs) {
-      const y = tf.matMul(x, w);
-      const m = x.shape[0];
-      const ref = new Float32Array(m * N);
-      referenceMatmul(x.dataSync() as Float32Array, w.dataSync() as Float32Array, ref, { batch: 1, batchA: 1, batchB: 1, M: m, N, K, transposeA: false, transposeB: false });
-      expect(worst(y.dataSync() as Float32Array, ref, K)).toBeLessThan(1e-5);
-      y.dispose();
-    }
-    if (gemmPool()) expect(keptWeightBytes() - before).toBe(panelFloats(K, N) * 4); // the first use ran on XNNPACK
-    w.dispose();
-    expect(keptWeightBytes()).toBe(before);
-    tf.dispose(xs);
   });
 });

@@ -12,6 +12,11 @@
  *
  * No function here touches the shadow stack (checked by the build script), so instances can share memory
  * without giving each thread a stack of its own.
+ *
+ * Measured and left out (this project's 2-core AMD EPYC, Node 20): a relaxed-SIMD build with fused multiply-add
+ * (clang 19, f32x4.relaxed_madd) ran at 25.9 GFLOP/s on one thread against 26.5 for this one, since Zen adds and
+ * multiplies on separate pipes; a 6 x 8 block, 24.5. Decode's few-row products on two threads, with the weight kept
+ * in the pool's memory in 16-column panels, ran no faster than XNNPACK on one (both about 26 GB/s: memory-bound).
  */
 #include <wasm_simd128.h>
 
@@ -137,82 +142,6 @@ __attribute__((export_name("pack_transpose"))) void pack_transpose(const float *
       int ce = cb + 8 < cols ? cb + 8 : cols;
       for (int r = rb; r < re; r++)
         for (int c = cb; c < ce; c++) dst[(long)r * cols + c] = src[(long)c * rows + r];
-    }
-  }
-}
-
-/*
- * Decode's products: a few rows of A times a weight B kept in panel layout, bound by reading B once.
- * pack_panels writes B [K, N] (row-major) as ceil(N / 16) panels of K x 16 floats (the last one zero-padded), so a
- * panel is one sequential stream. gemv_panels computes C[m, 16p : 16p + 16] for panels p in [p0, p1), up to four
- * rows of A at a time with the 4 x 16 block of C in registers; with more rows the panel is read again from cache.
- */
-__attribute__((export_name("pack_panels"))) void pack_panels(const float *src, float *dst, int K, int N, int p0, int p1) {
-  for (int p = p0; p < p1; p++) {
-    float *d = dst + (long)p * K * 16;
-    int j0 = p * 16, w = N - j0 < 16 ? N - j0 : 16;
-    for (int k = 0; k < K; k++) {
-      const float *s = src + (long)k * N + j0;
-      int j = 0;
-      for (; j < w; j++) d[k * 16 + j] = s[j];
-      for (; j < 16; j++) d[k * 16 + j] = 0.f;
-    }
-  }
-}
-
-__attribute__((export_name("gemv_panels"))) void gemv_panels(const float *a, int M, int K, const float *bp, float *c,
-                                                             int ldc, int N, int p0, int p1) {
-  for (int p = p0; p < p1; p++) {
-    const float *pb = bp + (long)p * K * 16;
-    int j0 = p * 16, w = N - j0 < 16 ? N - j0 : 16;
-    for (int m0 = 0; m0 < M; m0 += 4) {
-      int rows = M - m0 < 4 ? M - m0 : 4;
-      v128_t acc[4][4];
-      for (int r = 0; r < 4; r++)
-        for (int q = 0; q < 4; q++) acc[r][q] = wasm_f32x4_splat(0.f);
-      if (rows == 1) {
-        const float *a0 = a + (long)m0 * K;
-        v128_t s0 = acc[0][0], s1 = acc[0][1], s2 = acc[0][2], s3 = acc[0][3];
-        for (int k = 0; k < K; k++) {
-          const float *bk = pb + k * 16;
-          v128_t x = wasm_f32x4_splat(a0[k]);
-          s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(bk)));
-          s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(bk + 4)));
-          s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(bk + 8)));
-          s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(bk + 12)));
-        }
-        acc[0][0] = s0; acc[0][1] = s1; acc[0][2] = s2; acc[0][3] = s3;
-      } else {
-        for (int k = 0; k < K; k++) {
-          const float *bk = pb + k * 16;
-          v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4), b2 = wasm_v128_load(bk + 8), b3 = wasm_v128_load(bk + 12);
-          for (int r = 0; r < rows; r++) {
-            v128_t x = wasm_f32x4_splat(a[(long)(m0 + r) * K + k]);
-            acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(x, b0));
-            acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(x, b1));
-            acc[r][2] = wasm_f32x4_add(acc[r][2], wasm_f32x4_mul(x, b2));
-            acc[r][3] = wasm_f32x4_add(acc[r][3], wasm_f32x4_mul(x, b3));
-          }
-        }
-      }
-      for (int r = 0; r < rows; r++) {
-        float *cr = c + (long)(m0 + r) * ldc + j0;
-        if (w == 16) {
-          for (int q = 0; q < 4; q++) wasm_v128_store(cr + 4 * q, acc[r][q]);
-        } else {
-          for (int j = 0; j < w; j++) {
-            v128_t v = acc[r][j >> 2];
-            float f;
-            switch (j & 3) {
-              case 0: f = wasm_f32x4_extract_lane(v, 0); break;
-              case 1: f = wasm_f32x4_extract_lane(v, 1); break;
-              case 2: f = wasm_f32x4_extract_lane(v, 2); break;
-              default: f = wasm_f32x4_extract_lane(v, 3); break;
-            }
-            cr[j] = f;
-          }
-        }
-      }
     }
   }
 }

@@ -66,24 +66,6 @@ export function poolMatmul(pool: GemmPool, a: Float32Array, b: Float32Array, out
   out.set(pool.view(cAt, s.batch * M * N));
 }
 
-/** Floats a B [K, N] takes in panel layout (pool.packPanels): N rounded up to 16. */
-export function panelFloats(K: number, N: number): number {
-  return K * Math.ceil(N / 16) * 16;
-}
-
-/**
- * out (M, N) = a (M, K) · B for a B kept in the pool's memory in panel layout at byte offset bpAt: decode's product
- * of a few rows with a weight.
- */
-export function poolMatmulKept(pool: GemmPool, a: Float32Array, bpAt: number, out: Float32Array, M: number, N: number, K: number): void {
-  pool.reset();
-  const aAt = pool.alloc(a.length);
-  const cAt = pool.alloc(M * N);
-  pool.view(aAt, a.length).set(a);
-  pool.gemvPanels(aAt, M, K, bpAt, cAt, N);
-  out.set(pool.view(cAt, M * N));
-}
-
 /** The oracle: the same product as three plain loops, in f64 accumulation. */
 export function referenceMatmul(a: Float32Array, b: Float32Array, out: Float32Array, s: MatmulShape): void {
   const { M, N, K } = s;

@@ -4,7 +4,7 @@
  * the shared memory, writes each thread's range into the control block, bumps the generation word (the helpers
  * wait on it with Atomics.wait), runs range 0 itself and waits for the pending count to reach zero.
  *
- * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit, 4 gemv_panels, 5 pack_panels), 4..19 the op's
+ * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit), 4..19 the op's
  * arguments, then 6 words per thread: its (b0, b1, i0, i1, j0, j1) or (r0, r1).
  *
  * Not handled: a helper that dies (an out-of-memory worker) would leave the caller waiting; the wait is bounded
@@ -16,8 +16,6 @@ import { GEMM_WASM_BASE64 } from './gemm-wasm';
 const OP_GEMM = 1;
 const OP_TRANSPOSE = 2;
 const OP_QUIT = 3;
-const OP_GEMV = 4;
-const OP_PANELS = 5;
 const ARGS = 4;
 const RANGES = 24;
 const PAGE = 65536;
@@ -40,10 +38,6 @@ for (;;) {
   if (op === ${OP_GEMM} && c[r] < c[r + 1] && c[r + 2] < c[r + 3] && c[r + 4] < c[r + 5]) {
     ex.gemm(c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14],
       c[r], c[r + 1], c[r + 2], c[r + 3], c[r + 4], c[r + 5]);
-  } else if (op === ${OP_GEMV} && c[r + 4] < c[r + 5]) {
-    ex.gemv_panels(c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[r + 4], c[r + 5]);
-  } else if (op === ${OP_PANELS} && c[r + 4] < c[r + 5]) {
-    ex.pack_panels(c[4], c[5], c[6], c[7], c[r + 4], c[r + 5]);
   } else if (op === ${OP_TRANSPOSE} && c[r] < c[r + 1]) {
     ex.pack_transpose(c[4], c[5], c[6], c[7], c[r], c[r + 1]);
   }
@@ -54,8 +48,6 @@ for (;;) {
 interface GemmExports {
   gemm(...args: number[]): void;
   pack_transpose(src: number, dst: number, rows: number, cols: number, r0: number, r1: number): void;
-  gemv_panels(a: number, M: number, K: number, bp: number, c: number, ldc: number, N: number, p0: number, p1: number): void;
-  pack_panels(src: number, dst: number, K: number, N: number, p0: number, p1: number): void;
 }
 
 /** One thread's share of a product: matrices [b0, b1), rows [i0, i1), columns [j0, j1). */
@@ -80,10 +72,7 @@ export class GemmPool {
   readonly threads: number;
   private readonly ctrl: Int32Array;
   private readonly ex: GemmExports;
-  /** The arena starts at `base`: below it, from ARENA_BASE, are the blocks kept across calls (`keep`). */
-  private base = ARENA_BASE;
   private top = ARENA_BASE;
-  private free: { at: number; bytes: number }[] = [];
   private closed = false;
 
   private constructor(readonly memory: WebAssembly.Memory, ctrl: SharedArrayBuffer, ex: GemmExports, private helpers: ThreadHandle[]) {
@@ -105,45 +94,7 @@ export class GemmPool {
 
   /** Frees the whole arena: the next call's operands start at the bottom again. */
   reset(): void {
-    this.top = this.base;
-  }
-
-  /**
-   * Room for n floats that stays across calls until `release` (a weight kept resident for decode). Reuses a freed
-   * block that fits, else takes the bottom of the arena. Call between products only. Returns the byte offset.
-   */
-  keep(n: number): number {
-    const bytes = Math.ceil((n * 4) / 64) * 64;
-    const i = this.free.findIndex((f) => f.bytes >= bytes);
-    if (i >= 0) {
-      const f = this.free[i];
-      const at = f.at;
-      if (f.bytes === bytes) this.free.splice(i, 1);
-      else Object.assign(f, { at: f.at + bytes, bytes: f.bytes - bytes });
-      return at;
-    }
-    const at = this.base;
-    this.base += bytes;
-    this.top = this.base;
-    const have = this.memory.buffer.byteLength;
-    if (this.base > have) this.memory.grow(Math.ceil((this.base - have) / PAGE));
-    return at;
-  }
-
-  /** Gives back a block from `keep`; the top block returns to the arena. */
-  release(at: number, n: number): void {
-    const bytes = Math.ceil((n * 4) / 64) * 64;
-    if (at + bytes === this.base) {
-      this.base = at;
-      // Free blocks now at the top go back to the arena too.
-      for (let f = this.free.find((x) => x.at + x.bytes === this.base); f; f = this.free.find((x) => x.at + x.bytes === this.base)) {
-        this.base = f.at;
-        this.free.splice(this.free.indexOf(f), 1);
-      }
-      this.top = this.base;
-    } else {
-      this.free.push({ at, bytes });
-    }
+    this.top = ARENA_BASE;
   }
 
   /** Room for n floats, 64-byte aligned; grows the memory when needed. Returns the byte offset. */
@@ -170,31 +121,6 @@ export class GemmPool {
     }
     words.forEach((w, i) => (c[ARGS + i] = w));
     this.dispatch(OP_GEMM, ranges, (r) => this.ex.gemm(...words, ...r));
-  }
-
-  /**
-   * C (M, N) = A·B for a few rows of A ([M, K], row-major) and a B in panel layout (packPanels), split by panels:
-   * decode's products, bound by reading B, so they go to every thread whenever B is not tiny.
-   */
-  gemvPanels(a: number, M: number, K: number, bp: number, cAt: number, N: number): void {
-    const words: [number, number, number, number, number, number, number] = [a, M, K, bp, cAt, N, N];
-    this.byPanels(OP_GEMV, words, K, N, (p0, p1) => this.ex.gemv_panels(...words, p0, p1));
-  }
-
-  /** Writes B [K, N] at `src` as ceil(N / 16) panels of K x 16 floats at `dst` (the last zero-padded). */
-  packPanels(src: number, dst: number, K: number, N: number): void {
-    this.byPanels(OP_PANELS, [src, dst, K, N], K, N, (p0, p1) => this.ex.pack_panels(src, dst, K, N, p0, p1));
-  }
-
-  private byPanels(op: number, words: number[], K: number, N: number, own: (p0: number, p1: number) => void): void {
-    const panels = Math.ceil(N / 16);
-    const T = K * N < 1 << 16 ? 1 : this.threads;
-    if (T === 1) return own(0, panels);
-    const step = Math.ceil(panels / T);
-    const ranges: GemmRange[] = [];
-    for (let t = 0; t < T; t++) ranges.push([0, 0, 0, 0, Math.min(panels, t * step), Math.min(panels, (t + 1) * step)]);
-    words.forEach((w, i) => (this.ctrl[ARGS + i] = w));
-    this.dispatch(op, ranges, (r) => own(r[4], r[5]));
   }
 
   /** dst = transpose(src), src [cols, rows] -> dst [rows, cols], split by rows of dst. */

@@ -12,71 +12,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addBackendSetup } from '../../platform/backend';
 import { kernelThreadCount, sharedMemoryUnavailable } from '../../platform/threads';
-import { panelFloats, poolMatmul, poolMatmulKept, SMALL_FLOPS, type MatmulShape } from './matmul';
+import { poolMatmul, SMALL_FLOPS, type MatmulShape } from './matmul';
 import { GemmPool } from './pool';
 
 interface WasmBackendLike {
-  dataIdMap: { get(id: unknown): { memoryOffset: number }; has(id: unknown): boolean };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
   wasm: { HEAPU8: Uint8Array };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: object, force?: boolean): boolean;
-}
-
-/**
- * Weights kept in the pool's memory for decode. A product of a few rows with a large untransposed B (a linear's
- * weight at generation time) is bound by reading B once; copying B over each call would read it twice, so such
- * products stayed on XNNPACK's single thread. A B seen twice in such a product is copied into the pool once and kept
- * (tensors are immutable, so its bytes cannot change while its dataId lives); the product then runs on all threads.
- * The copy is dropped when tfjs frees the data. At most KEPT_LIMIT bytes are kept; past that, XNNPACK runs.
- */
-const KEPT_LIMIT = 1 << 30;
-const KEPT_MIN = 1 << 16;
-const kept = new Map<object, { at: number; n: number }>();
-const seen = new WeakSet<object>();
-let keptBytes = 0;
-let disposeHooked = false;
-
-/** Bytes of weights kept in the pool's memory (for tests and the bench). */
-export function keptWeightBytes(): number {
-  return keptBytes;
-}
-
-function hookDispose(backend: WasmBackendLike, p: GemmPool): void {
-  if (disposeHooked) return;
-  disposeHooked = true;
-  const original = backend.disposeData.bind(backend);
-  backend.disposeData = (dataId: object, force?: boolean) => {
-    const freed = original(dataId, force);
-    const k = kept.get(dataId);
-    if (k && !backend.dataIdMap.has(dataId)) {
-      kept.delete(dataId);
-      keptBytes -= k.n * 4;
-      if (pool === p) p.release(k.at, k.n);
-    }
-    return freed;
-  };
-}
-
-/** B's offset in the pool's memory when it is (or now becomes) kept; null to run the product elsewhere. */
-function keptOffset(p: GemmPool, backend: WasmBackendLike, b: tf.TensorInfo, n: number): number | null {
-  const have = kept.get(b.dataId);
-  if (have) return have.at;
-  if (!seen.has(b.dataId)) {
-    seen.add(b.dataId);
-    return null;
-  }
-  const [K, N] = b.shape.slice(-2);
-  const size = panelFloats(K, N);
-  if (keptBytes + size * 4 > KEPT_LIMIT) return null;
-  hookDispose(backend, p);
-  const at = p.keep(size);
-  p.reset();
-  const src = p.alloc(n);
-  p.view(src, n).set(f32(backend, b, n));
-  p.packPanels(src, at, K, N);
-  kept.set(b.dataId, { at, n: size });
-  keptBytes += size * 4;
-  return at;
 }
 
 let pool: GemmPool | null = null;
@@ -139,17 +81,9 @@ function install(p: GemmPool): void {
       // So is a product of a few rows (decode): copying the weight over would read it twice (113 MB a token for
       // SmolLM2's head), for a product that is bound by reading it once.
       const plain = shape && shape.s.batch === 1 && !shape.s.transposeA && !shape.s.transposeB;
-      const runOriginal = () => (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
-      if (!shape || bypass || pool !== p) return runOriginal();
+      const small = plain && (shape.s.M < 16 || 2 * shape.s.M * shape.s.N * shape.s.K < SMALL_FLOPS);
+      if (!shape || small || bypass || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
       const { s, outShape } = shape;
-      if (plain && s.M < 16 && s.K * s.N >= KEPT_MIN) {
-        const bAt = keptOffset(p, args.backend, b, s.K * s.N);
-        if (bAt === null) return runOriginal();
-        const out = args.backend.makeOutput(outShape, 'float32');
-        poolMatmulKept(p, f32(args.backend, a, s.M * s.K), bAt, f32(args.backend, out, s.M * s.N), s.M, s.N, s.K);
-        return out;
-      }
-      if (plain && (s.M < 16 || 2 * s.M * s.N * s.K < SMALL_FLOPS)) return runOriginal();
       const out = args.backend.makeOutput(outShape, 'float32');
       // Read the heap views after makeOutput: an allocation may have grown (and replaced) the heap's buffer.
       poolMatmul(p, f32(args.backend, a, s.batchA * s.M * s.K), f32(args.backend, b, s.batchB * s.K * s.N), f32(args.backend, out, s.batch * s.M * s.N), s);
