@@ -3,10 +3,13 @@
  * forward decodes one block at a time, y = concat_j x @ W_j (column blocks) or Σ_j x[:, rows_j] @ W_j (row blocks),
  * and the backward decodes them AGAIN, straight into Wᵀ: dx = Σ_j dy[:, cols_j] @ W_jᵀ (or concat_j dy @ W_jᵀ). No
  * decoded block outlives its product, so the tape never holds one, and no gradient reaches W: the base stays frozen.
- * Transposes are materialised so the products run without transpose flags (ENVIRONMENT.md pitfall 5).
+ * Transposes are materialised so the products run without transpose flags (ENVIRONMENT.md pitfall 5). On webgpu
+ * neither copy is made: each block's product runs in frozen-matmul/, which reads a QTensor's packed words (or an f32
+ * block) in place in both directions.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dense, QTensor, releaseDense, type SplitWeight, type WeightBlock } from './qtensor';
+import { frozenMatmulWebGpu, qmatmulWebGpu } from './frozen-matmul/frozen-matmul';
 
 function blocksOf(w: QTensor | SplitWeight): { axis: 0 | 1; blocks: WeightBlock[] } {
   return 'blocks' in w ? { axis: w.axis, blocks: w.blocks } : { axis: 1, blocks: [{ w, start: 0, size: w.shape[1] }] };
@@ -37,20 +40,31 @@ function concatFree(parts: tf.Tensor[]): tf.Tensor {
   return out;
 }
 
+/** x @ W for one block: the webgpu kernel when there is one, else decode, multiply, free. */
+function times(x: tf.Tensor, w: tf.Tensor | QTensor): tf.Tensor {
+  const fused = w instanceof QTensor ? qmatmulWebGpu(x, w.deviceParts()) : frozenMatmulWebGpu(x, w);
+  return fused ?? withDense(w, (d) => tf.matMul(x, d));
+}
+
 function forwardBlocks(x: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
   const { axis, blocks } = blocksOf(w);
-  if (axis === 1) return concatFree(blocks.map((b) => withDense(b.w, (d) => tf.matMul(x, d))));
+  if (axis === 1) return concatFree(blocks.map((b) => times(x, b.w)));
   let y: tf.Tensor | null = null;
   for (const b of blocks) {
     const xs = tf.slice(x, [0, b.start], [-1, b.size]);
-    y = sumInto(y, withDense(b.w, (d) => tf.matMul(xs, d)));
+    y = sumInto(y, times(xs, b.w));
     xs.dispose();
   }
   return y!;
 }
 
-/** g @ Wᵀ for one block: a QTensor decodes straight into the transposed layout, a tensor is transposed first. */
+/**
+ * g @ Wᵀ for one block: on webgpu the kernel reads W in place; elsewhere a QTensor decodes straight into the
+ * transposed layout, a tensor is transposed first.
+ */
 function timesTransposed(g: tf.Tensor, w: tf.Tensor | QTensor): tf.Tensor {
+  const fused = w instanceof QTensor ? qmatmulWebGpu(g, w.deviceParts(), true) : frozenMatmulWebGpu(g, w, true);
+  if (fused) return fused;
   const t = w instanceof QTensor ? w.dequantizeT() : tf.transpose(w);
   const r = tf.matMul(g, t);
   t.dispose();

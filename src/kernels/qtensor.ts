@@ -5,12 +5,13 @@
  * Decoding runs in one pass where dequant-kernel.ts has a kernel (cpu, wasm, webgpu); elsewhere as exact tfjs ops:
  * word & (mask << b·s) as int32, cast to f32, times 2^-b·s, mod 2^b (the top slot comes out signed), then
  * (code - mid) · scale or code · scale + zero; column ranges slice the words with int32-ops.ts (exact on webgpu).
- * Not here: a fused dequant-matmul kernel (the speed issue).
+ * The fused dequant-matmul on webgpu (frozen-matmul/) reads the device parts in place instead of decoding.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { groupCount, packedBytes, packedRows, perWord, symmetricMid, type PackedMatrix, type QuantSpec } from './packed';
 import { bitwiseAnd, sliceColumns } from './int32-ops';
 import { dequantizeKernel } from './dequant-kernel';
+import type { PackedParts } from './frozen-matmul/frozen-matmul';
 
 interface DeviceParts {
   packed: tf.Tensor; // int32 [ceil(in / P), out], the u32 words' bits
@@ -52,6 +53,15 @@ export class QTensor {
 
   get isDisposed(): boolean {
     return this.disposed;
+  }
+
+  /**
+   * The packed words, scales and zeros on the device (uploaded on first use), for kernels that read them in place
+   * (frozen-matmul). Owned by this QTensor: callers never free them.
+   */
+  deviceParts(): PackedParts {
+    const d = this.device();
+    return { ...d, rows: this.shape[0], spec: this.spec };
   }
 
   private device(): DeviceParts {

@@ -1,6 +1,7 @@
 /**
  * The tfjs 'webgpu' backend on a device we create: every compute limit at the adapter's real value (tfjs's own factory
- * leaves maxStorageBuffersPerShaderStage and others at the WebGPU defaults, 8 storage buffers), and a DeviceWatch on it
+ * leaves maxStorageBuffersPerShaderStage and others at the WebGPU defaults, 8 storage buffers), the optional features
+ * timestamp-query, shader-f16 and subgroups where the adapter has them, and a DeviceWatch on it
  * so GPU errors throw (gpu-errors.ts). Also the most inputs one kernel may take on the current backend.
  * The WebGPUBackend class is passed in: that package must be imported only after navigator.gpu exists (webgpu.ts).
  */
@@ -23,8 +24,12 @@ export function adapterComputeLimits(adapter: GPUAdapter): Record<string, number
   return out;
 }
 
+/** Optional features a compute kernel may use (kernels/gpu-features.ts tells kernels which the device got). */
+const COMPUTE_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
+
 export async function requestComputeDevice(adapter: GPUAdapter): Promise<GPUDevice> {
-  const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  // Strings: the GPUFeatureName that tfjs-core's older @webgpu/types declares has no 'subgroups'.
+  const requiredFeatures = COMPUTE_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
   return adapter.requestDevice({ requiredFeatures, requiredLimits: adapterComputeLimits(adapter) });
 }
 

@@ -1,0 +1,113 @@
+/**
+ * x · W and dy · Wᵀ against a frozen [in, out] weight W on WebGPU, reading W in place: one tiled WGSL matmul
+ * (frozen-matmul.wgsl.ts) parameterised on the weight's form (f32, or packed int4/int8 with group scales, decoded in
+ * workgroup memory) and on "B transposed". No f32 copy of a quantized W and no transposed copy of any W is made.
+ * Two tfjs kernels: 'WebiftFrozenMatmul' (inputs A, B) and 'WebiftQMatmul' (inputs A, P, S[, Z]). These are the raw
+ * products, no gradient: ops.ts (mmFrozenRight) and qmatmul.ts (frozenMatmul) put them in their custom gradients.
+ * On other backends, or for non-f32 activations, every entry point returns null and the caller keeps its tfjs path.
+ * The oracle is reference.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { QuantSpec } from '../packed';
+import { TILE_M, TILE_N, tiledMatmulCode, WG, type WeightSource } from './frozen-matmul.wgsl';
+
+const F32 = 'WebiftFrozenMatmul';
+const QUANT = 'WebiftQMatmul';
+
+interface Attrs {
+  transposed: boolean;
+  /** Packed only: the spec and W's in-rows (the words hold ceil(rows / P) · P). */
+  bits?: 4 | 8;
+  groupSize?: number;
+  rows?: number;
+}
+
+class TiledMatmulProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0, 1] };
+  dispatch: [number, number, number];
+  workgroupSize = WG;
+  size = false;
+  uniforms?: string;
+
+  constructor(M: number, N: number, private readonly src: WeightSource, private readonly transposed: boolean) {
+    this.variableNames = src.kind === 'f32' ? ['A', 'B'] : ['A', 'P', 'S', 'Z'];
+    if (src.kind === 'packed') this.uniforms = 'groupSize : i32, asym : i32,';
+    this.outputShape = [M, N];
+    this.dispatch = [Math.ceil(N / TILE_N), Math.ceil(M / TILE_M), 1];
+    const form = src.kind === 'f32' ? 'f32' : `q${src.bits}`;
+    this.shaderKey = `webift_frozen_matmul_${form}_${transposed ? 't' : 'n'}`;
+  }
+
+  getUserCode(): string {
+    return tiledMatmulCode(this.src, this.transposed);
+  }
+}
+
+interface WebGpuLike {
+  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
+}
+
+/** Output [M, N]: M = A's rows; N = W's out (forward) or in (transposed), W being B or, packed, `in` = A's K or out's N. */
+function register(): void {
+  if (tf.getKernel(F32, 'webgpu')) return;
+  tf.registerKernel({
+    kernelName: F32,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { A, B } = inputs as { A: tf.TensorInfo; B: tf.TensorInfo };
+      const { transposed } = attrs as unknown as Attrs;
+      const N = transposed ? B.shape[0] : B.shape[1];
+      const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'f32' }, transposed);
+      return (backend as unknown as WebGpuLike).runWebGPUProgram(program, [A, B], 'float32');
+    },
+  });
+  tf.registerKernel({
+    kernelName: QUANT,
+    backendName: 'webgpu',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { A, P, S, Z } = inputs as { A: tf.TensorInfo; P: tf.TensorInfo; S: tf.TensorInfo; Z?: tf.TensorInfo };
+      const { transposed, bits, groupSize, rows } = attrs as unknown as Attrs;
+      const N = transposed ? rows! : P.shape[1];
+      const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'packed', bits: bits! }, transposed);
+      const uniforms = [{ type: 'int32', data: [groupSize!] }, { type: 'int32', data: [Z ? 1 : 0] }];
+      return (backend as unknown as WebGpuLike).runWebGPUProgram(program, [A, P, S, Z ?? S], 'float32', uniforms);
+    },
+  });
+}
+
+/** webgpu, an f32 matrix, and rows within one dispatch dimension (65535 row tiles). */
+function usable(x: tf.Tensor): boolean {
+  return tf.getBackend() === 'webgpu' && x.dtype === 'float32' && x.rank === 2 && Math.ceil(x.shape[0]! / TILE_M) <= 65535;
+}
+
+/** x (M, in) · w [in, out] -> (M, out), or with `transposed` dy (M, out) · wᵀ -> (M, in); null off webgpu. */
+export function frozenMatmulWebGpu(x: tf.Tensor, w: tf.Tensor, transposed = false): tf.Tensor2D | null {
+  if (!usable(x) || w.dtype !== 'float32' || w.rank !== 2) return null;
+  const K = transposed ? w.shape[1] : w.shape[0];
+  if (x.shape[1] !== K) throw new Error(`frozenMatmulWebGpu: x [${x.shape}] does not match w [${w.shape}]${transposed ? 'ᵀ' : ''}`);
+  register();
+  return tf.engine().runKernel(F32, { A: x, B: w }, { transposed } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/** The device form of a quantized [rows, out] matrix (QTensor's): int32 words, scales, zeros (asymmetric). */
+export interface PackedParts {
+  packed: tf.Tensor; // int32 [ceil(rows / P), out]
+  scales: tf.Tensor; // [ceil(rows / G), out]
+  zeros: tf.Tensor | null;
+  rows: number;
+  spec: QuantSpec;
+}
+
+/** The same products for a quantized W, decoded tile by tile inside the matmul; null off webgpu. */
+export function qmatmulWebGpu(x: tf.Tensor, w: PackedParts, transposed = false): tf.Tensor2D | null {
+  if (!usable(x)) return null;
+  const K = transposed ? w.packed.shape[1] : w.rows;
+  if (x.shape[1] !== K) throw new Error(`qmatmulWebGpu: x [${x.shape}] does not match w [${w.rows}, ${w.packed.shape[1]}]${transposed ? 'ᵀ' : ''}`);
+  register();
+  const inputs: tf.NamedTensorMap = w.zeros ? { A: x, P: w.packed, S: w.scales, Z: w.zeros } : { A: x, P: w.packed, S: w.scales };
+  const attrs = { transposed, bits: w.spec.bits, groupSize: w.spec.groupSize, rows: w.rows };
+  return tf.engine().runKernel(QUANT, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}

@@ -1,0 +1,84 @@
+/**
+ * The tiled WGSL matmul against a frozen weight (kernels/frozen-matmul) on WebGPU (SwiftShader in CI), through the
+ * paths the model takes: linear() on a QTensor (frozenMatmul) and on a frozen f32 tensor (mmFrozenRight), forward
+ * y = x · W and the input gradient dx = dy · Wᵀ, against the plain-TypeScript oracle (reference.ts: packed.ts's
+ * decode, then a naive f64 product). int4 and int8, symmetric and asymmetric, groups 32 and 64, on shapes that are
+ * not tile multiples (in = 70: a short last group and a padded last word; out = 33; 70 rows = two row tiles). Also
+ * checks that the fused kernel ran and that no decode kernel did (nothing written as an f32 W). Tolerance 1e-5 abs +
+ * 1e-5 rel: the kernel sums <= 70 f32 products in order (error ~ 70 · 2^-24 · Σ|x·w| < 1e-5 for |x|, |w| < 1 here)
+ * and may fuse code·scale + zero (1 ulp of W).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/kernels/tf';
+import { linear } from '../../src/kernels/ops';
+import { QTensor } from '../../src/kernels/qtensor';
+import type { QuantSpec } from '../../src/kernels/packed';
+import { frozenMatmulReference, qmatmulReference } from '../../src/kernels/frozen-matmul/reference';
+import { quantize } from '../../src/quant';
+import { initBackend } from '../../src/platform/backend';
+import { compareClose } from '../helpers/fixtures';
+
+function rnd(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
+}
+
+async function expectClose(got: tf.Tensor, want: Float32Array, what: string): Promise<void> {
+  const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-5);
+  expect(r.worst, `${what}: max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
+}
+
+/** y = linear(x, w) and dx for upstream g, with the names of the kernels that ran. */
+async function forwardAndDx(x: tf.Tensor, w: QTensor | tf.Tensor, g: tf.Tensor): Promise<{ y: tf.Tensor; dx: tf.Tensor; kernels: string[] }> {
+  let y!: tf.Tensor, dx!: tf.Tensor;
+  const info = await tf.profile(() => {
+    y = tf.tidy(() => linear(x, w));
+    dx = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(linear(t, w), g)))(x));
+    return [y, dx];
+  });
+  return { y, dx, kernels: info.kernelNames };
+}
+
+describe('frozen-weight matmul WGSL kernel', () => {
+  beforeAll(async () => {
+    expect((await initBackend({ prefer: ['webgpu'] })).name).toBe('webgpu');
+  });
+
+  const specs: QuantSpec[] = [];
+  for (const bits of [4, 8] as const) for (const symmetric of [true, false]) specs.push({ bits, groupSize: bits === 4 ? 32 : 64, symmetric }, { bits, groupSize: bits === 4 ? 64 : 32, symmetric });
+
+  it.each(specs.map((s) => [`int${s.bits} g${s.groupSize} ${s.symmetric ? 'sym' : 'asym'}`, s] as const))('QTensor %s, x [7, 70] · W [70, 33]: y and dx equal the reference', async (_, spec) => {
+    const [N, I, O] = [7, 70, 33];
+    const p = quantize(rnd(I * O, 1), I, O, spec);
+    const xv = rnd(N * I, 2), gv = rnd(N * O, 3);
+    const q = new QTensor(p);
+    const x = tf.tensor2d(xv, [N, I]), g = tf.tensor2d(gv, [N, O]);
+    const before = tf.memory().numTensors;
+    const { y, dx, kernels } = await forwardAndDx(x, q, g);
+    expect(kernels).toContain('WebiftQMatmul');
+    expect(kernels).not.toContain('WebiftDequantize');
+    expect(kernels).not.toContain('Transpose');
+    await expectClose(y, qmatmulReference(xv, N, p), 'y');
+    await expectClose(dx, qmatmulReference(gv, N, p, true), 'dx');
+    tf.dispose([y, dx]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, g]);
+    q.dispose();
+  });
+
+  it('frozen f32 W, x [70, 70] · W [70, 33]: y and dx equal the reference, W read in place', async () => {
+    const [N, I, O] = [70, 70, 33];
+    const xv = rnd(N * I, 4), wv = rnd(I * O, 5), gv = rnd(N * O, 6);
+    const x = tf.tensor2d(xv, [N, I]), w = tf.tensor2d(wv, [I, O]), g = tf.tensor2d(gv, [N, O]);
+    const before = tf.memory().numTensors;
+    const { y, dx, kernels } = await forwardAndDx(x, w, g);
+    expect(kernels).toContain('WebiftFrozenMatmul');
+    expect(kernels).not.toContain('Transpose');
+    expect(kernels).not.toContain('BatchMatMul');
+    await expectClose(y, frozenMatmulReference(xv, N, wv, I, O), 'y');
+    await expectClose(dx, frozenMatmulReference(gv, N, wv, I, O, true), 'dx');
+    tf.dispose([y, dx]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w, g]);
+  });
+});
