@@ -2,7 +2,7 @@
  * The WGSL flash attention (kernels/attention) on WebGPU (SwiftShader in CI) against its plain-TypeScript oracle:
  * the output and dq, dk, dv of sum(out · dy) on shapes that are not multiples of the 16 × 16 tile, with GQA, left
  * padding (fully masked rows), a decode step with a cache, a sliding window, a softcap, an ALiBi-like bias and
- * D = 128; then the tiny model's logits with the kernel against the composed ops. Tolerance 1e-5 abs + 1e-4 rel:
+ * D = 128; then the tiny model's logits on webgpu with the kernel against the composed ops. Tolerance 1e-5 abs + 1e-4 rel:
  * f32 sums over ≤ 128 terms of O(1) values, in a different order (online softmax) than the f64 oracle's.
  */
 import * as path from 'node:path';
@@ -44,7 +44,7 @@ const CASES: Case[] = [
   { name: 'decode T = 1, S = 17, past 16, padded, softcap 30', n: { B: 2, H: 2, Hkv: 1, T: 1, S: 17, D: 20 }, o: { scale: 20 ** -0.5, softcap: 30, causal: causal(2, 1, 16, 2) } },
   { name: 'sliding window 5, T = S = 19, 18 left-padded rows', n: { B: 1, H: 2, Hkv: 2, T: 19, S: 19, D: 24 }, o: { scale: 0.3, causal: causal(1, 19, 0, 18, 5) } },
   { name: 'ALiBi-like (B, H, 1, S) bias + causal (B, 1, T, S) bias, T = 9, S = 21', n: { B: 2, H: 3, Hkv: 3, T: 9, S: 21, D: 16 }, o: { scale: 0.25 } },
-  { name: 'D = 128, T = S = 18', n: { B: 1, H: 2, Hkv: 1, T: 18, S: 18, D: 128 }, o: { scale: 128 ** -0.5, causal: causal(1, 18, 0, 0) } },
+  { name: 'D = 128, T = S = 18', n: { B: 2, H: 2, Hkv: 1, T: 18, S: 18, D: 128 }, o: { scale: 128 ** -0.5, causal: causal(2, 18, 0, 0) } },
 ];
 
 /** The bias case: slope_h · j plus the causal -1e9 (past = S - T), summed into one (B, H, T, S) array. */

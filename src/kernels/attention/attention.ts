@@ -8,7 +8,7 @@
  * reference.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS, type MaskMode } from './attention.wgsl';
+import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS } from './attention.wgsl';
 
 const FWD = 'WebiftAttention';
 const DQ = 'WebiftAttentionDq';
@@ -46,19 +46,18 @@ class AttentionProgram {
   uniforms = UNIFORMS;
   size = false;
 
-  constructor(private readonly kind: Kind, private readonly mode: MaskMode, q: number[], k: number[]) {
+  constructor(private readonly kind: Kind, q: number[], k: number[]) {
     const [B, H, T, D] = q;
     const [, Hkv, S] = k;
-    const masks = mode === 'bias' ? ['bias'] : ['mask', 'dead'];
-    this.variableNames = [...(kind === 'fwd' ? ['q', 'k', 'v'] : ['q', 'k', 'v', 'dy', 'stats', 'dsum']), ...masks];
+    this.variableNames = [...(kind === 'fwd' ? ['q', 'k', 'v'] : ['q', 'k', 'v', 'dy', 'stats', 'dsum']), 'bias', 'mask', 'dead'];
     const n = B * H * T;
     this.outputShape = kind === 'fwd' ? [n * D + 2 * n] : kind === 'dq' ? [n * D] : [2 * B * Hkv * S * D];
     this.dispatch = kind === 'dkv' ? [Math.ceil(S / BC), Hkv, B] : [Math.ceil(T / BR), H, B];
-    this.shaderKey = `webift_attention_${kind}_${mode}`;
+    this.shaderKey = `webift_attention_${kind}`;
   }
 
   getUserCode(): string {
-    return this.kind === 'fwd' ? forwardCode(this.mode) : this.kind === 'dq' ? dqCode(this.mode) : dkvCode(this.mode);
+    return this.kind === 'fwd' ? forwardCode() : this.kind === 'dq' ? dqCode() : dkvCode();
   }
 }
 
@@ -66,7 +65,7 @@ interface WebGpuLike {
   runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
 }
 
-interface Attrs { mode: MaskMode; scale: number; cap: number; past: number; keyStart: number; win: number; strides: number[] }
+interface Attrs { causal: number; scale: number; cap: number; past: number; keyStart: number; win: number; strides: number[] }
 
 function register(): void {
   for (const kind of ['fwd', 'dq', 'dkv'] as const) {
@@ -78,11 +77,11 @@ function register(): void {
       kernelFunc: ({ inputs, backend, attrs }) => {
         const a = attrs as unknown as Attrs;
         const ins = inputs as Record<string, tf.TensorInfo>;
-        const program = new AttentionProgram(kind, a.mode, ins.q.shape, ins.k.shape);
+        const program = new AttentionProgram(kind, ins.q.shape, ins.k.shape);
         const nQT = Math.ceil(ins.q.shape[2] / BR);
         const i32 = (v: number) => ({ type: 'int32', data: [v] });
         const uniforms = [
-          { type: 'float32', data: [a.scale] }, { type: 'float32', data: [a.cap] },
+          { type: 'float32', data: [a.scale] }, { type: 'float32', data: [a.cap] }, i32(a.causal),
           i32(a.past), i32(a.keyStart), i32(a.win), i32(nQT), ...a.strides.map(i32),
         ];
         return (backend as unknown as WebGpuLike).runWebGPUProgram(program, program.variableNames.map((v) => ins[v]), 'float32', uniforms);
@@ -91,13 +90,13 @@ function register(): void {
   }
 }
 
-/** (B, S) key padding mask of slots keyStart.. (0 past the mask's end) and (B, ⌈T/BR⌉) flags of query tiles with a fully masked row. */
+/** Flat (B, S) key padding mask of slots keyStart.. (0 past the mask's end) and (B, ⌈T/BR⌉) flags of query tiles with a fully masked row, each with one spare entry. */
 function causalInputs(c: CausalSpec, B: number, T: number, S: number): { mask: Int32Array; dead: Int32Array } {
   const total = c.past + T;
-  const mask = new Int32Array(B * S);
+  const mask = new Int32Array(B * S + 1);
   for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * S + s] = c.keyStart + s < total ? c.mask[b * total + c.keyStart + s] : 0;
   const nQT = Math.ceil(T / BR);
-  const dead = new Int32Array(B * nQT);
+  const dead = new Int32Array(B * nQT + 1); // + 1: a length-1 input would change tfjs's shader key
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) {
       const qi = c.past + t;
@@ -136,15 +135,12 @@ export function attentionWebGpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: 
   const strides = opts.causal ? [0, 0, 0, 0] : biasStrides(opts.bias!.shape, [B, H, T, S]);
   if (!strides) return null;
   register();
-  const mode: MaskMode = opts.causal ? 'causal' : 'bias';
   const c = opts.causal;
-  const attrs = { mode, scale: opts.scale, cap: opts.softcap ?? 0, past: c?.past ?? 0, keyStart: c?.keyStart ?? 0, win: c?.window ?? 0, strides } as unknown as tf.NamedAttrMap;
-  const aux: tf.Tensor[] = [];
-  if (c) {
-    const { mask, dead } = causalInputs(c, B, T, S);
-    aux.push(tf.tensor2d(mask, [B, S], 'int32'), tf.tensor2d(dead, [B, Math.ceil(T / BR)], 'int32'));
-  } else aux.push(opts.bias!);
-  const auxMap = (ts: tf.Tensor[]): tf.NamedTensorMap => (c ? { mask: ts[0], dead: ts[1] } : { bias: ts[0] });
+  const attrs = { causal: c ? 1 : 0, scale: opts.scale, cap: opts.softcap ?? 0, past: c?.past ?? 0, keyStart: c?.keyStart ?? 0, win: c?.window ?? 0, strides } as unknown as tf.NamedAttrMap;
+  // bias (flat; a 2-entry dummy in causal mode), mask and dead (flat; dummies in bias mode): one shader for both.
+  const { mask, dead } = c ? causalInputs(c, B, T, S) : { mask: new Int32Array(2), dead: new Int32Array(2) };
+  const aux = [c ? tf.zeros([2]) : tf.reshape(opts.bias!, [-1]), tf.tensor1d(mask, 'int32'), tf.tensor1d(dead, 'int32')];
+  const auxMap = (ts: tf.Tensor[]): tf.NamedTensorMap => ({ bias: ts[0], mask: ts[1], dead: ts[2] });
   const n = B * H * T;
 
   const f = tf.customGrad(((q2: tf.Tensor, k2: tf.Tensor, v2: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
@@ -156,7 +152,7 @@ export function attentionWebGpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: 
       value: out,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qs, ks, vs, os, st, ...ax] = saved;
-        const dsum = tf.sum(tf.mul(dy, os), -1); // Dᵢ = rowsum(dO ∘ O), (B, H, T)
+        const dsum = tf.reshape(tf.sum(tf.mul(dy, os), -1), [-1]); // Dᵢ = rowsum(dO ∘ O), (B·H·T)
         const ins = { q: qs, k: ks, v: vs, dy, stats: st, dsum, ...auxMap(ax) };
         const dq = tf.reshape(tf.engine().runKernel(DQ, ins, attrs) as tf.Tensor, [B, H, T, D]);
         const dkv = tf.engine().runKernel(DKV, ins, attrs) as tf.Tensor;
@@ -166,6 +162,6 @@ export function attentionWebGpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: 
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const out = f(q, k, v) as tf.Tensor;
-  if (c) tf.dispose(aux);
+  tf.dispose(aux);
   return out;
 }

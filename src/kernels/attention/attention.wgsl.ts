@@ -19,11 +19,12 @@ export const ACC = 16;
 export const MAX_D = 16 * ACC;
 const WG = BR * BC;
 
-/** How the scores are masked: an additive bias tensor, or causal positions + a key padding mask. */
-export type MaskMode = 'bias' | 'causal';
-
-/** Program uniforms after tfjs's shapes; the bias strides are 0 along broadcast axes. */
-export const UNIFORMS = 'scale : f32, cap : f32, past : i32, keyStart : i32, win : i32, nQT : i32, bsB : i32, bsH : i32, bsT : i32, bsS : i32,';
+/**
+ * Program uniforms after tfjs's shapes. `causal` picks the mask: 0 reads the flat bias with per-axis strides (0
+ * along broadcast axes), 1 uses the positions, the key padding mask and the dead-tile flags. One shader serves
+ * both, so SwiftShader compiles three pipelines, not six.
+ */
+export const UNIFORMS = 'scale : f32, cap : f32, causal : i32, past : i32, keyStart : i32, win : i32, nQT : i32, bsB : i32, bsH : i32, bsT : i32, bsS : i32,';
 
 /** Stages rows row0.. of `src` (row length D, rows < nRows, zero past the end) dims d0..d0+DC into `dst`. */
 function stage(dst: string, src: string, base: string, row0: string, nRows: string): string {
@@ -37,13 +38,7 @@ function stage(dst: string, src: string, base: string, row0: string, nRows: stri
 }
 
 /** Shared declarations: shapes, the score transform (scale, softcap, mask) and its derivative. */
-function common(mode: MaskMode): string {
-  const maskExpr = mode === 'bias'
-    ? 'return vec2<f32>(s + bias[b * uniforms.bsB + h * uniforms.bsH + t * uniforms.bsT + j * uniforms.bsS], ds);'
-    : `let qa = uniforms.past + t;
-    let ka = uniforms.keyStart + j;
-    let ok = ka <= qa && mask[b * uniforms.kShape.z + j] != 0 && (uniforms.win <= 0 || qa - ka < uniforms.win);
-    return vec2<f32>(select(s + ${MASK}, s, ok), ds);`;
+function common(): string {
   return `
   var<workgroup> tA : array<f32, ${BR * DC}>;
   var<workgroup> tB : array<f32, ${BC * DC}>;
@@ -63,21 +58,27 @@ function common(mode: MaskMode): string {
       s = uniforms.cap * th;
       ds = ds * (1.0 - th * th);
     }
-    ${maskExpr}
+    if (uniforms.causal == 0) {
+      return vec2<f32>(s + bias[b * uniforms.bsB + h * uniforms.bsH + t * uniforms.bsT + j * uniforms.bsS], ds);
+    }
+    let qa = uniforms.past + t;
+    let ka = uniforms.keyStart + j;
+    let ok = ka <= qa && mask[b * uniforms.kShape.z + j] != 0 && (uniforms.win <= 0 || qa - ka < uniforms.win);
+    return vec2<f32>(select(s + ${MASK}, s, ok), ds);
   }
 
   /** True when the query tile tq (rows t0..t1 absolute past+t) may see some key of j0..j1 by position. */
   fn overlaps(t0 : i32, t1 : i32, j0 : i32, j1 : i32) -> bool {
-    ${mode === 'bias' ? 'return true;' : `let qLo = uniforms.past + t0;
+    let qLo = uniforms.past + t0;
     let qHi = uniforms.past + t1;
     let kLo = uniforms.keyStart + j0;
     let kHi = uniforms.keyStart + j1;
-    return kLo <= qHi && (uniforms.win <= 0 || qLo - kHi < uniforms.win);`}
+    return uniforms.causal == 0 || (kLo <= qHi && (uniforms.win <= 0 || qLo - kHi < uniforms.win));
   }
 
   /** Whether query tile tq of batch row b holds a fully masked row (then it must see every key). */
   fn deadTile(b : i32, tq : i32) -> bool {
-    ${mode === 'bias' ? 'return false;' : 'return dead[b * uniforms.nQT + tq] != 0;'}
+    return uniforms.causal != 0 && dead[b * uniforms.nQT + tq] != 0;
   }`;
 }
 
@@ -127,9 +128,9 @@ const queryTilePrologue = `
     let qBase = (b * H + h) * T * D;
     let kBase = (b * Hkv + kh) * S * D;`;
 
-/** Inputs q, k, v, then bias | mask, dead. Output: flat [O (B,H,T,D) | m (B,H,T) | l (B,H,T)]. */
-export function forwardCode(mode: MaskMode): string {
-  return `${common(mode)}
+/** Inputs q, k, v, bias, mask, dead. Output: flat [O (B,H,T,D) | m (B,H,T) | l (B,H,T)]. */
+export function forwardCode(): string {
+  return `${common()}
   fn main(index : i32) {
     ${queryTilePrologue}
     ${keyRange}
@@ -190,9 +191,9 @@ export function forwardCode(mode: MaskMode): string {
   }`;
 }
 
-/** Inputs q, k, v, dy, stats [m | l], dsum (B,H,T), then bias | mask, dead. Output dQ (B,H,T,D). */
-export function dqCode(mode: MaskMode): string {
-  return `${common(mode)}
+/** Inputs q, k, v, dy, stats [m | l], dsum (B,H,T), bias, mask, dead. Output dQ (B,H,T,D). */
+export function dqCode(): string {
+  return `${common()}
   fn main(index : i32) {
     ${queryTilePrologue}
     ${keyRange}
@@ -249,11 +250,11 @@ export function dqCode(mode: MaskMode): string {
 }
 
 /**
- * Inputs q, k, v, dy, stats, dsum, then bias | mask, dead. Output: flat [dK (B,Hkv,S,D) | dV (B,Hkv,S,D)].
+ * Inputs q, k, v, dy, stats, dsum, bias, mask, dead. Output: flat [dK (B,Hkv,S,D) | dV (B,Hkv,S,D)].
  * Thread (r, c) is key r, query c of the tile while scoring, and key r, dims c, c + 16, ... while accumulating.
  */
-export function dkvCode(mode: MaskMode): string {
-  return `${common(mode)}
+export function dkvCode(): string {
+  return `${common()}
   var<workgroup> wNeed : i32;
   fn main(index : i32) {
     let ktile = i32(workgroupId.x);

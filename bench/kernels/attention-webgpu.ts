@@ -1,0 +1,35 @@
+/**
+ * The WGSL flash attention (kernels/attention) against tfjs's composed ops (ops.attention with the kernel switched
+ * off: batched matmuls, softmax over a materialised (B, H, T, S) score tensor, a prebuilt causal bias), forward +
+ * backward: the value and q, k, v gradients of sum(out · dy), causal, SmolLM2-135M's heads (H 9, Hkv 3, D 64) at
+ * T = 256. Quick mode runs B = 1 (SwiftShader is slow); the shape in the line says which B ran.
+ */
+import type { Harness } from '../kernel-harness';
+import { SHAPE } from '../kernel-harness';
+import { tf } from '../../src/kernels/tf';
+import { attention, MASK_VALUE, setFlashAttention } from '../../src/kernels/ops';
+
+export async function benchAttentionWebgpu(h: Harness, device: string): Promise<void> {
+  const { T, H, Hkv, D } = SHAPE;
+  const B = h.quick ? 1 : SHAPE.B;
+  const q = tf.randomNormal([B, H, T, D]), k = tf.randomNormal([B, Hkv, T, D]), v = tf.randomNormal([B, Hkv, T, D]);
+  const dy = tf.randomNormal([B, H, T, D]);
+  const maskData = new Float32Array(T * T).map((_, i) => (i % T > Math.floor(i / T) ? MASK_VALUE : 0));
+  const bias = tf.tensor4d(maskData, [1, 1, T, T]);
+  const causal = { mask: new Int32Array(B * T).fill(1), past: 0, keyStart: 0, window: null };
+  const opts = { scale: D ** -0.5, bias, causal };
+  const step = (on: boolean) => () => {
+    setFlashAttention(on);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a, b, c, on ? opts : { scale: opts.scale, bias }), dy)))([q, k, v]);
+    return [value, ...grads];
+  };
+  try {
+    const ours = await h.time(step(true));
+    const peer = await h.time(step(false));
+    h.line('attention', 'webgpu', device, `causal q [${B},${H},${T},${D}], kv [${B},${Hkv},${T},${D}]: value + dq, dk, dv`, ours, peer,
+      /swiftshader/i.test(device) ? { note: 'software adapter: the ratio is not a GPU figure' } : {});
+  } finally {
+    setFlashAttention(true);
+    tf.dispose([q, k, v, dy, bias]);
+  }
+}
