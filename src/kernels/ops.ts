@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from './gemm/register';
 import { attentionWebGpu, type CausalSpec } from './attention/attention';
+import { attentionCpu } from './attention/attention-cpu';
 import { frozenMatmulWebGpu } from './frozen-matmul/frozen-matmul';
 import { frozenMatmul } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
@@ -225,6 +226,9 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
     // Our WGSL flash attention on webgpu (f32, D <= 256), else null; ChatGLM-6B's `keep` stays composed.
     const fused = attentionWebGpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, ...(opts.causal ? { causal: opts.causal } : { bias: bias() }) });
     if (fused) return fused;
+    // On wasm with the GEMM pool: attention.c on its threads, the scores never leaving a 64-row chunk; else null.
+    const cpu = attentionCpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, bias: bias() });
+    if (cpu) return cpu;
   }
   const [B, H, T, D] = q.shape as number[];
   const Hkv = k.shape[1]!, S = k.shape[2]!;

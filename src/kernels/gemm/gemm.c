@@ -103,13 +103,13 @@ static inline void kernel_1x1(const float *a, int acs, const float *b, int ldb, 
   *c = s;
 }
 
-/* C[i0:i1, j0:j1] of one matrix product. */
+/* C[i0:i1, j0:j1] of one matrix product, overwritten, or added to when accum is set. */
 static void block(const float *a, int ars, int acs, const float *b, int ldb, float *c, int ldc, int K, int i0, int i1,
-                  int j0, int j1) {
+                  int j0, int j1, int accum) {
   int j16 = j0 + ((j1 - j0) & ~15);
   for (int k0 = 0; k0 < K || k0 == 0; k0 += KC) {
     int k1 = k0 + KC < K ? k0 + KC : K;
-    int acc = k0 > 0;
+    int acc = accum || k0 > 0;
     for (int j = j0; j < j16; j += 16) {
       int i = i0;
       for (; i + 4 <= i1; i += 4) kernel_4x16(a + (long)i * ars, ars, acs, b + j, ldb, c + (long)i * ldc + j, ldc, k0, k1, acc);
@@ -130,7 +130,7 @@ __attribute__((export_name("gemm"))) void gemm(const float *a, int sa, int ars, 
                                                int ldb, float *c, int sc, int ldc, int K, int b0, int b1, int i0,
                                                int i1, int j0, int j1) {
   for (int m = b0; m < b1; m++)
-    block(a + (long)m * sa, ars, acs, b + (long)m * sb, ldb, c + (long)m * sc, ldc, K, i0, i1, j0, j1);
+    block(a + (long)m * sa, ars, acs, b + (long)m * sb, ldb, c + (long)m * sc, ldc, K, i0, i1, j0, j1, 0);
 }
 
 /* dst[r, c] = src[c, r] for rows [r0, r1) of dst, which has cols columns; src has `rows` columns. In 8 x 8 tiles. */
@@ -145,3 +145,5 @@ __attribute__((export_name("pack_transpose"))) void pack_transpose(const float *
     }
   }
 }
+
+#include "attention.c"

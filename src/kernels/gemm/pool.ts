@@ -4,7 +4,7 @@
  * the shared memory, writes each thread's range into the control block, bumps the generation word (the helpers
  * wait on it with Atomics.wait), runs range 0 itself and waits for the pending count to reach zero.
  *
- * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit), 4..19 the op's
+ * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit, 4 attention forward, 5 attention backward), 4..19 the op's
  * arguments, then 6 words per thread: its (b0, b1, i0, i1, j0, j1) or (r0, r1).
  *
  * Not handled: a helper that dies (an out-of-memory worker) would leave the caller waiting; the wait is bounded
@@ -16,6 +16,8 @@ import { GEMM_WASM_BASE64 } from './gemm-wasm';
 const OP_GEMM = 1;
 const OP_TRANSPOSE = 2;
 const OP_QUIT = 3;
+const OP_ATTN_FWD = 4;
+const OP_ATTN_BWD = 5;
 const ARGS = 4;
 const RANGES = 24;
 const PAGE = 65536;
@@ -38,6 +40,8 @@ for (;;) {
   if (op === ${OP_GEMM} && c[r] < c[r + 1] && c[r + 2] < c[r + 3] && c[r + 4] < c[r + 5]) {
     ex.gemm(c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14],
       c[r], c[r + 1], c[r + 2], c[r + 3], c[r + 4], c[r + 5]);
+  } else if ((op === ${OP_ATTN_FWD} || op === ${OP_ATTN_BWD}) && c[r] < c[r + 1]) {
+    (op === ${OP_ATTN_FWD} ? ex.attn_fwd : ex.attn_bwd)(c[4], c[r], c[r + 1], index);
   } else if (op === ${OP_TRANSPOSE} && c[r] < c[r + 1]) {
     ex.pack_transpose(c[4], c[5], c[6], c[7], c[r], c[r + 1]);
   }
@@ -48,6 +52,8 @@ for (;;) {
 interface GemmExports {
   gemm(...args: number[]): void;
   pack_transpose(src: number, dst: number, rows: number, cols: number, r0: number, r1: number): void;
+  attn_fwd(args: number, w0: number, w1: number, thread: number): void;
+  attn_bwd(args: number, w0: number, w1: number, thread: number): void;
 }
 
 /** One thread's share of a product: matrices [b0, b1), rows [i0, i1), columns [j0, j1). */
@@ -121,6 +127,21 @@ export class GemmPool {
     }
     words.forEach((w, i) => (c[ARGS + i] = w));
     this.dispatch(OP_GEMM, ranges, (r) => this.ex.gemm(...words, ...r));
+  }
+
+  /**
+   * Attention forward or backward (attention.c) over `items` work items (batch row, kv head), split in whole items
+   * across `threads` threads (at most the pool's); `args` is the byte offset of the attn_args block.
+   */
+  attention(backward: boolean, args: number, items: number, threads: number): void {
+    const T = Math.max(1, Math.min(threads, this.threads, items));
+    const fn = backward ? this.ex.attn_bwd : this.ex.attn_fwd;
+    if (T === 1) return fn(args, 0, items, 0);
+    const step = Math.ceil(items / T);
+    const ranges: GemmRange[] = [];
+    for (let t = 0; t < T; t++) ranges.push([Math.min(items, t * step), Math.min(items, (t + 1) * step), 0, 0, 0, 0]);
+    this.ctrl[ARGS] = args;
+    this.dispatch(backward ? OP_ATTN_BWD : OP_ATTN_FWD, ranges, (r) => fn(args, r[0], r[1], 0));
   }
 
   /** dst = transpose(src), src [cols, rows] -> dst [rows, cols], split by rows of dst. */

@@ -1,0 +1,152 @@
+/**
+ * Attention on the CPU path's threads ('WebiftAttentionCpu' and its gradient, on tfjs-wasm): the forward and
+ * backward in src/kernels/gemm/attention.c, run by the GEMM pool over whole (batch row, kv head) items. It replaces
+ * tfjs's composed chain (two batched matmuls, scale, add, softmax, and their gradients: single-threaded elementwise
+ * passes over (B, H, T, S) scores) with chunks of 64 query rows whose scores never leave the thread's scratch. The
+ * forward keeps each row's max and 1/sum (B, H, T, 2) for the backward, which recomputes the probabilities.
+ * Same semantics as ops.attention with an additive bias (read through broadcast strides), GQA and softcap; the
+ * oracle is reference.ts (shared with the WGSL kernel). Null where the pool is not running (other backends,
+ * WEBIFT_THREADS=1) or the bias does not broadcast along keys.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { gemmPool } from '../gemm/register';
+import { SMALL_FLOPS } from '../gemm/matmul';
+import type { GemmPool } from '../gemm/pool';
+import { biasStrides } from './bias-strides';
+
+const FWD = 'WebiftAttentionCpu';
+const BWD = 'WebiftAttentionCpuGrad';
+/** attention.c's QC (query rows per chunk) and the attn_args layout: 21 int32 words, then scale and cap as f32. */
+const QC = 64;
+const INT_WORDS = 21;
+
+interface WasmBackendLike {
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  wasm: { HEAPU8: Uint8Array };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface Attrs {
+  scale: number;
+  cap: number;
+  /** The bias's element strides along (B, H, T); its key axis is contiguous. */
+  strides: number[];
+}
+
+function heap(backend: WasmBackendLike, t: tf.TensorInfo): Float32Array {
+  return new Float32Array(backend.wasm.HEAPU8.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, tf.util.sizeFromShape(t.shape));
+}
+
+/** Copies tensors into the pool's arena and lays out the outputs, the per-thread scratch and the args block. */
+function stage(pool: GemmPool, backend: WasmBackendLike, ins: tf.TensorInfo[], outSizes: number[], scratchFloats: number): { ins: number[]; outs: number[]; scratch: number; args: number } {
+  pool.reset();
+  const inAt = ins.map((t) => pool.alloc(tf.util.sizeFromShape(t.shape)));
+  const outs = outSizes.map((n) => pool.alloc(n));
+  const scratch = pool.alloc(scratchFloats * pool.threads);
+  const args = pool.alloc(INT_WORDS + 2);
+  ins.forEach((t, i) => pool.view(inAt[i], tf.util.sizeFromShape(t.shape)).set(heap(backend, t)));
+  return { ins: inAt, outs, scratch, args };
+}
+
+function writeArgs(pool: GemmPool, at: number, words: number[], scale: number, cap: number): void {
+  new Int32Array(pool.memory.buffer, at, INT_WORDS).set(words);
+  new Float32Array(pool.memory.buffer, at + INT_WORDS * 4, 2).set([scale, cap]);
+}
+
+function dims(q: tf.TensorInfo, k: tf.TensorInfo): { B: number; H: number; T: number; D: number; Hkv: number; S: number; g: number } {
+  const [B, H, T, D] = q.shape;
+  const [, Hkv, S] = k.shape;
+  return { B, H, T, D, Hkv, S, g: H / Hkv };
+}
+
+/** Threads for a product of this many flops: one below SMALL_FLOPS (decode), where waking helpers costs more. */
+function threadsFor(flops: number, pool: GemmPool): number {
+  return flops < SMALL_FLOPS ? 1 : pool.threads;
+}
+
+function register(): void {
+  if (tf.getKernel(FWD, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: FWD,
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: Attrs }) => {
+      const pool = gemmPool()!;
+      const { q, k, v, bias } = inputs;
+      const { B, H, T, D, Hkv, S, g } = dims(q, k);
+      const n = B * H * T;
+      const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S);
+      const [sb, sh, stT] = attrs.strides;
+      writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+      pool.attention(false, st.args, B * Hkv, threadsFor(4 * n * S * D, pool));
+      const out = backend.makeOutput([B, H, T, D], 'float32');
+      const stats = backend.makeOutput([B, H, T, 2], 'float32');
+      heap(backend, out).set(pool.view(st.outs[0], n * D));
+      heap(backend, stats).set(pool.view(st.outs[1], n * 2));
+      return [out, stats];
+    }) as unknown as tf.KernelFunc,
+  });
+  tf.registerKernel({
+    kernelName: BWD,
+    backendName: 'wasm',
+    kernelFunc: (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: Attrs }) => {
+      const pool = gemmPool()!;
+      const { q, k, v, bias, out, stats, dy } = inputs;
+      const { B, H, T, D, Hkv, S, g } = dims(q, k);
+      const n = B * H * T;
+      const kv = B * Hkv * S * D;
+      const scratch = 2 * D * S + 3 * QC * S;
+      const st = stage(pool, backend, [q, k, v, bias, out, stats, dy], [n * D, kv, kv], scratch);
+      const [qa, ka, va, ba, oa, sa, da] = st.ins;
+      const [sb, sh, stT] = attrs.strides;
+      writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+      pool.attention(true, st.args, B * Hkv, threadsFor(8 * n * S * D, pool));
+      const dq = backend.makeOutput([B, H, T, D], 'float32');
+      const dk = backend.makeOutput([B, Hkv, S, D], 'float32');
+      const dv = backend.makeOutput([B, Hkv, S, D], 'float32');
+      heap(backend, dq).set(pool.view(st.outs[0], n * D));
+      heap(backend, dk).set(pool.view(st.outs[1], kv));
+      heap(backend, dv).set(pool.view(st.outs[2], kv));
+      return [dq, dk, dv];
+    }) as unknown as tf.KernelFunc,
+  });
+}
+
+export interface CpuAttentionOptions {
+  scale: number;
+  softcap?: number;
+  /** Additive bias broadcastable to (B, H, T, S), full along S. */
+  bias: tf.Tensor;
+}
+
+/**
+ * q (B, H, T, D); k, v (B, Hkv, S, D) -> (B, H, T, D) on the pool's threads, with gradients to q, k and v. Null
+ * where it does not apply (see the header); the caller then runs the composed ops.
+ */
+export function attentionCpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: CpuAttentionOptions): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || !gemmPool()) return null;
+  if ([q, k, v, opts.bias].some((t) => t.dtype !== 'float32') || q.rank !== 4 || k.rank !== 4) return null;
+  const [B, H, T] = q.shape as number[];
+  const [, Hkv, S] = k.shape as number[];
+  const strides = biasStrides(opts.bias.shape, [B, H, T, S]);
+  if (!strides || strides[3] !== 1 || H % Hkv !== 0) return null;
+  register();
+  const attrs = { scale: opts.scale, cap: opts.softcap ?? 0, strides: strides.slice(0, 3) } as unknown as tf.NamedAttrMap;
+  const bias = opts.bias;
+  if (!tf.engine().isTapeOn()) {
+    const [out, stats] = tf.engine().runKernel(FWD, { q, k, v, bias }, attrs) as tf.Tensor[];
+    stats.dispose();
+    return out;
+  }
+  const f = tf.customGrad(((q2: tf.Tensor, k2: tf.Tensor, v2: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    const [out, stats] = tf.engine().runKernel(FWD, { q: q2, k: k2, v: v2, bias }, attrs) as tf.Tensor[];
+    save([q2, k2, v2, bias, out, stats]);
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [qs, ks, vs, bs, os, ss] = saved;
+        return tf.engine().runKernel(BWD, { q: qs, k: ks, v: vs, bias: bs, out: os, stats: ss, dy }, attrs) as tf.Tensor[];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(q, k, v) as tf.Tensor;
+}

@@ -1,0 +1,94 @@
+/**
+ * The CPU path's attention (kernels/gemm/attention.c on the GEMM pool's threads, wrapped by
+ * kernels/attention/attention-cpu.ts) against the plain-TypeScript oracle shared with the WGSL kernel: the output and
+ * dq, dk, dv of sum(out · dy). The causal cases give the kernel the (B, 1, T, S) bias model/mask.ts builds and the
+ * oracle the positions, so the two masks are built independently. Shapes cover GQA, left padding (fully masked
+ * rows), a decode step, a sliding window, softcap, an ALiBi-like (B, H, 1, S) bias broadcast over queries, query
+ * groups longer than the kernel's 64-row chunk, and a size that runs on both threads. Tolerance 1e-5 abs + 1e-4
+ * rel: f32 sums over at most 140 terms of O(1) values against the oracle's f64.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/kernels/tf';
+import { attentionCpu } from '../../src/kernels/attention/attention-cpu';
+import type { CausalSpec } from '../../src/kernels/attention/attention';
+import { attentionGradReference, attentionReference, type RefDims, type RefOptions } from '../../src/kernels/attention/reference';
+import { gemmPool } from '../../src/kernels/gemm/register';
+import { attention } from '../../src/kernels/ops';
+import { additiveMask } from '../../src/model/mask';
+import { initBackend } from '../../src/platform/backend';
+import { compareClose } from '../helpers/fixtures';
+
+function rnd(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
+}
+
+async function expectClose(got: tf.Tensor, want: Float32Array, what: string): Promise<void> {
+  const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-4);
+  expect(r.worst, `${what}: max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
+}
+
+const causal = (B: number, T: number, past: number, pad: number, window: number | null = null): CausalSpec =>
+  ({ mask: Int32Array.from({ length: B * (past + T) }, (_, i) => (i < past + T && i < pad ? 0 : 1)), past, keyStart: 0, window });
+
+interface Case { name: string; n: RefDims; o: RefOptions; alibi?: boolean }
+
+const CASES: Case[] = [
+  { name: 'GQA 4/2, T = S = 13, D = 20, row 0 left-padded by 3', n: { B: 2, H: 4, Hkv: 2, T: 13, S: 13, D: 20 }, o: { scale: 20 ** -0.5, causal: causal(2, 13, 0, 3) } },
+  { name: 'decode T = 1, S = 17, past 16, padded, softcap 30', n: { B: 2, H: 2, Hkv: 1, T: 1, S: 17, D: 20 }, o: { scale: 20 ** -0.5, softcap: 30, causal: causal(2, 1, 16, 2) } },
+  { name: 'sliding window 5, T = S = 19', n: { B: 1, H: 2, Hkv: 2, T: 19, S: 19, D: 24 }, o: { scale: 0.3, causal: causal(1, 19, 0, 0, 5) } },
+  { name: 'ALiBi-like (B, H, 1, S) bias, T = 9, S = 21', n: { B: 2, H: 3, Hkv: 3, T: 9, S: 21, D: 16 }, o: { scale: 0.25 }, alibi: true },
+  { name: 'GQA 3 query heads per kv head, T = S = 70 (past the 64-row chunk), D = 64, both threads', n: { B: 2, H: 6, Hkv: 2, T: 70, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(2, 70, 0, 5) } },
+];
+
+/** slope_h · (j - S + 1) as a (B, H, 1, S) bias. */
+function alibi(n: RefDims): Float32Array {
+  const { B, H, S } = n;
+  return Float32Array.from({ length: B * H * S }, (_, i) => Math.fround(-((Math.floor(i / S) % H) + 1) / 8 * (S - 1 - (i % S))));
+}
+
+describe('CPU attention kernel (wasm, GEMM pool)', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: ['wasm'] });
+    expect(gemmPool(), 'the GEMM pool runs (2+ hardware threads)').not.toBeNull();
+  });
+
+  it.each(CASES)('$name: output and gradients equal the oracle', async ({ n, o, alibi: withAlibi }) => {
+    const { B, H, Hkv, T, S, D } = n;
+    const qv = rnd(B * H * T * D, 1), kv = rnd(B * Hkv * S * D, 2), vv = rnd(B * Hkv * S * D, 3), dyv = rnd(B * H * T * D, 4);
+    const [q, k, v, dy] = [tf.tensor4d(qv, [B, H, T, D]), tf.tensor4d(kv, [B, Hkv, S, D]), tf.tensor4d(vv, [B, Hkv, S, D]), tf.tensor4d(dyv, [B, H, T, D])];
+    let bias: tf.Tensor;
+    const ref: RefOptions = { ...o };
+    if (withAlibi) {
+      const data = alibi(n);
+      bias = tf.tensor4d(data, [B, H, 1, S]);
+      ref.bias = { data, shape: [B, H, 1, S] };
+    } else {
+      const c = o.causal!;
+      bias = tf.tensor4d(additiveMask({ B, T, past: c.past, keyStart: c.keyStart, S, mask: c.mask, window: c.window }), [B, 1, T, S]);
+    }
+    const opts = { scale: o.scale, softcap: o.softcap, bias };
+    const out = attentionCpu(q, k, v, opts)!;
+    expect(out).not.toBeNull();
+    await expectClose(out, attentionReference(qv, kv, vv, n, ref), 'out');
+    const [dq, dk, dv] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attentionCpu(a, b, c, opts)!, dy)))([q, k, v]);
+    const g = attentionGradReference(qv, kv, vv, dyv, n, ref);
+    await expectClose(dq, g.dq, 'dq');
+    await expectClose(dk, g.dk, 'dk');
+    await expectClose(dv, g.dv, 'dv');
+    tf.dispose([q, k, v, dy, bias, out, dq, dk, dv]);
+  });
+
+  it('ops.attention takes it on wasm and leaks no tensor', async () => {
+    const [B, H, Hkv, T, S, D] = [1, 2, 1, 5, 5, 8];
+    const q = tf.tensor4d(rnd(B * H * T * D, 5), [B, H, T, D]), k = tf.tensor4d(rnd(B * Hkv * S * D, 6), [B, Hkv, S, D]);
+    const bias = tf.zeros([B, 1, T, S]);
+    const before = tf.memory().numTensors;
+    const out = attention(q, k, k, { scale: 0.5, bias });
+    const want = attentionReference(q.dataSync() as Float32Array, k.dataSync() as Float32Array, k.dataSync() as Float32Array, { B, H, Hkv, T, S, D }, { scale: 0.5 });
+    await expectClose(out, want, 'out');
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([q, k, bias]);
+  });
+});
