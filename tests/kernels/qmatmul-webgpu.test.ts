@@ -6,7 +6,9 @@
  * not tile multiples (in = 70: a short last group and a padded last word; out = 33; 70 rows = two row tiles). Also
  * checks that the fused kernel ran and that no decode kernel did (nothing written as an f32 W). Tolerance 1e-5 abs +
  * 1e-5 rel: the kernel sums <= 70 f32 products in order (error ~ 70 · 2^-24 · Σ|x·w| < 1e-5 for |x|, |w| < 1 here)
- * and may fuse code·scale + zero (1 ulp of W).
+ * and may fuse code·scale + zero (1 ulp of W). Also: the device has the optional features (shader-f16, subgroups,
+ * timestamp-query) exactly where the adapter offers them, as gpuFeatures() reports (here in this file, to spare CI a
+ * second WebGPU start-up).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
@@ -14,6 +16,7 @@ import { linear } from '../../src/kernels/ops';
 import { QTensor } from '../../src/kernels/qtensor';
 import type { QuantSpec } from '../../src/kernels/packed';
 import { frozenMatmulReference, qmatmulReference } from '../../src/kernels/frozen-matmul/reference';
+import { gpuFeatures } from '../../src/kernels/gpu-features';
 import { quantize } from '../../src/quant';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
@@ -80,5 +83,18 @@ describe('frozen-weight matmul WGSL kernel', () => {
     tf.dispose([y, dx]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w, g]);
+  });
+});
+
+describe('gpuFeatures', () => {
+  it('reports the optional features the adapter offers, requested on the device; none off webgpu', async () => {
+    expect((await initBackend({ prefer: ['webgpu'] })).name).toBe('webgpu');
+    const adapter = await (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const offered = adapter!.features;
+    // SwiftShader (CI): subgroups and timestamp-query, no shader-f16 (printed so a run on other hardware shows its own).
+    console.log(`adapter features: shader-f16 ${offered.has('shader-f16')}, subgroups ${offered.has('subgroups')}`);
+    expect(gpuFeatures()).toEqual({ shaderF16: offered.has('shader-f16'), subgroups: offered.has('subgroups'), timestampQuery: offered.has('timestamp-query') });
+    await initBackend({ prefer: ['cpu'] });
+    expect(gpuFeatures()).toEqual({ shaderF16: false, subgroups: false, timestampQuery: false });
   });
 });
