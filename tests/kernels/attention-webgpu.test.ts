@@ -44,6 +44,13 @@ const CASES: Case[] = [
   { name: 'decode T = 1, S = 17, past 16, padded, softcap 30', n: { B: 2, H: 2, Hkv: 1, T: 1, S: 17, D: 20 }, o: { scale: 20 ** -0.5, softcap: 30, causal: causal(2, 1, 16, 2) } },
   { name: 'sliding window 5, T = S = 19, 18 left-padded rows', n: { B: 1, H: 2, Hkv: 2, T: 19, S: 19, D: 24 }, o: { scale: 0.3, causal: causal(1, 19, 0, 18, 5) } },
   { name: 'ALiBi-like (B, H, 1, S) bias + causal (B, 1, T, S) bias, T = 9, S = 21', n: { B: 2, H: 3, Hkv: 3, T: 9, S: 21, D: 16 }, o: { scale: 0.25 } },
+  {
+    // A trimmed sliding-window cache: keys from slot 16 on; row 1 has a padded slot inside the window and a padded query.
+    name: 'window 5, T = 2 after past 20, keys from slot 16, padding inside the window',
+    n: { B: 2, H: 2, Hkv: 1, T: 2, S: 6, D: 20 },
+    o: { scale: 0.3, causal: { mask: Int32Array.from({ length: 44 }, (_, i) => (i === 22 + 18 || i === 22 + 21 ? 0 : 1)), past: 20, keyStart: 16, window: 5 } },
+  },
+  { name: 'D = 256, T = S = 3', n: { B: 2, H: 2, Hkv: 1, T: 3, S: 3, D: 256 }, o: { scale: 256 ** -0.5, causal: causal(2, 3, 0, 1) } },
   { name: 'D = 128, T = S = 18', n: { B: 2, H: 2, Hkv: 1, T: 18, S: 18, D: 128 }, o: { scale: 128 ** -0.5, causal: causal(2, 18, 0, 0) } },
 ];
 
