@@ -5,13 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from './gemm/register';
-import { attentionWebGpu, type CausalSpec } from './attention/attention';
+import { attentionWebGpu, FLASH_MIN_QUERIES, type CausalSpec } from './attention/attention';
 import { attentionCpu } from './attention/attention-cpu';
 import { frozenMatmulWebGpu } from './frozen-matmul/frozen-matmul';
 import { frozenMatmul } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
 import { rmsNormWebGpu } from './rmsnorm/rmsnorm';
-import { ropeWebGpu } from './rope/rope';
+import { rmsNormWasm } from './rmsnorm/rmsnorm-wasm';
+import { swigluWasm } from './swiglu/swiglu-wasm';
+import { ropeFused } from './rope/rope';
 import type { WeightTensor } from './qtensor';
 
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
@@ -118,7 +120,8 @@ export function linear(x: tf.Tensor, w: WeightTensor, b?: tf.Tensor | null): tf.
 
 /** RMSNorm in f32: x * rsqrt(mean(x^2) + eps) * w, or * (1 + w) for Gemma. */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number, plusOne = false): tf.Tensor {
-  const fused = rmsNormWebGpu(x, plusOne ? tf.add(w, 1) : w, eps); // our WGSL kernel on webgpu, else null
+  const scale = plusOne ? tf.add(w, 1) : w;
+  const fused = rmsNormWebGpu(x, scale, eps) ?? rmsNormWasm(x, scale, eps); // our WGSL kernel, or the heap loops on wasm
   if (fused) return fused;
   const ms = tf.mean(tf.square(x), -1, true);
   const normed = tf.mul(x, tf.rsqrt(tf.add(ms, eps)));
@@ -140,6 +143,11 @@ export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number)
 
 export function silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
+}
+
+/** silu(gate) · up (SwiGLU's gate): one fused kernel on wasm for decode-sized rows, else the composed ops. */
+export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  return swigluWasm(gate, up) ?? tf.mul(silu(gate), up);
 }
 
 /** GELU, tanh approximation (gelu_new, gelu_pytorch_tanh, BLOOM's gelu): 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))). */
@@ -181,7 +189,7 @@ export function ropeTables(invFreq: Float32Array, positions: Int32Array, B: numb
  * dispatch each way (kernels/rope), else tfjs ops.
  */
 export function applyRope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-  const fused = ropeWebGpu(x, cos, sin, 'half');
+  const fused = ropeFused(x, cos, sin, 'half');
   if (fused) return fused;
   const D = x.shape[3]!, R = cos.shape[3]!;
   const [xr, pass] = R === D ? [x, null] : tf.split(x, [R, D - R], 3);
@@ -223,10 +231,14 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   let built: tf.Tensor | null = null;
   const bias = () => (built ??= typeof opts.bias === 'function' ? opts.bias() : opts.bias);
   if (flashAttentionOn && !opts.keep) {
-    // Our WGSL flash attention on webgpu (f32, D <= 256), else null; ChatGLM-6B's `keep` stays composed.
-    const fused = attentionWebGpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, ...(opts.causal ? { causal: opts.causal } : { bias: bias() }) });
-    if (fused) return fused;
-    // On wasm with the GEMM pool: attention.c on its threads, the scores never leaving a 64-row chunk; else null.
+    // Our WGSL flash attention on webgpu (f32, D <= 256), else null; ChatGLM-6B's `keep` stays composed. Decode steps
+    // (T < 16) stay composed on webgpu too: their scores are small, and a 16-row query tile would run mostly empty.
+    if (q.shape[2]! >= FLASH_MIN_QUERIES) {
+      const fused = attentionWebGpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, ...(opts.causal ? { causal: opts.causal } : { bias: bias() }) });
+      if (fused) return fused;
+    }
+    // On wasm with the GEMM pool: attention.c on its threads, the scores never leaving a 64-row chunk (decode steps
+    // too: one engine call instead of ten); else null.
     const cpu = attentionCpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, bias: bias() });
     if (cpu) return cpu;
   }

@@ -6,7 +6,7 @@
  * tfjs ops and tfjs's gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ropeWebGpu } from './rope/rope';
+import { ropeFused } from './rope/rope';
 
 /** Host cos/sin tables (B, 1, T, R) in the interleaved layout [c₀, c₀, c₁, c₁, …], R = 2 * invFreq.length. */
 export function interleavedRopeHostTables(invFreq: Float32Array, positions: Int32Array, B: number, T: number): { tensors(): { cos: tf.Tensor4D; sin: tf.Tensor4D } } {
@@ -32,7 +32,7 @@ export function interleavedRopeHostTables(invFreq: Float32Array, positions: Int3
  * WGSL dispatch each way (kernels/rope), else tfjs ops.
  */
 export function applyRopeInterleaved(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor {
-  const fused = ropeWebGpu(x, cos, sin, 'interleaved');
+  const fused = ropeFused(x, cos, sin, 'interleaved');
   if (fused) return fused;
   const [B, H, T, D] = x.shape as number[];
   const R = cos.shape[3]!;

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from '../gemm/register';
 import { SMALL_FLOPS } from '../gemm/matmul';
 import type { GemmPool } from '../gemm/pool';
+import { heapF32, registerHeapKernel, type WasmBackendLike } from '../wasm-heap';
 import { biasStrides } from './bias-strides';
 
 const FWD = 'WebiftAttentionCpu';
@@ -20,21 +21,11 @@ const BWD = 'WebiftAttentionCpuGrad';
 const QC = 64;
 const INT_WORDS = 21;
 
-interface WasmBackendLike {
-  dataIdMap: { get(id: unknown): { memoryOffset: number } };
-  wasm: { HEAPU8: Uint8Array };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
 interface Attrs {
   scale: number;
   cap: number;
   /** The bias's element strides along (B, H, T); its key axis is contiguous. */
   strides: number[];
-}
-
-function heap(backend: WasmBackendLike, t: tf.TensorInfo): Float32Array {
-  return new Float32Array(backend.wasm.HEAPU8.buffer, backend.dataIdMap.get(t.dataId).memoryOffset, tf.util.sizeFromShape(t.shape));
 }
 
 /** Copies tensors into the pool's arena and lays out the outputs, the per-thread scratch and the args block. */
@@ -44,7 +35,7 @@ function stage(pool: GemmPool, backend: WasmBackendLike, ins: tf.TensorInfo[], o
   const outs = outSizes.map((n) => pool.alloc(n));
   const scratch = pool.alloc(scratchFloats * pool.threads);
   const args = pool.alloc(INT_WORDS + 2);
-  ins.forEach((t, i) => pool.view(inAt[i], tf.util.sizeFromShape(t.shape)).set(heap(backend, t)));
+  ins.forEach((t, i) => pool.view(inAt[i], tf.util.sizeFromShape(t.shape)).set(heapF32(backend, t)));
   return { ins: inAt, outs, scratch, args };
 }
 
@@ -65,49 +56,40 @@ function threadsFor(flops: number, pool: GemmPool): number {
 }
 
 function register(): void {
-  if (tf.getKernel(FWD, 'wasm')) return;
-  tf.registerKernel({
-    kernelName: FWD,
-    backendName: 'wasm',
-    kernelFunc: (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: Attrs }) => {
-      const pool = gemmPool()!;
-      const { q, k, v, bias } = inputs;
-      const { B, H, T, D, Hkv, S, g } = dims(q, k);
-      const n = B * H * T;
-      const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S);
-      const [sb, sh, stT] = attrs.strides;
-      writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
-      pool.attention(false, st.args, B * Hkv, threadsFor(4 * n * S * D, pool));
-      const out = backend.makeOutput([B, H, T, D], 'float32');
-      const stats = backend.makeOutput([B, H, T, 2], 'float32');
-      heap(backend, out).set(pool.view(st.outs[0], n * D));
-      heap(backend, stats).set(pool.view(st.outs[1], n * 2));
-      return [out, stats];
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel<Attrs>(FWD, (backend, inputs, attrs) => {
+    const pool = gemmPool()!;
+    const { q, k, v, bias } = inputs;
+    const { B, H, T, D, Hkv, S, g } = dims(q, k);
+    const n = B * H * T;
+    const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S);
+    const [sb, sh, stT] = attrs.strides;
+    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+    pool.attention(false, st.args, B * Hkv, threadsFor(4 * n * S * D, pool));
+    const out = backend.makeOutput([B, H, T, D], 'float32');
+    const stats = backend.makeOutput([B, H, T, 2], 'float32');
+    heapF32(backend, out).set(pool.view(st.outs[0], n * D));
+    heapF32(backend, stats).set(pool.view(st.outs[1], n * 2));
+    return [out, stats];
   });
-  tf.registerKernel({
-    kernelName: BWD,
-    backendName: 'wasm',
-    kernelFunc: (({ inputs, backend, attrs }: { inputs: Record<string, tf.TensorInfo>; backend: WasmBackendLike; attrs: Attrs }) => {
-      const pool = gemmPool()!;
-      const { q, k, v, bias, out, stats, dy } = inputs;
-      const { B, H, T, D, Hkv, S, g } = dims(q, k);
-      const n = B * H * T;
-      const kv = B * Hkv * S * D;
-      const scratch = 2 * D * S + 3 * QC * S;
-      const st = stage(pool, backend, [q, k, v, bias, out, stats, dy], [n * D, kv, kv], scratch);
-      const [qa, ka, va, ba, oa, sa, da] = st.ins;
-      const [sb, sh, stT] = attrs.strides;
-      writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
-      pool.attention(true, st.args, B * Hkv, threadsFor(8 * n * S * D, pool));
-      const dq = backend.makeOutput([B, H, T, D], 'float32');
-      const dk = backend.makeOutput([B, Hkv, S, D], 'float32');
-      const dv = backend.makeOutput([B, Hkv, S, D], 'float32');
-      heap(backend, dq).set(pool.view(st.outs[0], n * D));
-      heap(backend, dk).set(pool.view(st.outs[1], kv));
-      heap(backend, dv).set(pool.view(st.outs[2], kv));
-      return [dq, dk, dv];
-    }) as unknown as tf.KernelFunc,
+  registerHeapKernel<Attrs>(BWD, (backend, inputs, attrs) => {
+    const pool = gemmPool()!;
+    const { q, k, v, bias, out, stats, dy } = inputs;
+    const { B, H, T, D, Hkv, S, g } = dims(q, k);
+    const n = B * H * T;
+    const kv = B * Hkv * S * D;
+    const scratch = 2 * D * S + 3 * QC * S;
+    const st = stage(pool, backend, [q, k, v, bias, out, stats, dy], [n * D, kv, kv], scratch);
+    const [qa, ka, va, ba, oa, sa, da] = st.ins;
+    const [sb, sh, stT] = attrs.strides;
+    writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+    pool.attention(true, st.args, B * Hkv, threadsFor(8 * n * S * D, pool));
+    const dq = backend.makeOutput([B, H, T, D], 'float32');
+    const dk = backend.makeOutput([B, Hkv, S, D], 'float32');
+    const dv = backend.makeOutput([B, Hkv, S, D], 'float32');
+    heapF32(backend, dq).set(pool.view(st.outs[0], n * D));
+    heapF32(backend, dk).set(pool.view(st.outs[1], kv));
+    heapF32(backend, dv).set(pool.view(st.outs[2], kv));
+    return [dq, dk, dv];
   });
 }
 

@@ -10,6 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS } from './attention.wgsl';
 
+/** Fewest queries for which ops.attention takes the kernel: one query tile's rows (decode stays composed). */
+export const FLASH_MIN_QUERIES = BR;
+
 const FWD = 'WebiftAttention';
 const DQ = 'WebiftAttentionDq';
 const DKV = 'WebiftAttentionDkv';

@@ -12,14 +12,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addBackendSetup } from '../../platform/backend';
 import { kernelThreadCount, sharedMemoryUnavailable } from '../../platform/threads';
+import { heapF32, type WasmBackendLike } from '../wasm-heap';
 import { poolMatmul, SMALL_FLOPS, type MatmulShape } from './matmul';
 import { GemmPool } from './pool';
 
-interface WasmBackendLike {
-  dataIdMap: { get(id: unknown): { memoryOffset: number } };
-  wasm: { HEAPU8: Uint8Array };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 let pool: GemmPool | null = null;
 let bypass = false;
@@ -39,10 +35,6 @@ export function gemmPool(): GemmPool | null {
   return pool;
 }
 
-function f32(backend: WasmBackendLike, t: tf.TensorInfo, n: number): Float32Array {
-  const off = backend.dataIdMap.get(t.dataId).memoryOffset;
-  return new Float32Array(backend.wasm.HEAPU8.buffer, off, n);
-}
 
 function shapeOf(a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): { s: MatmulShape; outShape: number[] } | null {
   const ra = a.shape.length;
@@ -86,7 +78,7 @@ function install(p: GemmPool): void {
       const { s, outShape } = shape;
       const out = args.backend.makeOutput(outShape, 'float32');
       // Read the heap views after makeOutput: an allocation may have grown (and replaced) the heap's buffer.
-      poolMatmul(p, f32(args.backend, a, s.batchA * s.M * s.K), f32(args.backend, b, s.batchB * s.K * s.N), f32(args.backend, out, s.batch * s.M * s.N), s);
+      poolMatmul(p, heapF32(args.backend, a), heapF32(args.backend, b), heapF32(args.backend, out), s);
       return out;
     }) as unknown as tf.KernelFunc,
   });

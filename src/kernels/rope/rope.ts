@@ -6,9 +6,11 @@
  * the host ones the model already builds (ops.ropeHostTables, rope-interleaved.ts), read as they are: constants, so
  * only x gets a gradient. Programs follow tfjs-webgpu's program shape (variableNames, outputShape, dispatch,
  * shaderKey, getUserCode); the shaders are in rope.wgsl.ts and the oracle in reference.ts. On other backends, or for
- * tables it does not expect, `ropeWebGpu` returns null and the caller keeps the composed ops.
+ * tables it does not expect, `ropeFused` returns null and the caller keeps the composed ops. On wasm the same two kernels
+ * run as loops over the heap (rope-wasm.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerRopeWasm } from './rope-wasm';
 import { ropeCode, WG, type RopeStyle } from './rope.wgsl';
 
 export type { RopeStyle };
@@ -66,13 +68,17 @@ function fits(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): boolean {
 }
 
 /**
- * x (B, H, T, D) rotated on the WebGPU kernel, with its gradient for x. `style` 'half' is HF's rotate_half (pairs
- * (i, i + R/2)), 'interleaved' GPT-J's (pairs (2i, 2i + 1)). Null off webgpu or for tables the kernel does not take.
+ * x (B, H, T, D) rotated by our kernel (WGSL on webgpu, a heap loop on wasm), with its gradient for x. `style` 'half'
+ * is HF's rotate_half (pairs (i, i + R/2)), 'interleaved' GPT-J's (pairs (2i, 2i + 1)). Null on other backends or
+ * for tables the kernel does not take.
  */
-export function ropeWebGpu(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle): tf.Tensor | null {
-  if (tf.getBackend() !== 'webgpu' || !fits(x, cos, sin)) return null;
-  register();
+export function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle): tf.Tensor | null {
+  const backend = tf.getBackend();
+  if ((backend !== 'webgpu' && backend !== 'wasm') || !fits(x, cos, sin)) return null;
+  if (backend === 'webgpu') register();
+  else registerRopeWasm(); // the same two kernels as loops over tfjs-wasm's heap (rope-wasm.ts)
   const attrs = { style } as unknown as tf.NamedAttrMap;
+  if (!tf.engine().isTapeOn()) return tf.engine().runKernel(FWD, { x, cos, sin }, attrs) as tf.Tensor;
   const f = tf.customGrad(((xi: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
     save([cos, sin]); // kept for the backward even if the caller's tidy frees its tables first
     return {

@@ -3,7 +3,7 @@
  * Everything else (norms, positions, masks, cache, residuals) is config-driven in transformer.ts.
  */
 import { tf, type Tensor } from '../../kernels/tf';
-import { geluTanh, silu } from '../../kernels/ops';
+import { geluTanh, silu, swiglu } from '../../kernels/ops';
 import type { ModelConfig } from '../config';
 
 export interface LayerCtx {
@@ -74,6 +74,7 @@ export function separateQkv(ctx: LayerCtx, h: Tensor): Qkv {
 
 /** down(act(gate(h)) * up(h)) */
 export function gatedMlp(ctx: LayerCtx, h: Tensor): Tensor {
+  if (ctx.cfg.act === 'silu') return ctx.lin('down', swiglu(ctx.lin('gate', h), ctx.lin('up', h)));
   return ctx.lin('down', tf.mul(act(ctx.cfg, ctx.lin('gate', h)), ctx.lin('up', h)));
 }
 

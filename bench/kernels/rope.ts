@@ -1,15 +1,18 @@
 /**
- * Bench: the WGSL RoPE (kernels/rope) forward + gradient against tfjs's composed rotate_half ops (split, neg, concat,
- * mul, mul, add, and their autodiff) on the SmolLM2 step's query, (B, H, T, D) = (4, 9, 256, 64), with the model's host
- * tables. In quick mode (a software adapter) the shape shrinks to (1, 9, 64, 64), and the shape string says so.
+ * Bench: our RoPE kernel (kernels/rope: WGSL on webgpu, a heap loop on wasm) forward + gradient against tfjs's
+ * composed rotate_half ops (split, neg, concat, mul, mul, add, and their autodiff) on the SmolLM2 step's query,
+ * (B, H, T, D) = (4, 9, 256, 64), with the model's host tables, on the current backend. In quick mode on webgpu (a
+ * software adapter) the shape shrinks to (1, 9, 64, 64), and the shape string says so.
  */
 import { SHAPE, type Harness } from '../kernel-harness';
 import { tf } from '../../src/kernels/tf';
 import { ropeHostTables } from '../../src/kernels/ops';
-import { ropeWebGpu } from '../../src/kernels/rope/rope';
+import { ropeFused } from '../../src/kernels/rope/rope';
 
-export async function benchRopeWebgpu(h: Harness, device: string): Promise<void> {
-  const [B, T] = h.quick ? [1, 64] : [SHAPE.B, SHAPE.T];
+export async function benchRope(h: Harness, device: string): Promise<void> {
+  const backend = tf.getBackend();
+  const shrink = h.quick && backend === 'webgpu';
+  const [B, T] = shrink ? [1, 64] : [SHAPE.B, SHAPE.T];
   const { H, D } = SHAPE;
   const invFreq = Float32Array.from({ length: D / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / D));
   const pos = Int32Array.from({ length: B * T }, (_, i) => i % T);
@@ -23,8 +26,8 @@ export async function benchRopeWebgpu(h: Harness, device: string): Promise<void>
     const { value, grads } = tf.valueAndGrads((x: tf.Tensor) => tf.sum(tf.mul(rope(x), dy)))([q]);
     return [value, ...grads];
   };
-  const ours = await h.time(step((x) => ropeWebGpu(x, cos, sin, 'half')!));
+  const ours = await h.time(step((x) => ropeFused(x, cos, sin, 'half')!));
   const peer = await h.time(step(composed));
-  h.line('rope', 'webgpu', device, `rotate_half q [${B},${H},${T},${D}] forward + dx${h.quick ? ' (quick: shrunk for a software adapter)' : ''}`, ours, peer);
+  h.line('rope', backend, device, `rotate_half q [${B},${H},${T},${D}] forward + dx${shrink ? ' (quick: shrunk for a software adapter)' : ''}`, ours, peer);
   tf.dispose([q, dy, cos, sin]);
 }

@@ -1,0 +1,79 @@
+/**
+ * The CPU path's fused kernels over tfjs-wasm's heap (RMSNorm, RoPE, SwiGLU) against their plain-TypeScript oracles:
+ * values and gradients on shapes that are not multiples of anything (C = 70, D = 20 with 10 rotating channels,
+ * per-batch tables), both RoPE conventions, with the tape on (customGrad) and off (inference calls the kernel
+ * directly). Tolerance 1e-5 abs + 1e-5 rel: f32 outputs of f64 sums over at most 70 terms.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tf } from '../../src/kernels/tf';
+import { applyRope, rmsNorm, swiglu } from '../../src/kernels/ops';
+import { applyRopeInterleaved } from '../../src/kernels/rope-interleaved';
+import { rmsNormGradReference, rmsNormReference } from '../../src/kernels/rmsnorm/reference';
+import { ropeGradReference, ropeReference, type RopeStyle } from '../../src/kernels/rope/reference';
+import { swigluGradReference, swigluReference } from '../../src/kernels/swiglu/reference';
+import { initBackend } from '../../src/platform/backend';
+import { compareClose } from '../helpers/fixtures';
+
+function rnd(n: number, seed: number, offset = 0): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) * 2 + offset);
+}
+
+async function expectClose(got: tf.Tensor, want: Float32Array, what: string): Promise<void> {
+  const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-5);
+  expect(r.worst, `${what}: max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
+}
+
+/** Kernels that ran in fn, by name. */
+async function kernelsOf(fn: () => tf.Tensor): Promise<Set<string>> {
+  const info = await tf.profile(() => fn());
+  return new Set(info.kernels.map((k) => k.name));
+}
+
+describe('CPU fused kernels on wasm', () => {
+  beforeAll(async () => {
+    expect((await initBackend({ prefer: ['wasm'] })).name).toBe('wasm');
+  });
+
+  it('RMSNorm: one kernel, value, dx and dw equal the oracle', async () => {
+    const [rows, C, eps] = [5, 70, 1e-6];
+    const xv = rnd(rows * C, 1), wv = rnd(C, 2, 1), dyv = rnd(rows * C, 3);
+    const x = tf.tensor2d(xv, [rows, C]), w = tf.tensor1d(wv), dy = tf.tensor2d(dyv, [rows, C]);
+    expect(await kernelsOf(() => rmsNorm(x, w, eps))).toEqual(new Set(['WebiftRmsNorm']));
+    const y = rmsNorm(x, w, eps);
+    await expectClose(y, rmsNormReference(xv, wv, C, eps), 'y');
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, b, eps), dy)))([x, w]);
+    const ref = rmsNormGradReference(xv, wv, dyv, C, eps);
+    await expectClose(dx, ref.dx, 'dx');
+    await expectClose(dw, ref.dw, 'dw');
+    tf.dispose([x, w, dy, y, dx, dw]);
+  });
+
+  it.each<[RopeStyle, number, number]>([['half', 20, 1], ['half', 10, 2], ['interleaved', 20, 2], ['interleaved', 10, 1]])('RoPE %s, %i rotating of 20 channels, tables for %i batch row(s): value and gradient', async (style, R, Bc) => {
+    const [B, H, T, D] = [2, 3, 5, 20];
+    const xv = rnd(B * H * T * D, 4), cv = rnd(Bc * T * R, 5), sv = rnd(Bc * T * R, 6), dyv = rnd(B * H * T * D, 7);
+    const x = tf.tensor4d(xv, [B, H, T, D]), cos = tf.tensor4d(cv, [Bc, 1, T, R]), sin = tf.tensor4d(sv, [Bc, 1, T, R]), dy = tf.tensor4d(dyv, [B, H, T, D]);
+    const apply = style === 'half' ? applyRope : applyRopeInterleaved;
+    expect(await kernelsOf(() => apply(x, cos, sin))).toEqual(new Set(['WebiftRope']));
+    const shape = { B, H, T, D, Bc, R };
+    const y = apply(x, cos, sin);
+    await expectClose(y, ropeReference(xv, cv, sv, shape, style), 'y');
+    const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(apply(a, cos, sin), dy)))([x]);
+    await expectClose(dx, ropeGradReference(dyv, cv, sv, shape, style), 'dx');
+    tf.dispose([x, cos, sin, dy, y, dx]);
+  });
+
+  it('SwiGLU: one kernel for decode-sized rows, value and both gradients', async () => {
+    const n = 3 * 77;
+    const gv = rnd(n, 8), uv = rnd(n, 9), dyv = rnd(n, 10);
+    const g = tf.tensor2d(gv, [3, 77]), u = tf.tensor2d(uv, [3, 77]), dy = tf.tensor2d(dyv, [3, 77]);
+    expect(await kernelsOf(() => swiglu(g, u))).toEqual(new Set(['WebiftSwiglu']));
+    const y = swiglu(g, u);
+    await expectClose(y, swigluReference(gv, uv), 'y');
+    const [dg, du] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(swiglu(a, b), dy)))([g, u]);
+    const ref = swigluGradReference(gv, uv, dyv);
+    await expectClose(dg, ref.dg, 'dg');
+    await expectClose(du, ref.du, 'du');
+    tf.dispose([g, u, dy, y, dg, du]);
+  });
+});
