@@ -10,8 +10,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS } from './attention.wgsl';
 
-/** Fewest queries for which ops.attention takes the kernel: one query tile's rows (decode stays composed). */
-export const FLASH_MIN_QUERIES = BR;
+/**
+ * Fewest queries for which ops.attention takes the kernel: a decode step (T = 1) stays composed, its scores are one
+ * row per head and would fill 1/16 of a query tile (measured on SwiftShader: 2-5x slower than the composed ops).
+ */
+export const FLASH_MIN_QUERIES = 2;
 
 const FWD = 'WebiftAttention';
 const DQ = 'WebiftAttentionDq';
