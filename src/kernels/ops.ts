@@ -232,7 +232,7 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
   const bias = () => (built ??= typeof opts.bias === 'function' ? opts.bias() : opts.bias);
   if (flashAttentionOn && !opts.keep) {
     // Our WGSL flash attention on webgpu (f32, D <= 256), else null; ChatGLM-6B's `keep` stays composed. Decode steps
-    // (T < 16) stay composed on webgpu too: their scores are small, and a 16-row query tile would run mostly empty.
+    // (T = 1) stay composed on webgpu too: their scores are small, and a 16-row query tile would run mostly empty.
     if (q.shape[2]! >= FLASH_MIN_QUERIES) {
       const fused = attentionWebGpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, ...(opts.causal ? { causal: opts.causal } : { bias: bias() }) });
       if (fused) return fused;
