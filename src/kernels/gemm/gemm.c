@@ -7,20 +7,22 @@
  *
  * A is read through strides (row stride, column stride), so a transposed A costs nothing: its elements are
  * broadcast one at a time. B must be row-contiguous ([K, N], stride ldb); the caller packs a transposed B once
- * (pack_transpose, also split across threads). The inner kernel keeps a 4 x 16 block of C in 16 SIMD registers
- * over a K slice of KC values, so the 16-column strip of B it streams stays in L1.
+ * (pack_transpose, also split across threads). The inner kernel keeps a 4 x 8 block of C in 8 SIMD registers
+ * over a K slice of KC values, so the 8-column strip of B it streams stays in L1.
  *
  * No function here touches the shadow stack (checked by the build script), so instances can share memory
  * without giving each thread a stack of its own.
  *
- * Measured and left out (this project's 2-core AMD EPYC, Node 20): a relaxed-SIMD build with fused multiply-add
- * (clang 19, f32x4.relaxed_madd) ran at 25.9 GFLOP/s on one thread against 26.5 for this one, since Zen adds and
- * multiplies on separate pipes; a 6 x 8 block, 24.5. Decode's few-row products on two threads, with the weight kept
- * in the pool's memory in 16-column panels, ran no faster than XNNPACK on one (both about 26 GB/s: memory-bound).
+ * Measured and left out (this project's 2-core AMD EPYC, Node 20, one thread): a relaxed-SIMD build with fused
+ * multiply-add (clang 19, f32x4.relaxed_madd, behind a V8 flag in Node 20) ran the 4 x 8 block at 43 GFLOP/s against
+ * 40 for this one. Decode's few-row products on two threads, with the weight kept in the pool's memory in 16-column
+ * panels, ran no faster than XNNPACK on one (both about 26 GB/s: memory-bound).
  */
 #include <wasm_simd128.h>
 
 #define KC 256
+/* acc + x * y for 4 lanes. */
+#define MADD(acc, x, y) wasm_f32x4_add(acc, wasm_f32x4_mul(x, y))
 
 typedef struct {
   const float *a;
@@ -31,72 +33,60 @@ typedef struct {
   int ldc;
 } mats;
 
-/* 4 rows x 16 columns over k in [k0, k1). acc: add to C (k0 > 0) or overwrite it. */
-static inline void kernel_4x16(const float *a, int ars, int acs, const float *b, int ldb, float *c, int ldc, int k0,
-                               int k1, int acc) {
-  v128_t c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33;
+/*
+ * 4 rows x 8 columns over k in [k0, k1). acc: add to C (k0 > 0) or overwrite it. Eight accumulators, two B
+ * vectors and the broadcast A value fit the 16 SIMD registers V8 gives wasm on x64 (one is its scratch): a 4 x 16
+ * block spilled and ran at 26 GFLOP/s on one thread against 39-41 for this one (this project's AMD EPYC machine).
+ */
+static inline void kernel_4x8(const float *a, int ars, int acs, const float *b, int ldb, float *c, int ldc, int k0,
+                              int k1, int acc) {
+  v128_t c00, c01, c10, c11, c20, c21, c30, c31;
   if (acc) {
-    c00 = wasm_v128_load(c + 0 * ldc + 0); c01 = wasm_v128_load(c + 0 * ldc + 4);
-    c02 = wasm_v128_load(c + 0 * ldc + 8); c03 = wasm_v128_load(c + 0 * ldc + 12);
-    c10 = wasm_v128_load(c + 1 * ldc + 0); c11 = wasm_v128_load(c + 1 * ldc + 4);
-    c12 = wasm_v128_load(c + 1 * ldc + 8); c13 = wasm_v128_load(c + 1 * ldc + 12);
-    c20 = wasm_v128_load(c + 2 * ldc + 0); c21 = wasm_v128_load(c + 2 * ldc + 4);
-    c22 = wasm_v128_load(c + 2 * ldc + 8); c23 = wasm_v128_load(c + 2 * ldc + 12);
-    c30 = wasm_v128_load(c + 3 * ldc + 0); c31 = wasm_v128_load(c + 3 * ldc + 4);
-    c32 = wasm_v128_load(c + 3 * ldc + 8); c33 = wasm_v128_load(c + 3 * ldc + 12);
+    c00 = wasm_v128_load(c); c01 = wasm_v128_load(c + 4);
+    c10 = wasm_v128_load(c + ldc); c11 = wasm_v128_load(c + ldc + 4);
+    c20 = wasm_v128_load(c + 2 * ldc); c21 = wasm_v128_load(c + 2 * ldc + 4);
+    c30 = wasm_v128_load(c + 3 * ldc); c31 = wasm_v128_load(c + 3 * ldc + 4);
   } else {
-    c00 = c01 = c02 = c03 = c10 = c11 = c12 = c13 = wasm_f32x4_splat(0.f);
-    c20 = c21 = c22 = c23 = c30 = c31 = c32 = c33 = wasm_f32x4_splat(0.f);
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = wasm_f32x4_splat(0.f);
   }
   const float *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
   for (int k = k0; k < k1; k++) {
     const float *bk = b + (long)k * ldb;
-    v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4), b2 = wasm_v128_load(bk + 8),
-           b3 = wasm_v128_load(bk + 12);
+    v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
     int ka = k * acs;
     v128_t x = wasm_f32x4_splat(a0[ka]);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
-    c02 = wasm_f32x4_add(c02, wasm_f32x4_mul(x, b2)); c03 = wasm_f32x4_add(c03, wasm_f32x4_mul(x, b3));
+    c00 = MADD(c00, x, b0); c01 = MADD(c01, x, b1);
     x = wasm_f32x4_splat(a1[ka]);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
-    c12 = wasm_f32x4_add(c12, wasm_f32x4_mul(x, b2)); c13 = wasm_f32x4_add(c13, wasm_f32x4_mul(x, b3));
+    c10 = MADD(c10, x, b0); c11 = MADD(c11, x, b1);
     x = wasm_f32x4_splat(a2[ka]);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
-    c22 = wasm_f32x4_add(c22, wasm_f32x4_mul(x, b2)); c23 = wasm_f32x4_add(c23, wasm_f32x4_mul(x, b3));
+    c20 = MADD(c20, x, b0); c21 = MADD(c21, x, b1);
     x = wasm_f32x4_splat(a3[ka]);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
-    c32 = wasm_f32x4_add(c32, wasm_f32x4_mul(x, b2)); c33 = wasm_f32x4_add(c33, wasm_f32x4_mul(x, b3));
+    c30 = MADD(c30, x, b0); c31 = MADD(c31, x, b1);
   }
-  wasm_v128_store(c + 0 * ldc + 0, c00); wasm_v128_store(c + 0 * ldc + 4, c01);
-  wasm_v128_store(c + 0 * ldc + 8, c02); wasm_v128_store(c + 0 * ldc + 12, c03);
-  wasm_v128_store(c + 1 * ldc + 0, c10); wasm_v128_store(c + 1 * ldc + 4, c11);
-  wasm_v128_store(c + 1 * ldc + 8, c12); wasm_v128_store(c + 1 * ldc + 12, c13);
-  wasm_v128_store(c + 2 * ldc + 0, c20); wasm_v128_store(c + 2 * ldc + 4, c21);
-  wasm_v128_store(c + 2 * ldc + 8, c22); wasm_v128_store(c + 2 * ldc + 12, c23);
-  wasm_v128_store(c + 3 * ldc + 0, c30); wasm_v128_store(c + 3 * ldc + 4, c31);
-  wasm_v128_store(c + 3 * ldc + 8, c32); wasm_v128_store(c + 3 * ldc + 12, c33);
+  wasm_v128_store(c, c00); wasm_v128_store(c + 4, c01);
+  wasm_v128_store(c + ldc, c10); wasm_v128_store(c + ldc + 4, c11);
+  wasm_v128_store(c + 2 * ldc, c20); wasm_v128_store(c + 2 * ldc + 4, c21);
+  wasm_v128_store(c + 3 * ldc, c30); wasm_v128_store(c + 3 * ldc + 4, c31);
 }
 
-/* 1 row x 16 columns (the rows left over below a multiple of 4, and decode's single row). */
-static inline void kernel_1x16(const float *a, int acs, const float *b, int ldb, float *c, int k0, int k1, int acc) {
-  v128_t c0, c1, c2, c3;
+/* 1 row x 8 columns (the rows left over below a multiple of 4, and decode's single row). */
+static inline void kernel_1x8(const float *a, int acs, const float *b, int ldb, float *c, int k0, int k1, int acc) {
+  v128_t c0, c1;
   if (acc) {
-    c0 = wasm_v128_load(c); c1 = wasm_v128_load(c + 4); c2 = wasm_v128_load(c + 8); c3 = wasm_v128_load(c + 12);
+    c0 = wasm_v128_load(c); c1 = wasm_v128_load(c + 4);
   } else {
-    c0 = c1 = c2 = c3 = wasm_f32x4_splat(0.f);
+    c0 = c1 = wasm_f32x4_splat(0.f);
   }
   for (int k = k0; k < k1; k++) {
     const float *bk = b + (long)k * ldb;
     v128_t x = wasm_f32x4_splat(a[k * acs]);
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(bk)));
-    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(bk + 4)));
-    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(x, wasm_v128_load(bk + 8)));
-    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(x, wasm_v128_load(bk + 12)));
+    c0 = MADD(c0, x, wasm_v128_load(bk));
+    c1 = MADD(c1, x, wasm_v128_load(bk + 4));
   }
-  wasm_v128_store(c, c0); wasm_v128_store(c + 4, c1); wasm_v128_store(c + 8, c2); wasm_v128_store(c + 12, c3);
+  wasm_v128_store(c, c0); wasm_v128_store(c + 4, c1);
 }
 
-/* Columns left over right of a multiple of 16: one at a time, scalar. */
+/* Columns left over right of a multiple of 8: one at a time, scalar. */
 static inline void kernel_1x1(const float *a, int acs, const float *b, int ldb, float *c, int k0, int k1, int acc) {
   float s = acc ? *c : 0.f;
   for (int k = k0; k < k1; k++) s += a[k * acs] * b[(long)k * ldb];
@@ -106,17 +96,17 @@ static inline void kernel_1x1(const float *a, int acs, const float *b, int ldb, 
 /* C[i0:i1, j0:j1] of one matrix product, overwritten, or added to when accum is set. */
 static void block(const float *a, int ars, int acs, const float *b, int ldb, float *c, int ldc, int K, int i0, int i1,
                   int j0, int j1, int accum) {
-  int j16 = j0 + ((j1 - j0) & ~15);
+  int j8 = j0 + ((j1 - j0) & ~7);
   for (int k0 = 0; k0 < K || k0 == 0; k0 += KC) {
     int k1 = k0 + KC < K ? k0 + KC : K;
     int acc = accum || k0 > 0;
-    for (int j = j0; j < j16; j += 16) {
+    for (int j = j0; j < j8; j += 8) {
       int i = i0;
-      for (; i + 4 <= i1; i += 4) kernel_4x16(a + (long)i * ars, ars, acs, b + j, ldb, c + (long)i * ldc + j, ldc, k0, k1, acc);
-      for (; i < i1; i++) kernel_1x16(a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j, k0, k1, acc);
+      for (; i + 4 <= i1; i += 4) kernel_4x8(a + (long)i * ars, ars, acs, b + j, ldb, c + (long)i * ldc + j, ldc, k0, k1, acc);
+      for (; i < i1; i++) kernel_1x8(a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j, k0, k1, acc);
     }
     for (int i = i0; i < i1; i++)
-      for (int j = j16; j < j1; j++) kernel_1x1(a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j, k0, k1, acc);
+      for (int j = j8; j < j1; j++) kernel_1x1(a + (long)i * ars, acs, b + j, ldb, c + (long)i * ldc + j, k0, k1, acc);
     if (K == 0) break;
   }
 }
