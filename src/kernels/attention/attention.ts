@@ -55,7 +55,7 @@ class AttentionProgram {
   constructor(private readonly kind: Kind, q: number[], k: number[]) {
     const [B, H, T, D] = q;
     const [, Hkv, S] = k;
-    this.variableNames = [...(kind === 'fwd' ? ['q', 'k', 'v'] : ['q', 'k', 'v', 'dy', 'stats', 'dsum']), 'bias', 'mask', 'dead'];
+    this.variableNames = [...(kind === 'fwd' ? ['q', 'k', 'v'] : ['q', 'k', 'v', 'dy', 'stats']), 'bias', 'keys'];
     const n = B * H * T;
     this.outputShape = kind === 'fwd' ? [n * D + 2 * n] : kind === 'dq' ? [n * D] : [2 * B * Hkv * S * D];
     this.dispatch = kind === 'dkv' ? [Math.ceil(S / BC), Hkv, B] : [Math.ceil(T / BR), H, B];
@@ -71,7 +71,7 @@ interface WebGpuLike {
   runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
 }
 
-interface Attrs { causal: number; scale: number; cap: number; past: number; keyStart: number; win: number; strides: number[] }
+interface Attrs { causal: number; scale: number; cap: number; past: number; keyStart: number; win: number; strides: number[]; deadOff: number }
 
 function register(): void {
   for (const kind of ['fwd', 'dq', 'dkv'] as const) {
@@ -88,7 +88,7 @@ function register(): void {
         const i32 = (v: number) => ({ type: 'int32', data: [v] });
         const uniforms = [
           { type: 'float32', data: [a.scale] }, { type: 'float32', data: [a.cap] }, i32(a.causal),
-          i32(a.past), i32(a.keyStart), i32(a.win), i32(nQT), ...a.strides.map(i32),
+          i32(a.past), i32(a.keyStart), i32(a.win), i32(nQT), ...a.strides.map(i32), i32(a.deadOff),
         ];
         return (backend as unknown as WebGpuLike).runWebGPUProgram(program, program.variableNames.map((v) => ins[v]), 'float32', uniforms);
       },
@@ -96,13 +96,16 @@ function register(): void {
   }
 }
 
-/** Flat (B, S) key padding mask of slots keyStart.. (0 past the mask's end) and (B, ⌈T/BR⌉) flags of query tiles with a fully masked row, each with one spare entry. */
-function causalInputs(c: CausalSpec, B: number, T: number, S: number): { mask: Int32Array; dead: Int32Array } {
+/**
+ * The `keys` input: the flat (B, S) key padding mask of slots keyStart.. (0 past the mask's end), then at B·S the
+ * (B, ⌈T/BR⌉) flags of query tiles with a fully masked row, then one spare entry (tfjs keys shaders on length-1 inputs).
+ */
+function causalKeys(c: CausalSpec, B: number, T: number, S: number): Int32Array {
   const total = c.past + T;
-  const mask = new Int32Array(B * S + 1);
-  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * S + s] = c.keyStart + s < total ? c.mask[b * total + c.keyStart + s] : 0;
   const nQT = Math.ceil(T / BR);
-  const dead = new Int32Array(B * nQT + 1); // + 1: a length-1 input would change tfjs's shader key
+  const keys = new Int32Array(B * S + B * nQT + 1);
+  const mask = keys.subarray(0, B * S), dead = keys.subarray(B * S);
+  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) mask[b * S + s] = c.keyStart + s < total ? c.mask[b * total + c.keyStart + s] : 0;
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++) {
       const qi = c.past + t;
@@ -111,7 +114,7 @@ function causalInputs(c: CausalSpec, B: number, T: number, S: number): { mask: I
       for (let s = Math.min(S - 1, qi - c.keyStart); s >= lo && !live; s--) live = mask[b * S + s] !== 0;
       if (!live) dead[b * nQT + Math.floor(t / BR)] = 1;
     }
-  return { mask, dead };
+  return keys;
 }
 
 /** Per-axis element strides of `bias` broadcast to (B, H, T, S), 0 along broadcast axes; null if not broadcastable. */
@@ -142,11 +145,10 @@ export function attentionWebGpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: 
   if (!strides) return null;
   register();
   const c = opts.causal;
-  const attrs = { causal: c ? 1 : 0, scale: opts.scale, cap: opts.softcap ?? 0, past: c?.past ?? 0, keyStart: c?.keyStart ?? 0, win: c?.window ?? 0, strides } as unknown as tf.NamedAttrMap;
-  // bias (flat; a 2-entry dummy in causal mode), mask and dead (flat; dummies in bias mode): one shader for both.
-  const { mask, dead } = c ? causalInputs(c, B, T, S) : { mask: new Int32Array(2), dead: new Int32Array(2) };
-  const aux = [c ? tf.zeros([2]) : tf.reshape(opts.bias!, [-1]), tf.tensor1d(mask, 'int32'), tf.tensor1d(dead, 'int32')];
-  const auxMap = (ts: tf.Tensor[]): tf.NamedTensorMap => ({ bias: ts[0], mask: ts[1], dead: ts[2] });
+  const attrs = { causal: c ? 1 : 0, scale: opts.scale, cap: opts.softcap ?? 0, past: c?.past ?? 0, keyStart: c?.keyStart ?? 0, win: c?.window ?? 0, strides, deadOff: B * S } as unknown as tf.NamedAttrMap;
+  // bias (flat; a 2-entry dummy in causal mode) and keys (a 2-entry dummy in bias mode): one shader for both.
+  const aux = [c ? tf.zeros([2]) : tf.reshape(opts.bias!, [-1]), tf.tensor1d(c ? causalKeys(c, B, T, S) : new Int32Array(2), 'int32')];
+  const auxMap = (ts: tf.Tensor[]): tf.NamedTensorMap => ({ bias: ts[0], keys: ts[1] });
   const n = B * H * T;
 
   const f = tf.customGrad(((q2: tf.Tensor, k2: tf.Tensor, v2: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
@@ -159,7 +161,7 @@ export function attentionWebGpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: 
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [qs, ks, vs, os, st, ...ax] = saved;
         const dsum = tf.reshape(tf.sum(tf.mul(dy, os), -1), [-1]); // Dᵢ = rowsum(dO ∘ O), (B·H·T)
-        const ins = { q: qs, k: ks, v: vs, dy, stats: st, dsum, ...auxMap(ax) };
+        const ins = { q: qs, k: ks, v: vs, dy, stats: tf.concat([st, dsum]), ...auxMap(ax) };
         const dq = tf.reshape(tf.engine().runKernel(DQ, ins, attrs) as tf.Tensor, [B, H, T, D]);
         const dkv = tf.engine().runKernel(DKV, ins, attrs) as tf.Tensor;
         const half = B * Hkv * S * D;

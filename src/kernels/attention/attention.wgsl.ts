@@ -21,10 +21,12 @@ const WG = BR * BC;
 
 /**
  * Program uniforms after tfjs's shapes. `causal` picks the mask: 0 reads the flat bias with per-axis strides (0
- * along broadcast axes), 1 uses the positions, the key padding mask and the dead-tile flags. One shader serves
- * both, so SwiftShader compiles three pipelines, not six.
+ * along broadcast axes), 1 uses the positions and `keys`: the (B, S) key padding mask, then from `deadOff` the
+ * (B, nQT) flags of query tiles with a fully masked row. One shader serves both, so SwiftShader compiles three
+ * pipelines, not six. Inputs are packed (keys; stats with Dᵢ) to stay within 8 storage buffers per stage, WebGPU's
+ * default limit.
  */
-export const UNIFORMS = 'scale : f32, cap : f32, causal : i32, past : i32, keyStart : i32, win : i32, nQT : i32, bsB : i32, bsH : i32, bsT : i32, bsS : i32,';
+export const UNIFORMS = 'scale : f32, cap : f32, causal : i32, past : i32, keyStart : i32, win : i32, nQT : i32, bsB : i32, bsH : i32, bsT : i32, bsS : i32, deadOff : i32,';
 
 /** Stages rows row0.. of `src` (row length D, rows < nRows, zero past the end) dims d0..d0+DC into `dst`. */
 function stage(dst: string, src: string, base: string, row0: string, nRows: string): string {
@@ -63,7 +65,7 @@ function common(): string {
     }
     let qa = uniforms.past + t;
     let ka = uniforms.keyStart + j;
-    let ok = ka <= qa && mask[b * uniforms.kShape.z + j] != 0 && (uniforms.win <= 0 || qa - ka < uniforms.win);
+    let ok = ka <= qa && keys[b * uniforms.kShape.z + j] != 0 && (uniforms.win <= 0 || qa - ka < uniforms.win);
     return vec2<f32>(select(s + ${MASK}, s, ok), ds);
   }
 
@@ -78,7 +80,7 @@ function common(): string {
 
   /** Whether query tile tq of batch row b holds a fully masked row (then it must see every key). */
   fn deadTile(b : i32, tq : i32) -> bool {
-    return uniforms.causal != 0 && dead[b * uniforms.nQT + tq] != 0;
+    return uniforms.causal != 0 && keys[uniforms.deadOff + b * uniforms.nQT + tq] != 0;
   }`;
 }
 
@@ -128,7 +130,7 @@ const queryTilePrologue = `
     let qBase = (b * H + h) * T * D;
     let kBase = (b * Hkv + kh) * S * D;`;
 
-/** Inputs q, k, v, bias, mask, dead. Output: flat [O (B,H,T,D) | m (B,H,T) | l (B,H,T)]. */
+/** Inputs q, k, v, bias, keys. Output: flat [O (B,H,T,D) | m (B,H,T) | l (B,H,T)]. */
 export function forwardCode(): string {
   return `${common()}
   fn main(index : i32) {
@@ -191,7 +193,7 @@ export function forwardCode(): string {
   }`;
 }
 
-/** Inputs q, k, v, dy, stats [m | l], dsum (B,H,T), bias, mask, dead. Output dQ (B,H,T,D). */
+/** Inputs q, k, v, dy, stats [m | l | Dᵢ] (each B·H·T), bias, keys. Output dQ (B,H,T,D). */
 export function dqCode(): string {
   return `${common()}
   fn main(index : i32) {
@@ -200,7 +202,7 @@ export function dqCode(): string {
     let n = uniforms.qShape.x * H * T;
     let mr = stats[row];
     let linv = 1.0 / stats[n + row];
-    let di = dsum[row];
+    let di = stats[2 * n + row];
     var acc : array<f32, ${ACC}>;
     for (var kb = kbLo; kb < kbHi; kb = kb + 1) {
       let j0 = kb * ${BC};
@@ -250,7 +252,7 @@ export function dqCode(): string {
 }
 
 /**
- * Inputs q, k, v, dy, stats, dsum, bias, mask, dead. Output: flat [dK (B,Hkv,S,D) | dV (B,Hkv,S,D)].
+ * Inputs q, k, v, dy, stats, bias, keys. Output: flat [dK (B,Hkv,S,D) | dV (B,Hkv,S,D)].
  * Thread (r, c) is key r, query c of the tile while scoring, and key r, dims c, c + 16, ... while accumulating.
  */
 export function dkvCode(): string {
@@ -308,7 +310,7 @@ export function dkvCode(): string {
           if (j < S && t < T) {
             let z = score(s, b, h, tc, j);
             p = exp(z.x - stats[row]) / stats[n + row];
-            gs = p * (dp - dsum[row]) * z.y;
+            gs = p * (dp - stats[2 * n + row]) * z.y;
           }
           tP[r * ${BR} + c] = p;
           tS[r * ${BR} + c] = gs;
