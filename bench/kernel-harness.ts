@@ -35,7 +35,8 @@ export function harness(quick: boolean): Harness {
       return runs[Math.floor(runs.length / 2)];
     },
     line(kernel, backend, device, shape, ours, peer, extra = {}) {
-      console.log(JSON.stringify({ bench: 'kernel', kernel, backend, device, shape, ours_ms: +ours.toFixed(2), tfjs_ms: +peer.toFixed(2), ratio_vs_tfjs: +(peer / ours).toFixed(2), ...extra }));
+      const soft = /swiftshader|software/i.test(device) ? { note: 'software adapter: the ratio is not a GPU figure' } : {};
+      console.log(JSON.stringify({ bench: 'kernel', kernel, backend, device, shape, ours_ms: +ours.toFixed(2), tfjs_ms: +peer.toFixed(2), ratio_vs_tfjs: +(peer / ours).toFixed(2), ...soft, ...extra }));
     },
   };
 }

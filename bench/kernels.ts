@@ -1,26 +1,35 @@
 /**
- * Our kernels against tfjs's composed ops on the same shapes, in the same process: one JSON line per kernel with
- * `kernel`, `backend`, `ours_ms`, `tfjs_ms` and `ratio_vs_tfjs` (tfjs time / our time: above 1 means ours is faster).
- * Shapes are the SmolLM2-135M training step's (1,024 tokens, hidden 576, MLP 1,536, vocabulary 49,152).
- *   matmul          wasm: the threaded GEMM (kernels/gemm) vs tfjs-wasm's BatchMatMul; forward and both backward
+ * Our kernels against tfjs's composed ops on the same shapes, in the same process: one JSON line per kernel and
+ * backend with `kernel`, `backend`, `ours_ms`, `tfjs_ms` and `ratio_vs_tfjs` (tfjs time / our time: above 1 means
+ * ours is faster). Shapes are the SmolLM2-135M training step's (1,024 tokens, hidden 576, MLP 1,536, vocabulary
+ * 49,152, 9 query and 3 kv heads of 64).
+ * wasm (the CPU path):
+ *   matmul          the threaded GEMM (kernels/gemm) vs tfjs-wasm's BatchMatMul; forward and both backward
  *                   products of a [1024, 576] x [576, 1536] linear, plus attention's batched products.
- *   dequant_matmul  wasm: an int4 g64 frozen linear, forward + input gradient: the one-pass dequant kernel and the
+ *   dequant_matmul  an int4 g64 frozen linear, forward + input gradient: the one-pass dequant kernel and the
  *                   threaded GEMM vs tfjs ops decoding the words and tfjs's matmul.
- *   cross_entropy   wasm: the chunked lm_head + cross-entropy (kernels/linear-xent) vs tfjs's matMul, logSoftmax
- *                   and gather over the full logits, value and input gradient.
- *   norm            webgpu (when an adapter is there; SwiftShader only with --software-gpu): the WGSL RMSNorm
- *                   forward + backward vs tfjs's composed ops.
- *   attention, rope no kernel of our own yet: a line that says so.
+ *   cross_entropy   the chunked lm_head + cross-entropy (kernels/linear-xent) vs tfjs's matMul, logSoftmax and
+ *                   gather over the full logits, value and input gradient.
+ *   attention       attention.c on the pool's threads vs the composed ops (bench/kernels/attention.ts).
+ *   rope, norm      the heap-loop RoPE and RMSNorm kernels vs the composed ops (bench/kernels/rope.ts, rmsnorm.ts).
+ * webgpu (when an adapter is there; SwiftShader only with --software-gpu, whose ratios are not GPU figures):
+ *   the WGSL kernels: norm (RMSNorm and LayerNorm), attention, rope, cross_entropy (one logits chunk),
+ *   dequant_matmul (the fused frozen-weight matmul), each vs the composed ops (bench/kernels/*.ts).
  * Usage: node --import ./bin/node-env.mjs bench/kernels.ts [--quick] [--software-gpu]
  */
 import { parseArgs } from 'node:util';
 import { harness, SHAPE } from './kernel-harness';
+import { benchAttention } from './kernels/attention';
+import { benchDequantMatmulWebgpu } from './kernels/dequant-matmul-webgpu';
+import { benchLayernormWebgpu } from './kernels/layernorm-webgpu';
+import { benchRmsNorm } from './kernels/rmsnorm';
+import { benchRope } from './kernels/rope';
+import { benchXentWebgpu } from './kernels/xent-webgpu';
 import { tf } from '../src/kernels/tf';
 import { gemmPool, withTfjsMatmul } from '../src/kernels/gemm/register';
 import { linearCrossEntropy } from '../src/kernels/linear-xent';
 import { frozenMatmul } from '../src/kernels/qmatmul';
 import { QTensor } from '../src/kernels/qtensor';
-import { rmsNormWebGpu } from '../src/kernels/rmsnorm/rmsnorm';
 import { initBackend } from '../src/platform/backend';
 import { quantize } from '../src/quant/quantize';
 
@@ -78,27 +87,22 @@ const threads = gemmPool()?.threads ?? 1;
   tf.dispose([x, w, onehot]);
 }
 
+await benchAttention(h, wasm.reason);
+await benchRope(h, wasm.reason);
+await benchRmsNorm(h, wasm.reason);
+
 let gpu: Awaited<ReturnType<typeof initBackend>> | null = null;
 if (values['software-gpu']) process.env.WEBIFT_SOFTWARE_GPU = '1';
 try {
   gpu = await initBackend({ prefer: ['webgpu'] });
 } catch (e) {
-  console.log(JSON.stringify({ bench: 'kernel', kernel: 'norm', backend: 'webgpu', skipped: `no WebGPU adapter (${(e as Error).message.slice(0, 120)}); --software-gpu uses SwiftShader` }));
+  console.log(JSON.stringify({ bench: 'kernel', backend: 'webgpu', skipped: `no WebGPU adapter (${(e as Error).message.slice(0, 120)}); --software-gpu uses SwiftShader` }));
 }
 if (gpu) {
-  const x = tf.randomNormal([N, C]), w = tf.randomNormal([C], 1, 0.1), dy = tf.randomNormal([N, C]);
-  const eps = 1e-5;
-  const composed = (a: tf.Tensor, b: tf.Tensor) => tf.mul(tf.mul(a, tf.rsqrt(tf.add(tf.mean(tf.square(a), -1, true), eps))), b);
-  const ours = await time(() => {
-    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNormWebGpu(a, b, eps)!, dy)))([x, w]);
-    return [value, ...grads];
-  });
-  const peer = await time(() => {
-    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(composed(a, b), dy)))([x, w]);
-    return [value, ...grads];
-  });
-  line('norm', 'webgpu', gpu.reason, `RMSNorm [${N},${C}] forward + dx + dw`, ours, peer, gpu.slow ? { note: 'software adapter: the ratio is not a GPU figure' } : {});
-  tf.dispose([x, w, dy]);
+  await benchRmsNorm(h, gpu.reason);
+  await benchLayernormWebgpu(h, gpu.reason);
+  await benchAttention(h, gpu.reason);
+  await benchRope(h, gpu.reason);
+  await benchXentWebgpu(h, gpu.reason);
+  await benchDequantMatmulWebgpu(h, gpu.reason);
 }
-
-for (const kernel of ['attention', 'rope']) console.log(JSON.stringify({ bench: 'kernel', kernel, skipped: 'no kernel of our own yet: tfjs composed ops run' }));

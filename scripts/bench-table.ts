@@ -12,8 +12,8 @@ export function benchTable(rows: Row[]): string {
   const out = ['| bench | what | ours | peer | ratio (ours vs peer) | where |', '| --- | --- | --- | --- | --- | --- |'];
   for (const r of rows) {
     if (r.bench === 'kernel') {
-      if (r.skipped) out.push(`| kernel ${r.kernel} | ${r.skipped} | – | – | – | ${r.backend ?? ''} |`);
-      else out.push(`| kernel ${r.kernel} | ${r.shape} | ${num(r.ours_ms)} ms | tfjs ${num(r.tfjs_ms)} ms | ${num(r.ratio_vs_tfjs)}× | ${r.device} |`);
+      if (r.skipped) out.push(`| kernel ${r.kernel ?? '(all)'} on ${r.backend ?? ''} | ${r.skipped} | – | – | – | ${r.backend ?? ''} |`);
+      else out.push(`| kernel ${r.kernel} on ${r.backend} | ${r.shape} | ${num(r.ours_ms)} ms | tfjs ${num(r.tfjs_ms)} ms | ${num(r.ratio_vs_tfjs)}× | ${r.device} |`);
     } else if (r.bench === 'train-lora' && !r.failed && !r.skipped) {
       out.push(`| train LoRA | ${r.layers} layers, b${r.batch}×${r.seq} | ${num(r.tokens_per_s)} tok/s | | | ${r.device} |`);
     } else if (r.bench === 'train-lora-ratio') {

@@ -8,7 +8,7 @@ import { tf } from '../../src/kernels/tf';
 import { rmsNormWebGpu } from '../../src/kernels/rmsnorm/rmsnorm';
 import { rmsNormWasm } from '../../src/kernels/rmsnorm/rmsnorm-wasm';
 
-export async function benchRmsNorm(h: Harness, device: string, extra: Record<string, unknown> = {}): Promise<void> {
+export async function benchRmsNorm(h: Harness, device: string): Promise<void> {
   const { N, C } = SHAPE;
   const eps = 1e-5;
   const x = tf.randomNormal([N, C]), w = tf.randomNormal([C], 1, 0.1), dy = tf.randomNormal([N, C]);
@@ -20,6 +20,6 @@ export async function benchRmsNorm(h: Harness, device: string, extra: Record<str
   };
   const ours = await h.time(step(fused));
   const peer = await h.time(step(composed));
-  h.line('norm', tf.getBackend(), device, `RMSNorm [${N},${C}] forward + dx + dw`, ours, peer, extra);
+  h.line('norm', tf.getBackend(), device, `RMSNorm [${N},${C}] forward + dx + dw`, ours, peer);
   tf.dispose([x, w, dy]);
 }
