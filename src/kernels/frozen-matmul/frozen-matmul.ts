@@ -30,11 +30,11 @@ class TiledMatmulProgram {
   dispatch: [number, number, number];
   workgroupSize = WG;
   size = false;
-  uniforms?: string;
+  uniforms: string;
 
   constructor(M: number, N: number, private readonly src: WeightSource, private readonly transposed: boolean) {
     this.variableNames = src.kind === 'f32' ? ['A', 'B'] : ['A', 'P', 'S', 'Z'];
-    if (src.kind === 'packed') this.uniforms = 'groupSize : i32, asym : i32,';
+    this.uniforms = src.kind === 'f32' ? 'M : i32, K : i32,' : 'M : i32, K : i32, groupSize : i32, asym : i32,';
     this.outputShape = [M, N];
     this.dispatch = [Math.ceil(N / TILE_N), Math.ceil(M / TILE_M), 1];
     const form = src.kind === 'f32' ? 'f32' : `q${src.bits}`;
@@ -50,6 +50,17 @@ interface WebGpuLike {
   runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
 }
 
+/**
+ * The inputs as 1-D views of the same data, dims passed as uniforms instead: tfjs keys its pipeline cache on how
+ * input shapes broadcast against the output (a square W, one group, M = 1 each made another variant, ~1 s of
+ * compiling each on SwiftShader); flat, there is one pipeline per form and direction.
+ */
+function run(backend: unknown, program: TiledMatmulProgram, inputs: tf.TensorInfo[], dims: number[]): tf.TensorInfo {
+  const flat = inputs.map((t) => ({ dataId: t.dataId, dtype: t.dtype, shape: [tf.util.sizeFromShape(t.shape)] }));
+  const uniforms = dims.map((d) => ({ type: 'int32', data: [d] }));
+  return (backend as WebGpuLike).runWebGPUProgram(program, flat, 'float32', uniforms);
+}
+
 /** Output [M, N]: M = A's rows; N = W's out (forward) or in (transposed), W being B or, packed, `in` = A's K or out's N. */
 function register(): void {
   if (tf.getKernel(F32, 'webgpu')) return;
@@ -61,7 +72,7 @@ function register(): void {
       const { transposed } = attrs as unknown as Attrs;
       const N = transposed ? B.shape[0] : B.shape[1];
       const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'f32' }, transposed);
-      return (backend as unknown as WebGpuLike).runWebGPUProgram(program, [A, B], 'float32');
+      return run(backend, program, [A, B], A.shape);
     },
   });
   tf.registerKernel({
@@ -72,8 +83,7 @@ function register(): void {
       const { transposed, bits, groupSize, rows } = attrs as unknown as Attrs;
       const N = transposed ? rows! : P.shape[1];
       const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'packed', bits: bits! }, transposed);
-      const uniforms = [{ type: 'int32', data: [groupSize!] }, { type: 'int32', data: [Z ? 1 : 0] }];
-      return (backend as unknown as WebGpuLike).runWebGPUProgram(program, [A, P, S, Z ?? S], 'float32', uniforms);
+      return run(backend, program, [A, P, S, Z ?? S], [...A.shape, groupSize!, Z ? 1 : 0]);
     },
   });
 }

@@ -96,8 +96,8 @@ export function tiledMatmulCode(src: WeightSource, transposed: boolean): string 
   }
 
   fn main(index : i32) {
-    let M = uniforms.aShape.x;
-    let K = uniforms.aShape.y;
+    let M = uniforms.M;
+    let K = uniforms.K;
     let N = uniforms.outShape.y;
     let m0 = i32(workgroupId.y) * ${TILE_M};
     let n0 = i32(workgroupId.x) * ${TILE_N};
