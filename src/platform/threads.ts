@@ -46,6 +46,20 @@ export async function kernelThreadCount(): Promise<number> {
 }
 
 /**
+ * Lets this engine compile relaxed SIMD (fused multiply-add) where it can: Chrome and Edge have it on; Node 20's V8
+ * has it behind --experimental-wasm-relaxed-simd, a process-wide flag that may be set at run time, before the module
+ * is compiled (worker threads share it). WEBIFT_FMA=0 declines it. Callers still validate their module.
+ */
+export async function allowRelaxedSimd(): Promise<boolean> {
+  if (envVar('WEBIFT_FMA') === '0') return false;
+  if (runtime() === 'node') {
+    const v8 = await importNodeOnly<typeof import('node:v8')>('node:v8');
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  }
+  return true;
+}
+
+/**
  * Starts a thread running `source` (plain JavaScript). The source receives its start data as the global
  * `threadData` in both runtimes: in Node through workerData, in a browser through the first message.
  */

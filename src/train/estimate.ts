@@ -56,9 +56,11 @@ function targetModules(cfg: ModelConfig, targets: string[]) {
 /** Floats kept per token by one decoder layer's forward (attention scores are counted separately). */
 function layerFloatsPerToken(cfg: ModelConfig): number {
   const C = cfg.hidden, QD = cfg.heads * cfg.headDim, KVD = cfg.kvHeads * cfg.headDim, I = cfg.intermediate;
-  const norm = 3 * C; // x^2, x*rsqrt, *w
+  // RMSNorm and RoPE are one kernel each way on wasm and webgpu (kernels/rmsnorm, kernels/rope): only the output is
+  // kept. LayerNorm on wasm is still tfjs's ops (x - mean, its square, the normalised x, *w, +b).
+  const norm = cfg.normKind === 'rms' ? C : 3 * C;
   const qkv = 2 * (QD + 2 * KVD); // projections + the (B, H, T, D) transposes
-  const rope = cfg.posKind === 'rope' ? 5.5 * (QD + KVD) : 0; // split halves, neg, concat, *cos, *sin, add
+  const rope = cfg.posKind === 'rope' ? QD + KVD : 0;
   const attnOut = QD + 2 * C; // transpose back, o projection, residual add
   const mlp = (cfg.mlpKind === 'gated' ? 3 * I : I) + (cfg.act === 'silu' ? 2 * I : 8 * I) + 2 * C; // projections, activation, down, residual
   const sandwich = cfg.family === 'gemma2' ? 2 * norm : 0;
@@ -68,15 +70,17 @@ function layerFloatsPerToken(cfg: ModelConfig): number {
 /**
  * Measured tape bytes per op-counted float, per layer, without recomputation (wasm, tfjs 4.22: every intermediate,
  * the clones the tape saves and every intermediate gradient live until the backward ends). Calibrated on two shapes
- * (hidden 128 and SmolLM2's 576) at 64-256 tokens; tests/train/memory-model.test.ts re-measures several points.
+ * (hidden 128 and SmolLM2's 576) at 64-256 tokens (6.6; 5.8 before the fused RMSNorm and RoPE);
+ * tests/train/memory-model.test.ts re-measures several points.
  */
-const KAPPA = 5.8;
+const KAPPA = 6.6;
 /**
  * The same with matmuls on the threaded GEMM (kernels/gemm on wasm): their gradients take transpose flags, so the
- * transposed copies of activations and weights are never made (fitted on the same points: 4.4).
+ * transposed copies of activations and weights are never made (fitted on the same points: 4.8; 4.4 before RMSNorm,
+ * RoPE and attention became one kernel each, when the op count per token was larger).
  */
-const KAPPA_GEMM = 4.4;
-/** Floats per attention score (scores, scale, mask add, softmax, their saves and gradients). */
+const KAPPA_GEMM = 4.8;
+/** Floats per attention score (scores, scale, mask add, softmax, their saves and gradients) on tfjs's ops. */
 const SCORE_FLOATS = 10;
 /** One block's tape while it is recomputed, relative to a kept layer's (fitted: 0.6; the nested backward frees sooner). */
 const RECOMPUTE_SHARE = 0.6;
@@ -86,7 +90,10 @@ export interface EstimateOptions {
   recompute?: boolean;
   /** Frozen base quantized to int8/int4 with this group size (linear weights and the head; norms stay f32). */
   quant?: { bits: 4 | 8; groupSize: number } | null;
-  /** Matmuls run on the threaded GEMM, which needs no transposed copies (wasm with cpuThreads > 1). */
+  /**
+   * The CPU path's threads run (wasm with cpuThreads > 1): matmuls on the threaded GEMM, which needs no transposed
+   * copies, and attention on attention.c, which keeps no (B, H, T, S) scores, only each layer's (B, 1, T, S) mask.
+   */
   transposeFree?: boolean;
 }
 
@@ -126,7 +133,8 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   const Ntok = B * (T + (method.kind === 'prompt' ? extraT : 0));
 
   const attnScores = B * cfg.heads * T * S;
-  const layerTape = (opts.transposeFree ? KAPPA_GEMM : KAPPA) * Ntok * layerFloatsPerToken(cfg) + SCORE_FLOATS * attnScores; // floats
+  const scoreTape = opts.transposeFree ? B * T * S : SCORE_FLOATS * attnScores;
+  const layerTape = (opts.transposeFree ? KAPPA_GEMM : KAPPA) * Ntok * layerFloatsPerToken(cfg) + scoreTape; // floats
   // Recomputation only with a frozen head and no KV-cache prefix (objective.ts / transformer.ts).
   const recompute = !!opts.recompute && method.kind !== 'full' && method.kind !== 'prefix';
   const frozenHead = method.kind !== 'full';
@@ -142,7 +150,7 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   const activationBytes = activations * F32;
   const candidates: [number, string][] = [
     [(frozenHead ? chunk : N) * V * F32, `logits (${frozenHead ? `${chunk} tokens` : `B×T = ${B}×${T}`} × V = ${V})`],
-    [attnScores * F32, `attention scores (B×H×T×S = ${B}×${cfg.heads}×${T}×${S})`],
+    opts.transposeFree ? [B * T * S * F32, `the attention mask (B×T×S = ${B}×${T}×${S})`] : [attnScores * F32, `attention scores (B×H×T×S = ${B}×${cfg.heads}×${T}×${S})`],
     [matrixBytes(largestWeight, C, quant), 'the largest weight matrix'],
   ];
   candidates.sort((a, b) => b[0] - a[0]);

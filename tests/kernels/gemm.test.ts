@@ -1,7 +1,8 @@
 /**
  * The threaded wasm GEMM (kernels/gemm) against its plain-loop oracle (referenceMatmul, f64 accumulation) on awkward
- * shapes: sizes that are not multiples of the 4 x 16 register block or of the K slice (256), every transpose
- * combination, batch broadcast on either side, single rows (decode) and single columns; on 1 thread and on 2.
+ * shapes: sizes that are not multiples of the 4 x 8 register block or of the K slice (256), every transpose
+ * combination, batch broadcast on either side, single rows (decode) and single columns; on 1 thread and on 2, with
+ * the fused multiply-add module and the SIMD128 one.
  * Then through tfjs: with the wasm backend chosen, tf.matMul and its gradients (the transposed products) run on
  * the pool and equal the same products computed by the oracle. Tolerance: 1e-5 relative to the row's magnitude
  * (sum of |a||b| over k), the bound for f32 accumulation over K <= 700 terms.
@@ -44,7 +45,10 @@ const cases: [string, MatmulShape][] = [
 describe('threaded GEMM against the oracle', () => {
   const pools: GemmPool[] = [];
   beforeAll(async () => {
-    pools.push(await GemmPool.create(1), await GemmPool.create(2));
+    // The fused multiply-add module (relaxed SIMD: Node 20 has it behind a V8 flag the pool sets) on 1 and 2 threads,
+    // and the SIMD128 one that engines without relaxed SIMD run.
+    pools.push(await GemmPool.create(1), await GemmPool.create(2), await GemmPool.create(2, { fma: false }));
+    expect(pools.map((p) => p.fma)).toEqual([process.env.WEBIFT_FMA !== '0', process.env.WEBIFT_FMA !== '0', false]);
   });
   afterAll(() => pools.forEach((p) => p.close()));
 
@@ -56,7 +60,7 @@ describe('threaded GEMM against the oracle', () => {
     for (const pool of pools) {
       const out = new Float32Array(ref.length).fill(Number.NaN);
       poolMatmul(pool, a, b, out, s);
-      expect(worst(out, ref, s.K), `${pool.threads} thread(s)`).toBeLessThan(1e-5);
+      expect(worst(out, ref, s.K), `${pool.threads} thread(s), fma ${pool.fma}`).toBeLessThan(1e-5);
     }
   });
 

@@ -81,7 +81,9 @@ describe('webift train', () => {
     // On wasm the budget is the heap, of which the tensors get 1 / WASM_HEAP_FACTOR.
     const cfg = parseConfig(JSON.parse(readFileSync(path.join(model, 'config.json'), 'utf8')));
     const lora: MethodSpec = { kind: 'lora', r: 8, targets: ['q_proj', 'v_proj'] };
-    const lo = estimateMemory(cfg, lora, 1, 256, { recompute: true }).totalBytes, hi = estimateMemory(cfg, lora, 4, 256, { recompute: true }).totalBytes;
+    // The subprocess runs wasm on the GEMM pool's threads (2+ hardware threads), so its plan uses that path's model.
+    const opts = { recompute: true, transposeFree: process.env.WEBIFT_THREADS !== '1' };
+    const lo = estimateMemory(cfg, lora, 1, 256, opts).totalBytes, hi = estimateMemory(cfg, lora, 4, 256, opts).totalBytes;
     expect(lo).toBeLessThan(hi);
     const out = path.join(tmp, 'planned');
     const r = webift(base(out, ['--max-steps', '1', '--lora-r', '8', '--lora-target-modules', 'q_proj,v_proj', '--memory-budget-gb', String(((lo + hi) / 2) * WASM_HEAP_FACTOR / 2 ** 30)]).filter((a) => a !== '--json'), { WEBIFT_BACKEND: 'wasm' });

@@ -13,16 +13,23 @@
  * No function here touches the shadow stack (checked by the build script), so instances can share memory
  * without giving each thread a stack of its own.
  *
- * Measured and left out (this project's 2-core AMD EPYC, Node 20, one thread): a relaxed-SIMD build with fused
- * multiply-add (clang 19, f32x4.relaxed_madd, behind a V8 flag in Node 20) ran the 4 x 8 block at 43 GFLOP/s against
- * 40 for this one. Decode's few-row products on two threads, with the weight kept in the pool's memory in 16-column
- * panels, ran no faster than XNNPACK on one (both about 26 GB/s: memory-bound).
+ * Measured and left out (this project's 2-core AMD EPYC, Node 20): decode's few-row products on two threads, with
+ * the weight kept in the pool's memory in 16-column panels, ran no faster than XNNPACK on one (both about 26 GB/s:
+ * memory-bound).
  */
 #include <wasm_simd128.h>
 
 #define KC 256
-/* acc + x * y for 4 lanes. */
+/*
+ * acc + x * y for 4 lanes. Built twice (scripts/build-gemm-wasm.sh): with WEBIFT_FMA as relaxed SIMD's madd, which
+ * engines run as one fused multiply-add where the CPU has one, and without it as a multiply then an add, for
+ * engines without relaxed SIMD. The pool loads the first module the engine validates.
+ */
+#ifdef WEBIFT_FMA
+#define MADD(acc, x, y) wasm_f32x4_relaxed_madd(x, y, acc)
+#else
 #define MADD(acc, x, y) wasm_f32x4_add(acc, wasm_f32x4_mul(x, y))
+#endif
 
 typedef struct {
   const float *a;

@@ -10,8 +10,8 @@
  * Not handled: a helper that dies (an out-of-memory worker) would leave the caller waiting; the wait is bounded
  * by WAIT_LIMIT_MS and then throws, and the pool is closed.
  */
-import { startThread, type ThreadHandle } from '../../platform/threads';
-import { GEMM_WASM_BASE64 } from './gemm-wasm';
+import { allowRelaxedSimd, startThread, type ThreadHandle } from '../../platform/threads';
+import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-wasm';
 
 const OP_GEMM = 1;
 const OP_TRANSPOSE = 2;
@@ -81,21 +81,26 @@ export class GemmPool {
   private top = ARENA_BASE;
   private closed = false;
 
-  private constructor(readonly memory: WebAssembly.Memory, ctrl: SharedArrayBuffer, ex: GemmExports, private helpers: ThreadHandle[]) {
+  private constructor(readonly memory: WebAssembly.Memory, ctrl: SharedArrayBuffer, ex: GemmExports, private helpers: ThreadHandle[], readonly fma: boolean) {
     this.threads = helpers.length + 1;
     this.ctrl = new Int32Array(ctrl);
     this.ex = ex;
   }
 
-  /** A pool of `threads` threads (this one included). Throws where shared memory is unavailable. */
-  static async create(threads: number): Promise<GemmPool> {
-    const module = await WebAssembly.compile(decodeBase64(GEMM_WASM_BASE64) as BufferSource);
+  /**
+   * A pool of `threads` threads (this one included) on the fused multiply-add module where the engine has relaxed
+   * SIMD (unless `fma` is false), else on the SIMD128 one. Throws where shared memory is unavailable.
+   */
+  static async create(threads: number, opts: { fma?: boolean } = {}): Promise<GemmPool> {
+    const fmaBytes = decodeBase64(GEMM_FMA_WASM_BASE64);
+    const fma = opts.fma !== false && (await allowRelaxedSimd()) && WebAssembly.validate(fmaBytes as BufferSource);
+    const module = await WebAssembly.compile((fma ? fmaBytes : decodeBase64(GEMM_WASM_BASE64)) as BufferSource);
     const memory = new WebAssembly.Memory({ initial: ARENA_BASE / PAGE + 16, maximum: 65536, shared: true });
     const ctrl = new SharedArrayBuffer((RANGES + 6 * threads) * 4);
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     const helpers: ThreadHandle[] = [];
     for (let index = 1; index < threads; index++) helpers.push(await startThread(HELPER_SOURCE, { module, memory, ctrl, index }));
-    return new GemmPool(memory, ctrl, ex, helpers);
+    return new GemmPool(memory, ctrl, ex, helpers, fma);
   }
 
   /** Frees the whole arena: the next call's operands start at the bottom again. */
