@@ -2,10 +2,10 @@
  * x · W and dy · Wᵀ against a frozen [in, out] weight W on WebGPU, reading W in place: one tiled WGSL matmul
  * (frozen-matmul.wgsl.ts) parameterised on the weight's form (f32, or packed int4/int8 with group scales, decoded in
  * workgroup memory) and on "B transposed". No f32 copy of a quantized W and no transposed copy of any W is made.
- * Two tfjs kernels: 'WebiftFrozenMatmul' (inputs A, B) and 'WebiftQMatmul' (inputs A, P, S[, Z]). These are the raw
- * products, no gradient: ops.ts (mmFrozenRight) and qmatmul.ts (frozenMatmul) put them in their custom gradients.
- * On other backends, or for non-f32 activations, every entry point returns null and the caller keeps its tfjs path.
- * The oracle is reference.ts.
+ * Two tfjs kernels: 'WebiftFrozenMatmul' (inputs A, B) and 'WebiftQMatmul' (inputs A, P, S[, Z]; the program binds S
+ * again as Z for a symmetric W). These are the raw products, no gradient: ops.ts (mmFrozenRight) and qmatmul.ts
+ * (frozenMatmul) put them in their custom gradients. On other backends, or for non-f32 activations, every entry point
+ * returns null and the caller keeps its tfjs path. The oracle is reference.ts. Not here: f16 tiles, subgroups.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { QuantSpec } from '../packed';
@@ -61,7 +61,7 @@ function run(backend: unknown, program: TiledMatmulProgram, inputs: tf.TensorInf
   return (backend as WebGpuLike).runWebGPUProgram(program, flat, 'float32', uniforms);
 }
 
-/** Output [M, N]: M = A's rows; N = W's out (forward) or in (transposed), W being B or, packed, `in` = A's K or out's N. */
+/** Output [M, N]: M = A's rows, N = W's out (forward) or in (transposed, from B's shape or the `rows` attr). */
 function register(): void {
   if (tf.getKernel(F32, 'webgpu')) return;
   tf.registerKernel({

@@ -82,7 +82,7 @@ function loadB(src: WeightSource, transposed: boolean): string {
     }`;
 }
 
-/** The whole shader body for one weight source and direction; inputs A and (B | P, S[, Z]) as named by the program. */
+/** The whole shader body for one weight source and direction; inputs A and (B | P, S, Z) as named by the program. */
 export function tiledMatmulCode(src: WeightSource, transposed: boolean): string {
   return `
   var<workgroup> As : array<array<vec4<f32>, ${TILE_M / 4}>, ${TILE_K}>;
@@ -119,7 +119,7 @@ export function tiledMatmulCode(src: WeightSource, transposed: boolean): string 
       }
       ${loadB(src, transposed)}
       workgroupBarrier();
-      let kEnd = min(${TILE_K}, K - k0); // a runtime bound: SwiftShader compiles an unrolled 32-step loop for seconds
+      let kEnd = min(${TILE_K}, K - k0); // the last K tile's padded tail is skipped
       for (var kk = 0; kk < kEnd; kk++) {
         let a = As[kk][ty];
         let b = Bs[kk][tx];
