@@ -122,6 +122,7 @@ for (const runName of (values.runs ?? 'smollm2-fp32,smollm2-int4,qwen05-int4,lla
   console.log(JSON.stringify({
     bench: 'real-model-train', run: runName, backend: 'wasm', batch: run.batch, cutoff: run.cutoff, quantize: run.quantize, steps_asked: steps,
     steps_done: stepEvents.length, tokens_per_s: stepEvents.length ? +(stepEvents.reduce((a, e) => a + Number(e.tokensPerSec), 0) / stepEvents.length).toFixed(2) : null,
+    step_tokens_per_s: stepEvents.map((e) => +Number(e.tokensPerSec).toFixed(2)), // the first step includes warm-up (JIT tier-up, heap growth)
     peak_rss_mb: Number.isFinite(rssKb) ? Math.round(rssKb / 1024) : null, predicted_mb: Math.round(plan.estimate.totalBytes / 2 ** 20), predicted_rss_mb: Math.round(plan.estimate.rssBytes / 2 ** 20),
     plan: { micro_batch: plan.batch, grad_accum: plan.gradAccum, recompute: plan.recompute }, exit: r.status, seconds: +seconds.toFixed(1),
     ...(r.status !== 0 ? { error: r.stderr.trim().split('\n').slice(-3, -1).join(' | ').slice(0, 300) } : {}),

@@ -237,7 +237,7 @@ export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Attent
       const fused = attentionWebGpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, ...(opts.causal ? { causal: opts.causal } : { bias: bias() }) });
       if (fused) return fused;
     }
-    // On wasm with the GEMM pool: attention.c on its threads, the scores never leaving a 64-row chunk (decode steps
+    // On wasm with the GEMM pool: attention.c on its threads, the scores never leaving a 32-row chunk (decode steps
     // too: one engine call instead of ten); else null.
     const cpu = attentionCpu(q, k, v, { scale: opts.scale, softcap: opts.softcap, bias: bias() });
     if (cpu) return cpu;

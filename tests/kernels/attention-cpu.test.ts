@@ -4,7 +4,7 @@
  * dq, dk, dv of sum(out · dy). The causal cases give the kernel the (B, 1, T, S) bias model/mask.ts builds and the
  * oracle the positions, so the two masks are built independently. Shapes cover GQA, left padding (fully masked
  * rows), a decode step, a sliding window, softcap, an ALiBi-like (B, H, 1, S) bias broadcast over queries, query
- * groups longer than the kernel's 64-row chunk, and a size that runs on both threads. Tolerance 1e-5 abs + 1e-4
+ * groups longer than the kernel's 32-row chunk, and a size that runs on both threads. Tolerance 1e-5 abs + 1e-4
  * rel: f32 sums over at most 140 terms of O(1) values against the oracle's f64.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,7 @@ const CASES: Case[] = [
   { name: 'decode T = 1, S = 17, past 16, padded, softcap 30', n: { B: 2, H: 2, Hkv: 1, T: 1, S: 17, D: 20 }, o: { scale: 20 ** -0.5, softcap: 30, causal: causal(2, 1, 16, 2) } },
   { name: 'sliding window 5, T = S = 19', n: { B: 1, H: 2, Hkv: 2, T: 19, S: 19, D: 24 }, o: { scale: 0.3, causal: causal(1, 19, 0, 0, 5) } },
   { name: 'ALiBi-like (B, H, 1, S) bias, T = 9, S = 21', n: { B: 2, H: 3, Hkv: 3, T: 9, S: 21, D: 16 }, o: { scale: 0.25 }, alibi: true },
-  { name: 'GQA 3 query heads per kv head, T = S = 70 (past the 64-row chunk), D = 64, both threads', n: { B: 2, H: 6, Hkv: 2, T: 70, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(2, 70, 0, 5) } },
+  { name: 'GQA 3 query heads per kv head, T = S = 70 (several 32-row chunks), D = 64, both threads', n: { B: 2, H: 6, Hkv: 2, T: 70, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(2, 70, 0, 5) } },
 ];
 
 /** slope_h · (j - S + 1) as a (B, H, 1, S) bias. */

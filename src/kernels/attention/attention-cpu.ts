@@ -2,7 +2,7 @@
  * Attention on the CPU path's threads ('WebiftAttentionCpu' and its gradient, on tfjs-wasm): the forward and
  * backward in src/kernels/gemm/attention.c, run by the GEMM pool over whole (batch row, kv head) items. It replaces
  * tfjs's composed chain (two batched matmuls, scale, add, softmax, and their gradients: single-threaded elementwise
- * passes over (B, H, T, S) scores) with chunks of 64 query rows whose scores never leave the thread's scratch. The
+ * passes over (B, H, T, S) scores) with chunks of 32 query rows whose scores never leave the thread's scratch. The
  * forward keeps each row's max and 1/sum (B, H, T, 2) for the backward, which recomputes the probabilities.
  * Same semantics as ops.attention with an additive bias (read through broadcast strides), GQA and softcap; the
  * oracle is reference.ts (shared with the WGSL kernel). Null where the pool is not running (other backends,
@@ -18,7 +18,7 @@ import { biasStrides } from './bias-strides';
 const FWD = 'WebiftAttentionCpu';
 const BWD = 'WebiftAttentionCpuGrad';
 /** attention.c's QC (query rows per chunk) and the attn_args layout: 21 int32 words, then scale and cap as f32. */
-const QC = 64;
+const QC = 32;
 const INT_WORDS = 21;
 
 interface Attrs {

@@ -11,7 +11,7 @@
  * mask or a (B, H, 1, S) ALiBi row is never expanded.
  */
 
-#define QC 64
+#define QC 32
 
 typedef struct {
   int q, k, v, bias, out, stats; /* byte offsets; q/out (B, Hkv, R, D); k/v (B, Hkv, S, D); stats (B, Hkv, R, 2) */
