@@ -8,6 +8,7 @@
  * reference.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { biasStrides } from './bias-strides';
 import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS } from './attention.wgsl';
 
 /**
@@ -115,20 +116,6 @@ function causalKeys(c: CausalSpec, B: number, T: number, S: number): Int32Array 
       if (!live) dead[b * nQT + Math.floor(t / BR)] = 1;
     }
   return keys;
-}
-
-/** Per-axis element strides of `bias` broadcast to (B, H, T, S), 0 along broadcast axes; null if not broadcastable. */
-function biasStrides(shape: number[], full: number[]): number[] | null {
-  if (shape.length > 4) return null;
-  const s4 = [...Array(4 - shape.length).fill(1), ...shape] as number[];
-  if (s4.some((d, i) => d !== 1 && d !== full[i])) return null;
-  const strides = [0, 0, 0, 0];
-  let acc = 1;
-  for (let i = 3; i >= 0; i--) {
-    strides[i] = s4[i] === 1 ? 0 : acc;
-    acc *= s4[i];
-  }
-  return strides;
 }
 
 /**
