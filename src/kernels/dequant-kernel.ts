@@ -6,6 +6,7 @@
  * portable tfjs-op chain on any other backend. Measured on wasm, [576, 1536] int4: 144 ms for the op chain.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { i32u, programKernelConfig } from './webgpu-program';
 import { decodeRange, perWord, symmetricMid, type QuantSpec } from './packed';
 
 const KERNEL = 'WebiftDequantize';
@@ -89,20 +90,9 @@ class DequantizeProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
-const webgpuKernel: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'webgpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { packed, scales, zeros } = inputs as { packed: tf.TensorInfo; scales: tf.TensorInfo; zeros?: tf.TensorInfo };
-    const a = attrs as unknown as Attrs;
-    const program = new DequantizeProgram(a, !!zeros);
-    return (backend as unknown as WebGpuLike).runWebGPUProgram(program, zeros ? [packed, scales, zeros] : [packed, scales], 'float32', [{ type: 'int32', data: [a.c0] }]);
-  },
-};
+const webgpuKernel = programKernelConfig<Attrs>(KERNEL, ({ packed, scales, zeros }, a, run) =>
+  run(new DequantizeProgram(a, !!zeros), zeros ? [packed, scales, zeros] : [packed, scales], [i32u(a.c0)]));
 
 const KERNELS: Record<string, tf.KernelConfig> = { cpu: jsKernel('cpu'), wasm: jsKernel('wasm'), webgpu: webgpuKernel };
 

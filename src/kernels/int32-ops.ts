@@ -6,6 +6,7 @@
  * equal shapes, so the kernel is called directly.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { i32u, registerProgramKernel } from './webgpu-program';
 
 const KERNEL = 'BitwiseAnd';
 const COORD = ['x', 'y', 'z', 'w'];
@@ -75,31 +76,15 @@ class SliceColumnsProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 const SLICE_KERNEL = 'WebiftSliceColumnsI32';
 
 function ensureWebGpuKernels(): void {
   if (tf.getBackend() !== 'webgpu') return;
-  if (!tf.getKernel(SLICE_KERNEL, 'webgpu')) tf.registerKernel({
-    kernelName: SLICE_KERNEL,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x } = inputs as { x: tf.TensorInfo };
-      const { c0, n } = attrs as unknown as { c0: number; n: number };
-      return (backend as unknown as WebGpuLike).runWebGPUProgram(new SliceColumnsProgram(x.shape[0], n), [x], 'int32', [{ type: 'int32', data: [c0] }]);
-    },
-  });
-  if (!tf.getKernel(KERNEL, 'webgpu')) tf.registerKernel({
-    kernelName: KERNEL,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend }) => {
-      const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const out = a.shape.map((d, i) => Math.max(d, b.shape[i]));
-      return (backend as unknown as WebGpuLike).runWebGPUProgram(new BitwiseAndProgram(out, a.shape, b.shape), [a, b], 'int32');
-    },
+  registerProgramKernel<{ c0: number; n: number }>(SLICE_KERNEL, ({ x }, { c0, n }, run) => run(new SliceColumnsProgram(x.shape[0], n), [x], [i32u(c0)], 'int32'));
+  registerProgramKernel<object>(KERNEL, ({ a, b }, _attrs, run) => {
+    const out = a.shape.map((d, i) => Math.max(d, b.shape[i]));
+    return run(new BitwiseAndProgram(out, a.shape, b.shape), [a, b], undefined, 'int32');
   });
 }
 

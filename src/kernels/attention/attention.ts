@@ -8,6 +8,7 @@
  * reference.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { f32u, i32u, registerProgramKernel } from '../webgpu-program';
 import { biasStrides } from './bias-strides';
 import { BC, BR, dkvCode, dqCode, forwardCode, MAX_D, UNIFORMS } from './attention.wgsl';
 
@@ -68,31 +69,20 @@ class AttentionProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 interface Attrs { causal: number; scale: number; cap: number; past: number; keyStart: number; win: number; strides: number[]; deadOff: number }
 
 function register(): void {
   for (const kind of ['fwd', 'dq', 'dkv'] as const) {
     const name = kind === 'fwd' ? FWD : kind === 'dq' ? DQ : DKV;
-    if (tf.getKernel(name, 'webgpu')) continue;
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const a = attrs as unknown as Attrs;
-        const ins = inputs as Record<string, tf.TensorInfo>;
-        const program = new AttentionProgram(kind, ins.q.shape, ins.k.shape);
-        const nQT = Math.ceil(ins.q.shape[2] / BR);
-        const i32 = (v: number) => ({ type: 'int32', data: [v] });
-        const uniforms = [
-          { type: 'float32', data: [a.scale] }, { type: 'float32', data: [a.cap] }, i32(a.causal),
-          i32(a.past), i32(a.keyStart), i32(a.win), i32(nQT), ...a.strides.map(i32), i32(a.deadOff),
-        ];
-        return (backend as unknown as WebGpuLike).runWebGPUProgram(program, program.variableNames.map((v) => ins[v]), 'float32', uniforms);
-      },
+    registerProgramKernel<Attrs>(name, (ins, a, run) => {
+      const program = new AttentionProgram(kind, ins.q.shape, ins.k.shape);
+      const nQT = Math.ceil(ins.q.shape[2] / BR);
+      const uniforms = [
+        f32u(a.scale), f32u(a.cap), i32u(a.causal),
+        i32u(a.past), i32u(a.keyStart), i32u(a.win), i32u(nQT), ...a.strides.map(i32u), i32u(a.deadOff),
+      ];
+      return run(program, program.variableNames.map((v) => ins[v]), uniforms);
     });
   }
 }

@@ -8,6 +8,7 @@
  * returns null and the caller keeps its tfjs path. The oracle is reference.ts. Not here: f16 tiles, subgroups.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { i32u, registerProgramKernel, type RunProgram } from '../webgpu-program';
 import type { QuantSpec } from '../packed';
 import { TILE_M, TILE_N, tiledMatmulCode, WG, type WeightSource } from './frozen-matmul.wgsl';
 
@@ -46,45 +47,27 @@ class TiledMatmulProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 /**
  * The inputs as 1-D views of the same data, dims passed as uniforms instead: tfjs keys its pipeline cache on how
  * input shapes broadcast against the output (a square W, one group, M = 1 each made another variant, ~1 s of
  * compiling each on SwiftShader); flat, there is one pipeline per form and direction.
  */
-function run(backend: unknown, program: TiledMatmulProgram, inputs: tf.TensorInfo[], dims: number[]): tf.TensorInfo {
+function runFlat(run: RunProgram, program: TiledMatmulProgram, inputs: tf.TensorInfo[], dims: number[]): tf.TensorInfo {
   const flat = inputs.map((t) => ({ dataId: t.dataId, dtype: t.dtype, shape: [tf.util.sizeFromShape(t.shape)] }));
-  const uniforms = dims.map((d) => ({ type: 'int32', data: [d] }));
-  return (backend as WebGpuLike).runWebGPUProgram(program, flat, 'float32', uniforms);
+  return run(program, flat, dims.map(i32u));
 }
 
 /** Output [M, N]: M = A's rows, N = W's out (forward) or in (transposed, from B's shape or the `rows` attr). */
 function register(): void {
-  if (tf.getKernel(F32, 'webgpu')) return;
-  tf.registerKernel({
-    kernelName: F32,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { A, B } = inputs as { A: tf.TensorInfo; B: tf.TensorInfo };
-      const { transposed } = attrs as unknown as Attrs;
-      const N = transposed ? B.shape[0] : B.shape[1];
-      const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'f32' }, transposed);
-      return run(backend, program, [A, B], A.shape);
-    },
+  registerProgramKernel<Attrs>(F32, ({ A, B }, { transposed }, run) => {
+    const N = transposed ? B.shape[0] : B.shape[1];
+    return runFlat(run, new TiledMatmulProgram(A.shape[0], N, { kind: 'f32' }, transposed), [A, B], A.shape);
   });
-  tf.registerKernel({
-    kernelName: QUANT,
-    backendName: 'webgpu',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { A, P, S, Z } = inputs as { A: tf.TensorInfo; P: tf.TensorInfo; S: tf.TensorInfo; Z?: tf.TensorInfo };
-      const { transposed, bits, groupSize, rows } = attrs as unknown as Attrs;
-      const N = transposed ? rows! : P.shape[1];
-      const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'packed', bits: bits! }, transposed);
-      return run(backend, program, [A, P, S, Z ?? S], [...A.shape, groupSize!, Z ? 1 : 0]);
-    },
+  registerProgramKernel<Attrs>(QUANT, ({ A, P, S, Z }, { transposed, bits, groupSize, rows }, run) => {
+    const N = transposed ? rows! : P.shape[1];
+    const program = new TiledMatmulProgram(A.shape[0], N, { kind: 'packed', bits: bits! }, transposed);
+    return runFlat(run, program, [A, P, S, Z ?? S], [...A.shape, groupSize!, Z ? 1 : 0]);
   });
 }
 

@@ -7,6 +7,7 @@
  * the oracle in reference.ts. On other backends `layerNormWebGpu` returns null and the caller keeps the composed ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { f32u, registerProgramKernel } from '../webgpu-program';
 import { rowDispatch } from '../wgsl-common';
 import { backwardCode, forwardCode, WG } from './layernorm.wgsl';
 
@@ -35,23 +36,11 @@ class LayerNormProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 function register(): void {
   for (const [name, backward] of [[FWD, false], [BWD, true]] as const) {
-    if (tf.getKernel(name, 'webgpu')) continue;
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { x, w, b, dy } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; b?: tf.TensorInfo; dy?: tf.TensorInfo };
-        const [rows, C] = x.shape;
-        const program = new LayerNormProgram(rows, C, backward);
-        return (backend as unknown as WebGpuLike).runWebGPUProgram(program, [x, w, backward ? dy! : b!], 'float32', [{ type: 'float32', data: [(attrs as { eps: number }).eps] }]);
-      },
-    });
+    registerProgramKernel<{ eps: number }>(name, ({ x, w, b, dy }, { eps }, run) =>
+      run(new LayerNormProgram(x.shape[0], x.shape[1], backward), [x, w, backward ? dy : b], [f32u(eps)]));
   }
 }
 

@@ -7,6 +7,7 @@
  * keeps the composed ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { f32u, registerProgramKernel } from '../webgpu-program';
 import { rowDispatch } from '../wgsl-common';
 import { backwardCode, forwardCode, WG } from './rmsnorm.wgsl';
 
@@ -35,24 +36,11 @@ class RmsNormProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 function register(): void {
   for (const [name, backward] of [[FWD, false], [BWD, true]] as const) {
-    if (tf.getKernel(name, 'webgpu')) continue;
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { x, w, dy } = inputs as { x: tf.TensorInfo; w: tf.TensorInfo; dy?: tf.TensorInfo };
-        const [rows, C] = x.shape;
-        const program = new RmsNormProgram(rows, C, backward);
-        const ins = backward ? [x, w, dy!] : [x, w];
-        return (backend as unknown as WebGpuLike).runWebGPUProgram(program, ins, 'float32', [{ type: 'float32', data: [(attrs as { eps: number }).eps] }]);
-      },
-    });
+    registerProgramKernel<{ eps: number }>(name, ({ x, w, dy }, { eps }, run) =>
+      run(new RmsNormProgram(x.shape[0], x.shape[1], backward), backward ? [x, w, dy] : [x, w], [f32u(eps)]));
   }
 }
 

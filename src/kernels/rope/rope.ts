@@ -10,6 +10,7 @@
  * run as loops over the heap (rope-wasm.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerProgramKernel } from '../webgpu-program';
 import { registerRopeWasm } from './rope-wasm';
 import { ropeCode, WG, type RopeStyle } from './rope.wgsl';
 
@@ -40,22 +41,10 @@ class RopeProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 function register(): void {
   for (const [name, backward] of [[FWD, false], [BWD, true]] as const) {
-    if (tf.getKernel(name, 'webgpu')) continue;
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { x, cos, sin } = inputs as { x: tf.TensorInfo; cos: tf.TensorInfo; sin: tf.TensorInfo };
-        const program = new RopeProgram(x.shape, (attrs as { style: RopeStyle }).style, backward);
-        return (backend as unknown as WebGpuLike).runWebGPUProgram(program, [x, cos, sin], 'float32');
-      },
-    });
+    registerProgramKernel<{ style: RopeStyle }>(name, ({ x, cos, sin }, { style }, run) => run(new RopeProgram(x.shape, style, backward), [x, cos, sin]));
   }
 }
 

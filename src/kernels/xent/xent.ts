@@ -7,6 +7,7 @@
  * gradient (linear-xent's custom gradient carries it), so no tfjs gradient is registered. Null off webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { f32u, registerProgramKernel } from '../webgpu-program';
 import { rowDispatch } from '../wgsl-common';
 import { gradCode, statsCode, WG } from './xent.wgsl';
 
@@ -39,25 +40,11 @@ class XentProgram {
   }
 }
 
-interface WebGpuLike {
-  runWebGPUProgram(program: unknown, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: { type: string; data: number[] }[]): tf.TensorInfo;
-}
 
 function register(): void {
   for (const [name, grad] of [[STATS, false], [GRAD, true]] as const) {
-    if (tf.getKernel(name, 'webgpu')) continue;
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'webgpu',
-      kernelFunc: ({ inputs, backend, attrs }) => {
-        const { z, tgt, stats } = inputs as { z: tf.TensorInfo; tgt: tf.TensorInfo; stats?: tf.TensorInfo };
-        const { cap, scale } = attrs as { cap: number; scale: number };
-        const [n, V] = z.shape;
-        const program = new XentProgram(n, V, grad);
-        const uniforms = [{ type: 'float32', data: [cap] }, ...(grad ? [{ type: 'float32', data: [scale] }] : [])];
-        return (backend as unknown as WebGpuLike).runWebGPUProgram(program, grad ? [z, tgt, stats!] : [z, tgt], 'float32', uniforms);
-      },
-    });
+    registerProgramKernel<{ cap: number; scale: number }>(name, ({ z, tgt, stats }, { cap, scale }, run) =>
+      run(new XentProgram(z.shape[0], z.shape[1], grad), grad ? [z, tgt, stats] : [z, tgt], grad ? [f32u(cap), f32u(scale)] : [f32u(cap)]));
   }
 }
 
