@@ -16,17 +16,10 @@ import { gemmPool } from '../../src/kernels/gemm/register';
 import { attention } from '../../src/kernels/ops';
 import { additiveMask } from '../../src/model/mask';
 import { initBackend } from '../../src/platform/backend';
-import { compareClose } from '../helpers/fixtures';
+import { expectClose, lcg } from '../helpers/random';
 
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
-}
-
-async function expectClose(got: tf.Tensor, want: Float32Array, what: string): Promise<void> {
-  const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-4);
-  expect(r.worst, `${what}: max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
-}
+/** Tolerance of every check here (see the header). */
+const TOL = [1e-5, 1e-4] as const;
 
 const causal = (B: number, T: number, past: number, pad: number, window: number | null = null): CausalSpec =>
   ({ mask: Int32Array.from({ length: B * (past + T) }, (_, i) => (i < past + T && i < pad ? 0 : 1)), past, keyStart: 0, window });
@@ -55,7 +48,7 @@ describe('CPU attention kernel (wasm, GEMM pool)', () => {
 
   it.each(CASES)('$name: output and gradients equal the oracle', async ({ n, o, alibi: withAlibi }) => {
     const { B, H, Hkv, T, S, D } = n;
-    const qv = rnd(B * H * T * D, 1), kv = rnd(B * Hkv * S * D, 2), vv = rnd(B * Hkv * S * D, 3), dyv = rnd(B * H * T * D, 4);
+    const qv = lcg(B * H * T * D, 1), kv = lcg(B * Hkv * S * D, 2), vv = lcg(B * Hkv * S * D, 3), dyv = lcg(B * H * T * D, 4);
     const [q, k, v, dy] = [tf.tensor4d(qv, [B, H, T, D]), tf.tensor4d(kv, [B, Hkv, S, D]), tf.tensor4d(vv, [B, Hkv, S, D]), tf.tensor4d(dyv, [B, H, T, D])];
     let bias: tf.Tensor;
     const ref: RefOptions = { ...o };
@@ -70,23 +63,23 @@ describe('CPU attention kernel (wasm, GEMM pool)', () => {
     const opts = { scale: o.scale, softcap: o.softcap, bias };
     const out = attentionCpu(q, k, v, opts)!;
     expect(out).not.toBeNull();
-    await expectClose(out, attentionReference(qv, kv, vv, n, ref), 'out');
+    await expectClose(out, attentionReference(qv, kv, vv, n, ref), ...TOL, 'out');
     const [dq, dk, dv] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attentionCpu(a, b, c, opts)!, dy)))([q, k, v]);
     const g = attentionGradReference(qv, kv, vv, dyv, n, ref);
-    await expectClose(dq, g.dq, 'dq');
-    await expectClose(dk, g.dk, 'dk');
-    await expectClose(dv, g.dv, 'dv');
+    await expectClose(dq, g.dq, ...TOL, 'dq');
+    await expectClose(dk, g.dk, ...TOL, 'dk');
+    await expectClose(dv, g.dv, ...TOL, 'dv');
     tf.dispose([q, k, v, dy, bias, out, dq, dk, dv]);
   });
 
   it('ops.attention takes it on wasm and leaks no tensor', async () => {
     const [B, H, Hkv, T, S, D] = [1, 2, 1, 5, 5, 8];
-    const q = tf.tensor4d(rnd(B * H * T * D, 5), [B, H, T, D]), k = tf.tensor4d(rnd(B * Hkv * S * D, 6), [B, Hkv, S, D]);
+    const q = tf.tensor4d(lcg(B * H * T * D, 5), [B, H, T, D]), k = tf.tensor4d(lcg(B * Hkv * S * D, 6), [B, Hkv, S, D]);
     const bias = tf.zeros([B, 1, T, S]);
     const before = tf.memory().numTensors;
     const out = attention(q, k, k, { scale: 0.5, bias });
     const want = attentionReference(q.dataSync() as Float32Array, k.dataSync() as Float32Array, k.dataSync() as Float32Array, { B, H, Hkv, T, S, D }, { scale: 0.5 });
-    await expectClose(out, want, 'out');
+    await expectClose(out, want, ...TOL, 'out');
     out.dispose();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([q, k, bias]);

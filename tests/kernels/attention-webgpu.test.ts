@@ -19,21 +19,15 @@ import { forward } from '../../src/model/transformer';
 import { createCache, disposeCache } from '../../src/model/kv-cache';
 import { folderSource } from '../../src/node/fs-source';
 import { compareClose, EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
-
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
-}
+import { expectClose, lcg } from '../helpers/random';
 
 /** (B, past + T) mask of ones with `pad` left-padding slots in row 0. */
 function leftPadded(B: number, total: number, pad: number): Int32Array {
   return Int32Array.from({ length: B * total }, (_, i) => (i < total && i < pad ? 0 : 1));
 }
 
-async function expectClose(got: tf.Tensor, want: Float32Array, what: string): Promise<void> {
-  const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-4);
-  expect(r.worst, `${what}: max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
-}
+/** Tolerance of every check here (see the header). */
+const TOL = [1e-5, 1e-4] as const;
 
 interface Case { name: string; n: RefDims; o: RefOptions }
 
@@ -72,19 +66,19 @@ describe('flash attention WGSL kernels', () => {
   it.each(CASES)('$name: out, dq, dk, dv equal the reference', async ({ n, o }) => {
     const { B, H, Hkv, T, S, D } = n;
     const opts: RefOptions = n.S === 21 ? { ...o, bias: alibiBias(n) } : o;
-    const qv = rnd(B * H * T * D, 1), kv = rnd(B * Hkv * S * D, 2), vv = rnd(B * Hkv * S * D, 3), dyv = rnd(B * H * T * D, 4);
+    const qv = lcg(B * H * T * D, 1), kv = lcg(B * Hkv * S * D, 2), vv = lcg(B * Hkv * S * D, 3), dyv = lcg(B * H * T * D, 4);
     const q = tf.tensor4d(qv, [B, H, T, D]), k = tf.tensor4d(kv, [B, Hkv, S, D]), v = tf.tensor4d(vv, [B, Hkv, S, D]), dy = tf.tensor4d(dyv, [B, H, T, D]);
     const bias = opts.bias ? tf.tensor4d(opts.bias.data, opts.bias.shape) : undefined;
     const flash = { scale: opts.scale, softcap: opts.softcap, causal: opts.causal, bias };
     await gpuErrorScope(async () => {
       const out = attentionWebGpu(q, k, v, flash)!;
       expect(out).not.toBeNull();
-      await expectClose(out, attentionReference(qv, kv, vv, n, opts), 'out');
+      await expectClose(out, attentionReference(qv, kv, vv, n, opts), ...TOL, 'out');
       const [dq, dk, dv] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attentionWebGpu(a, b, c, flash)!, dy)))([q, k, v]);
       const ref = attentionGradReference(qv, kv, vv, dyv, n, opts);
-      await expectClose(dq, ref.dq, 'dq');
-      await expectClose(dk, ref.dk, 'dk');
-      await expectClose(dv, ref.dv, 'dv');
+      await expectClose(dq, ref.dq, ...TOL, 'dq');
+      await expectClose(dk, ref.dk, ...TOL, 'dk');
+      await expectClose(dv, ref.dv, ...TOL, 'dv');
       tf.dispose([out, dq, dk, dv]);
     });
     tf.dispose([q, k, v, dy, ...(bias ? [bias] : [])]);

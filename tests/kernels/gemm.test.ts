@@ -13,16 +13,7 @@ import { GemmPool } from '../../src/kernels/gemm/pool';
 import { gemmPool } from '../../src/kernels/gemm/register';
 import { tf } from '../../src/kernels/tf';
 import { initBackend } from '../../src/platform/backend';
-
-function rnd(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { lcg } from '../helpers/random';
 
 /** Largest |ours - ref| / (1 + scale), where scale bounds the accumulated magnitude. */
 function worst(ours: Float32Array, ref: Float32Array, K: number): number {
@@ -53,8 +44,8 @@ describe('threaded GEMM against the oracle', () => {
   afterAll(() => pools.forEach((p) => p.close()));
 
   it.each(cases)('%s', (_, s) => {
-    const a = rnd(s.batchA * s.M * s.K, 1);
-    const b = rnd(s.batchB * s.K * s.N, 2);
+    const a = lcg(s.batchA * s.M * s.K, 1);
+    const b = lcg(s.batchB * s.K * s.N, 2);
     const ref = new Float32Array(s.batch * s.M * s.N);
     referenceMatmul(a, b, ref, s);
     for (const pool of pools) {
@@ -85,13 +76,13 @@ describe('tfjs-wasm BatchMatMul on the pool', () => {
     // CI machines have at least 2 hardware threads; WEBIFT_THREADS=1 would switch the pool off on purpose.
     expect(pool?.threads ?? 1).toBeGreaterThanOrEqual(process.env.WEBIFT_THREADS === '1' ? 1 : 2);
     const [M, K, N] = [38, 70, 37];
-    const a = tf.tensor(rnd(M * K, 3), [M, K]);
-    const w = tf.tensor(rnd(K * N, 4), [K, N]);
-    const g = tf.tensor(rnd(M * N, 5), [M, N]);
+    const a = tf.tensor(lcg(M * K, 3), [M, K]);
+    const w = tf.tensor(lcg(K * N, 4), [K, N]);
+    const g = tf.tensor(lcg(M * N, 5), [M, N]);
     const [da, dw] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), g)))([a, w]);
     const y = tf.matMul(a, w);
     // A batched product with a transposed, broadcast right side: [3, 19, 70] · [70, 37]ᵀ stored as [37, 70].
-    const a3 = tf.tensor(rnd(3 * 19 * K, 6), [3, 19, K]);
+    const a3 = tf.tensor(lcg(3 * 19 * K, 6), [3, 19, K]);
     const y3 = tf.matMul(a3, tf.transpose(w), false, true);
     const sh = (batch: number, m: number, n: number, k: number, tA: boolean, tB: boolean, bA = batch, bB = batch): MatmulShape =>
       ({ batch, batchA: bA, batchB: bB, M: m, N: n, K: k, transposeA: tA, transposeB: tB });

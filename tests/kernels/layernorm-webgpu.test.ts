@@ -12,11 +12,7 @@ import { layerNormWebGpu } from '../../src/kernels/layernorm/layernorm';
 import { layerNorm } from '../../src/kernels/ops';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
-
-function rnd(n: number, seed: number, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) + offset);
-}
+import { lcg } from '../helpers/random';
 
 async function check(got: tf.Tensor, want: Float32Array | tf.Tensor, tol = 1e-5): Promise<void> {
   const w = want instanceof tf.Tensor ? ((await want.data()) as Float32Array) : want;
@@ -37,7 +33,7 @@ describe('LayerNorm WGSL kernel', () => {
 
   it.each([[7, 70], [3, 577], [1, 64]])('rows %i x C %i: forward, dx, dw and db equal the reference', async (rows, C) => {
     const eps = 1e-5;
-    const xv = rnd(rows * C, 1, 3), wv = rnd(C, 2, 1), bv = rnd(C, 4), dyv = rnd(rows * C, 3);
+    const xv = lcg(rows * C, 1, { offset: 3 }), wv = lcg(C, 2, { offset: 1 }), bv = lcg(C, 4), dyv = lcg(rows * C, 3);
     const x = tf.tensor(xv, [rows, C]), w = tf.tensor(wv, [C]), b = tf.tensor(bv, [C]), dy = tf.tensor(dyv, [rows, C]);
     const y = layerNormWebGpu(x, w, b, eps)!;
     expect(y).not.toBeNull();
@@ -55,7 +51,7 @@ describe('LayerNorm WGSL kernel', () => {
 
   it('ops.layerNorm on webgpu runs the kernel on a (B, T, C) input', async () => {
     const [B, T, C, eps] = [2, 3, 70, 1e-5];
-    const xv = rnd(B * T * C, 5, -2), wv = rnd(C, 6, 1), bv = rnd(C, 7);
+    const xv = lcg(B * T * C, 5, { offset: -2 }), wv = lcg(C, 6, { offset: 1 }), bv = lcg(C, 7);
     const y = layerNorm(tf.tensor(xv, [B, T, C]), tf.tensor(wv, [C]), tf.tensor(bv, [C]), eps);
     expect(y.shape).toEqual([B, T, C]);
     await check(y, layerNormReference(xv, wv, bv, C, eps));

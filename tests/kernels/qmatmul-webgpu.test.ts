@@ -19,17 +19,10 @@ import { frozenMatmulReference, qmatmulReference } from '../../src/kernels/froze
 import { gpuFeatures } from '../../src/kernels/gpu-features';
 import { quantize } from '../../src/quant';
 import { initBackend } from '../../src/platform/backend';
-import { compareClose } from '../helpers/fixtures';
+import { expectClose, lcg } from '../helpers/random';
 
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
-}
-
-async function expectClose(got: tf.Tensor, want: Float32Array, what: string): Promise<void> {
-  const r = compareClose((await got.data()) as Float32Array, want, 1e-5, 1e-5);
-  expect(r.worst, `${what}: max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
-}
+/** Tolerance of every check here (see the header). */
+const TOL = [1e-5, 1e-5] as const;
 
 /** y = linear(x, w) and dx for upstream g, with the names of the kernels that ran. */
 async function forwardAndDx(x: tf.Tensor, w: QTensor | tf.Tensor, g: tf.Tensor): Promise<{ y: tf.Tensor; dx: tf.Tensor; kernels: string[] }> {
@@ -52,8 +45,8 @@ describe('frozen-weight matmul WGSL kernel', () => {
 
   it.each(specs.map((s) => [`int${s.bits} g${s.groupSize} ${s.symmetric ? 'sym' : 'asym'}`, s] as const))('QTensor %s, x [7, 70] · W [70, 33]: y and dx equal the reference', async (_, spec) => {
     const [N, I, O] = [7, 70, 33];
-    const p = quantize(rnd(I * O, 1), I, O, spec);
-    const xv = rnd(N * I, 2), gv = rnd(N * O, 3);
+    const p = quantize(lcg(I * O, 1), I, O, spec);
+    const xv = lcg(N * I, 2), gv = lcg(N * O, 3);
     const q = new QTensor(p);
     const x = tf.tensor2d(xv, [N, I]), g = tf.tensor2d(gv, [N, O]);
     const before = tf.memory().numTensors;
@@ -61,8 +54,8 @@ describe('frozen-weight matmul WGSL kernel', () => {
     expect(kernels).toContain('WebiftQMatmul');
     expect(kernels).not.toContain('WebiftDequantize');
     expect(kernels).not.toContain('Transpose');
-    await expectClose(y, qmatmulReference(xv, N, p), 'y');
-    await expectClose(dx, qmatmulReference(gv, N, p, true), 'dx');
+    await expectClose(y, qmatmulReference(xv, N, p), ...TOL, 'y');
+    await expectClose(dx, qmatmulReference(gv, N, p, true), ...TOL, 'dx');
     tf.dispose([y, dx]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, g]);
@@ -71,15 +64,15 @@ describe('frozen-weight matmul WGSL kernel', () => {
 
   it('frozen f32 W, x [70, 70] · W [70, 33]: y and dx equal the reference, W read in place', async () => {
     const [N, I, O] = [70, 70, 33];
-    const xv = rnd(N * I, 4), wv = rnd(I * O, 5), gv = rnd(N * O, 6);
+    const xv = lcg(N * I, 4), wv = lcg(I * O, 5), gv = lcg(N * O, 6);
     const x = tf.tensor2d(xv, [N, I]), w = tf.tensor2d(wv, [I, O]), g = tf.tensor2d(gv, [N, O]);
     const before = tf.memory().numTensors;
     const { y, dx, kernels } = await forwardAndDx(x, w, g);
     expect(kernels).toContain('WebiftFrozenMatmul');
     expect(kernels).not.toContain('Transpose');
     expect(kernels).not.toContain('BatchMatMul');
-    await expectClose(y, frozenMatmulReference(xv, N, wv, I, O), 'y');
-    await expectClose(dx, frozenMatmulReference(gv, N, wv, I, O, true), 'dx');
+    await expectClose(y, frozenMatmulReference(xv, N, wv, I, O), ...TOL, 'y');
+    await expectClose(dx, frozenMatmulReference(gv, N, wv, I, O, true), ...TOL, 'dx');
     tf.dispose([y, dx]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, w, g]);

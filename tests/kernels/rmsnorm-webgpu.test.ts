@@ -9,11 +9,7 @@ import { rmsNormGradReference, rmsNormReference } from '../../src/kernels/rmsnor
 import { rmsNormWebGpu } from '../../src/kernels/rmsnorm/rmsnorm';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
-
-function rnd(n: number, seed: number, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) + offset);
-}
+import { lcg } from '../helpers/random';
 
 describe('RMSNorm WGSL kernel', () => {
   beforeAll(async () => {
@@ -22,7 +18,7 @@ describe('RMSNorm WGSL kernel', () => {
 
   it.each([[7, 70], [3, 577], [1, 64]])('rows %i x C %i: forward, dx and dw equal the reference', async (rows, C) => {
     const eps = 1e-6;
-    const xv = rnd(rows * C, 1), wv = rnd(C, 2, 1), dyv = rnd(rows * C, 3);
+    const xv = lcg(rows * C, 1), wv = lcg(C, 2, { offset: 1 }), dyv = lcg(rows * C, 3);
     const x = tf.tensor(xv, [rows, C]), w = tf.tensor(wv, [C]), dy = tf.tensor(dyv, [rows, C]);
     const y = rmsNormWebGpu(x, w, eps)!;
     expect(y).not.toBeNull();

@@ -14,11 +14,7 @@ import { applyRopeInterleaved, interleavedRopeHostTables } from '../../src/kerne
 import { ropeGradReference, ropeReference, type RopeShape, type RopeStyle } from '../../src/kernels/rope/reference';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
-
-function rnd(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1);
-}
+import { lcg } from '../helpers/random';
 
 async function check(got: tf.Tensor, want: Float32Array): Promise<void> {
   const r = compareClose((await got.data()) as Float32Array, want, 1e-6, 1e-6);
@@ -27,7 +23,7 @@ async function check(got: tf.Tensor, want: Float32Array): Promise<void> {
 
 /** Tables (Bc, 1, T, R): the model's host tables for positions 3, 4, … (offset by batch), or random values. */
 function tables(style: RopeStyle, s: RopeShape, random: boolean): { cos: Float32Array; sin: Float32Array } {
-  if (random) return { cos: rnd(s.Bc * s.T * s.R, 11), sin: rnd(s.Bc * s.T * s.R, 12) };
+  if (random) return { cos: lcg(s.Bc * s.T * s.R, 11), sin: lcg(s.Bc * s.T * s.R, 12) };
   const invFreq = Float32Array.from({ length: s.R / 2 }, (_, i) => 1 / 10000 ** ((2 * i) / s.R));
   const pos = Int32Array.from({ length: s.Bc * s.T }, (_, i) => 3 + i);
   const t = (style === 'half' ? ropeHostTables : interleavedRopeHostTables)(invFreq, pos, s.Bc, s.T).tensors();
@@ -62,7 +58,7 @@ describe('RoPE WGSL kernel', () => {
 
   it.each(cases)('%s: forward and dx equal the reference', async (_name, style, s, random) => {
     const n = s.B * s.H * s.T * s.D;
-    await run(style, s, tables(style, s, random), rnd(n, 1), rnd(n, 2));
+    await run(style, s, tables(style, s, random), lcg(n, 1), lcg(n, 2));
   });
 
   // Last: it leaves the cpu backend on.
@@ -70,7 +66,7 @@ describe('RoPE WGSL kernel', () => {
     expect((await initBackend({ prefer: ['cpu'] })).name).toBe('cpu');
     for (const [, style, s, random] of [cases[1], cases[2], cases[4]]) {
       const n = s.B * s.H * s.T * s.D;
-      await run(style, s, tables(style, s, random), rnd(n, 1), rnd(n, 2));
+      await run(style, s, tables(style, s, random), lcg(n, 1), lcg(n, 2));
     }
   });
 });

@@ -13,11 +13,7 @@ import { softmaxXentReference } from '../../src/kernels/xent/reference';
 import { softmaxXentWebGpu } from '../../src/kernels/xent/xent';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
-
-function rnd(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) * scale);
-}
+import { lcg } from '../helpers/random';
 
 async function check(got: tf.Tensor | number, want: ArrayLike<number>, tol = 2e-5): Promise<void> {
   const g = typeof got === 'number' ? [got] : ((await got.data()) as Float32Array);
@@ -33,7 +29,7 @@ describe('softmax cross-entropy WGSL kernel', () => {
   it.each([[1000, 0], [4099, 0], [4099, 5]])('V %i, softcap %i: per-row loss and dz equal the reference', async (V, cap) => {
     const targets = Int32Array.from([3, -1, V - 1, 0, 777]);
     const n = targets.length;
-    const zv = rnd(n * V, 7, 8);
+    const zv = lcg(n * V, 7, { scale: 8 });
     const scale = 1 / 4;
     const z = tf.tensor2d(zv, [n, V]), tgt = tf.tensor1d(targets, 'int32');
     const out = softmaxXentWebGpu(z, tgt, cap, scale)!;
@@ -48,7 +44,7 @@ describe('softmax cross-entropy WGSL kernel', () => {
 
   it('linearCrossEntropy on webgpu: loss and dx over 3 chunks equal the reference', async () => {
     const [N, C, V] = [6, 8, 1000];
-    const xv = rnd(N * C, 1), wv = rnd(C * V, 2, 3);
+    const xv = lcg(N * C, 1), wv = lcg(C * V, 2, { scale: 3 });
     const targets = Int32Array.from([5, 999, -1, 0, 512, 77]);
     const count = 5;
     const z = new Float32Array(N * V);
