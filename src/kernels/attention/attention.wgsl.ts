@@ -109,6 +109,28 @@ const keyRange = `
     let kbLo = workgroupUniformLoad(&wLo);
     let kbHi = workgroupUniformLoad(&wHi);`;
 
+/**
+ * acc (this thread's row r, columns c and c + 16 of every DC-wide chunk of D) += Σ_cc tS[r, cc] · src[j0 + cc, ·]:
+ * the row of weights in tS (probabilities, or dS in the dQ kernel) times the key block's rows of src (v or k),
+ * staged chunk by chunk into `tile`.
+ */
+function tileRowsTimes(tile: string, src: string): string {
+  return `for (var d0 = 0; d0 < D; d0 = d0 + ${DC}) {
+        workgroupBarrier();
+        ${stage(tile, src, 'kBase', 'j0', 'S')}
+        workgroupBarrier();
+        var o0 = 0.0;
+        var o1 = 0.0;
+        for (var cc = 0; cc < ${BC}; cc = cc + 1) {
+          let w = tS[r * ${BC} + cc];
+          o0 = o0 + w * ${tile}[cc * ${DC} + c];
+          o1 = o1 + w * ${tile}[cc * ${DC} + c + 16];
+        }
+        acc[d0 / 16] = acc[d0 / 16] + o0;
+        acc[d0 / 16 + 1] = acc[d0 / 16 + 1] + o1;
+      }`;
+}
+
 /** Per-(query tile, head, batch) prologue: ids, shapes, bases. */
 const queryTilePrologue = `
     let tile = i32(workgroupId.x);
@@ -159,20 +181,7 @@ export function forwardCode(): string {
       let alpha = exp(m - mb);
       tS[r * ${BC} + c] = select(0.0, exp(z - mb), j < S);
       for (var a = 0; a < ${ACC}; a = a + 1) { acc[a] = acc[a] * alpha; }
-      for (var d0 = 0; d0 < D; d0 = d0 + ${DC}) {
-        workgroupBarrier();
-        ${stage('tD', 'v', 'kBase', 'j0', 'S')}
-        workgroupBarrier();
-        var o0 = 0.0;
-        var o1 = 0.0;
-        for (var cc = 0; cc < ${BC}; cc = cc + 1) {
-          let p = tS[r * ${BC} + cc];
-          o0 = o0 + p * tD[cc * ${DC} + c];
-          o1 = o1 + p * tD[cc * ${DC} + c + 16];
-        }
-        acc[d0 / 16] = acc[d0 / 16] + o0;
-        acc[d0 / 16 + 1] = acc[d0 / 16 + 1] + o1;
-      }
+      ${tileRowsTimes('tD', 'v')}
       var ps = 0.0;
       for (var cc = 0; cc < ${BC}; cc = cc + 1) { ps = ps + tS[r * ${BC} + cc]; }
       l = l * alpha + ps;
@@ -227,20 +236,7 @@ export function dqCode(): string {
         g = exp(z.x - mr) * linv * (dp - di) * z.y;
       }
       tS[r * ${BC} + c] = g;
-      for (var d0 = 0; d0 < D; d0 = d0 + ${DC}) {
-        workgroupBarrier();
-        ${stage('tB', 'k', 'kBase', 'j0', 'S')}
-        workgroupBarrier();
-        var o0 = 0.0;
-        var o1 = 0.0;
-        for (var cc = 0; cc < ${BC}; cc = cc + 1) {
-          let w = tS[r * ${BC} + cc];
-          o0 = o0 + w * tB[cc * ${DC} + c];
-          o1 = o1 + w * tB[cc * ${DC} + c + 16];
-        }
-        acc[d0 / 16] = acc[d0 / 16] + o0;
-        acc[d0 / 16 + 1] = acc[d0 / 16 + 1] + o1;
-      }
+      ${tileRowsTimes('tB', 'k')}
     }
     if (t < T) {
       for (var a = 0; a < ${ACC}; a = a + 1) {
