@@ -8,7 +8,7 @@ import { gemmPool } from './gemm/register';
 import { attentionWebGpu, FLASH_MIN_QUERIES, type CausalSpec } from './attention/attention';
 import { attentionCpu } from './attention/attention-cpu';
 import { frozenMatmulWebGpu } from './frozen-matmul/frozen-matmul';
-import { frozenMatmul } from './qmatmul';
+import { frozenMatmul, frozenMatmulGrad } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
 import { rmsNormWebGpu } from './rmsnorm/rmsnorm';
 import { rmsNormWasm } from './rmsnorm/rmsnorm-wasm';
@@ -78,9 +78,15 @@ function mmFrozenRight(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const f = tf.customGrad(((x: tf.Tensor) => ({
     // On webgpu, our tiled kernel reads b in place both ways (frozen-matmul/): no transposed copy for dy · bᵀ.
     value: frozenMatmulWebGpu(x, b) ?? tf.matMul(x, b),
-    gradFunc: (dy: tf.Tensor) => frozenMatmulWebGpu(dy, b, true) ?? (gemmTakesFlags() ? tf.matMul(dy, b, false, true) : tf.matMul(dy, swapLast(b))),
+    gradFunc: (dy: tf.Tensor) => frozenLinearGrad(dy, b),
   })) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(a) as tf.Tensor;
+}
+
+/** dy (N, out) @ Wᵀ -> (N, in) for a frozen weight W [in, out]: a linear's gradient to its input, without a tape. */
+export function frozenLinearGrad(dy: tf.Tensor, w: WeightTensor): tf.Tensor {
+  if (!(w instanceof tf.Tensor)) return frozenMatmulGrad(dy, w);
+  return frozenMatmulWebGpu(dy, w, true) ?? (gemmTakesFlags() ? tf.matMul(dy, w, false, true) : tf.matMul(dy, swapLast(w)));
 }
 
 /**

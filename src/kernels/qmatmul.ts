@@ -71,6 +71,11 @@ function timesTransposed(g: tf.Tensor, w: tf.Tensor | QTensor): tf.Tensor {
   return r;
 }
 
+/** dy (N, out) @ Wᵀ -> (N, in) for a frozen quantized or split W: frozenMatmul's gradient, without a tape. */
+export function frozenMatmulGrad(dy: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
+  return backwardBlocks(dy, w);
+}
+
 function backwardBlocks(dy: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
   const { axis, blocks } = blocksOf(w);
   if (axis === 0) return concatFree(blocks.map((b) => timesTransposed(dy, b.w)));

@@ -25,11 +25,18 @@ import { bloom } from './families/bloom';
 import { moss } from './families/moss';
 import { chatglm } from './families/chatglm';
 import { chatglm2 } from './families/chatglm2';
+import { fusedBlock, fusedPlan, fusedShape, type FusedInputs } from './fused-block';
 import type { ForwardInputs, ForwardOptions, ForwardOutput, LayerCache, LinearFn, Model } from './types';
 
 const IMPLS: Record<Family, FamilyImpl> = { llama, qwen2, gemma, gemma2, phi3, gpt2, bloom, moss, chatglm, chatglm2 };
 
 export const defaultLinear: LinearFn = (_name, x, w, b) => linear(x, w, b);
+defaultLinear.term = () => ({ kind: 'none' });
+
+/** Whether this config's blocks have the fused training block's shape (model/fused-block.ts). */
+export function fusedConfig(cfg: ModelConfig): boolean {
+  return fusedShape(cfg, IMPLS[cfg.family]);
+}
 
 function norm(cfg: ModelConfig, weights: Model['weights'], name: string, x: Tensor): Tensor {
   const w = asTensor(weights.get(`${name}.w`)!, `${name}.w`);
@@ -159,8 +166,21 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       return x;
     };
 
+    // Training on the CPU path's threads: Llama-shaped blocks run as one custom gradient each (fused-block.ts).
+    const fusedOn = opts.fusedBlocks !== false && !cache && !opts.outputHidden && !!ropeHost && tf.engine().isTapeOn();
+    const masks = new Map<number | null, Tensor>();
+    const fusedInputs = (i: number, fresh: boolean): FusedInputs => {
+      const window = layerWindow(cfg, i);
+      const build = () => tf.tensor4d(additiveMask({ B, T, past: 0, keyStart: 0, S: T, mask, window }), [B, 1, T, T]);
+      if (fresh) return { bias: build(), ...ropeHost!.tensors() }; // a recomputation: the forward's tensors are gone
+      if (!masks.has(window)) masks.set(window, build());
+      return { bias: masks.get(window)!, ...rope! };
+    };
     for (let i = 0; i < cfg.layers; i++) {
-      if (recompute) {
+      const plan = fusedOn ? fusedPlan(model, impl, linearFn, i) : null;
+      if (plan) {
+        x = recompute ? checkpointed((xi) => fusedBlock(model, plan, xi, fusedInputs(i, true)), x, plan.params) : fusedBlock(model, plan, x, fusedInputs(i, false));
+      } else if (recompute) {
         const params = layerParams(weights, i, opts.layerParams?.(i) ?? []);
         // The rope tables are rebuilt from host arrays inside the recomputation: the forward's tensors are gone by then.
         x = checkpointed((xi) => block(i, xi, ropeHost ? ropeHost.tensors() : null), x, params);

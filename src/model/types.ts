@@ -25,7 +25,20 @@ export interface Model {
  * Every projection goes through this. `name` is our module name (e.g. 'layers.3.q'), x is (..., in).
  * The default is x @ w + b; peft/ wraps it to add LoRA / IA3 / DoRA terms.
  */
-export type LinearFn = (name: string, x: Tensor, w: WeightTensor, b: Tensor | null) => Tensor;
+export interface LinearFn {
+  (name: string, x: Tensor, w: WeightTensor, b: Tensor | null): Tensor;
+  /**
+   * What this hook adds to x @ w + b for module `name`, so that a hand-written block backward (fused-block.ts) can
+   * take it. Absent: the hook is opaque, and blocks it touches run on the generic, taped path.
+   */
+  term?(name: string): LinearTerm;
+}
+
+/**
+ * One projection's extra term: none; LoRA's s · dropout(x) @ A @ B (A [in, r], B [r, out], dropout by tf.dropout
+ * with this seed, 0 for none); or something the fused block does not know (DoRA, IA3, AdaLoRA).
+ */
+export type LinearTerm = { kind: 'none' } | { kind: 'lowRank'; a: Tensor; b: Tensor; scaling: number; dropout: number; seed: number } | { kind: 'opaque' };
 
 /** Per-layer key/value cache, (B, Hkv, S, D), holding sequence slots [start, start + S). */
 export interface LayerCache {
@@ -71,6 +84,11 @@ export interface ForwardOptions {
   recompute?: boolean;
   /** With recompute: the trainable tensors block i reads besides its own weights (e.g. its LoRA A and B). */
   layerParams?: (layer: number) => Tensor[];
+  /**
+   * Training on the CPU path's threads: run each eligible block (fused-block.ts) as one custom gradient that keeps
+   * only what its hand-written backward reads. Default true; false forces the generic taped block (tests compare).
+   */
+  fusedBlocks?: boolean;
 }
 
 export interface ForwardOutput {

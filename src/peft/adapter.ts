@@ -14,6 +14,7 @@ import { adaloraApply } from './adalora';
 import { ia3Apply } from './ia3';
 import { promptForwardInputs, promptPrime } from './prompt';
 import { prefixCache, prefixMask } from './prefix';
+import { mixSeed } from './rng';
 
 export interface LoraModule extends LinearModule {
   kind: 'lora';
@@ -124,12 +125,21 @@ export function adapterLinear(adapter: Adapter, opts: HookOptions = {}): LinearF
   if (adapter.merged || adapter.modules.size === 0) return base;
   const train = opts.train ?? false;
   const seed = opts.seed ?? (train ? adapter.seed + adapter.steps++ : 0);
-  return (name, x, w, b) => {
+  const hook: LinearFn = (name, x, w, b) => {
     const m = adapter.modules.get(name);
     if (!m) return base(name, x, w, b);
     if (m.kind === 'adalora') return adaloraApply(m, base, name, x, w, b, { train, seed });
     return m.kind === 'lora' ? loraApply(m, base, name, x, w, b, { train, seed }) : ia3Apply(m, base, name, x, w, b);
   };
+  // Plain LoRA over a plain base is described to the fused training block (model/fused-block.ts); the rest is opaque.
+  hook.term = (name) => {
+    const m = adapter.modules.get(name);
+    const under = base.term?.(name) ?? { kind: 'opaque' };
+    if (!m || under.kind === 'opaque') return under;
+    if (m.kind !== 'lora' || m.magnitude || under.kind !== 'none') return { kind: 'opaque' };
+    return { kind: 'lowRank', a: m.a, b: m.b, scaling: m.scaling, dropout: train ? m.dropout : 0, seed: mixSeed(seed, m.index) };
+  };
+  return hook;
 }
 
 export interface AdapterForwardOptions extends ForwardOptions, HookOptions {

@@ -9,11 +9,12 @@
  */
 import type { ModelConfig } from '../model/config';
 import { expandTable, linearModules } from '../model/weights';
+import { fusedConfig } from '../model/transformer';
 
 export type MethodSpec =
   | { kind: 'full' }
   /** targets: our module names ('q', 'v', 'up') or PEFT's ('q_proj', 'v_proj'), matched as suffixes. */
-  | { kind: 'lora'; r: number; targets: string[] }
+  | { kind: 'lora'; r: number; targets: string[]; /** plain LoRA (no DoRA, not AdaLoRA): the fused block takes it */ plain?: boolean }
   | { kind: 'ia3'; targets: string[] }
   /** encoderParams: P-tuning's prompt-encoder weights, trained instead of the n x C virtual tokens themselves. */
   | { kind: 'prompt'; virtualTokens: number; encoderParams?: number }
@@ -84,6 +85,19 @@ const KAPPA_GEMM = 4.8;
 const SCORE_FLOATS = 10;
 /** One block's tape while it is recomputed, relative to a kept layer's (fitted: 0.6; the nested backward frees sooner). */
 const RECOMPUTE_SHARE = 0.6;
+/**
+ * The fused training block (model/fused-block.ts) keeps exactly fusedFloatsPerToken; measured 1.09x that per layer
+ * at SmolLM2-135M's shape, 30 layers, b4 x 256 (the rest: the shared mask and RoPE tables, each block's output).
+ */
+const FUSED_KAPPA = 1.1;
+/** Its backward's live temporaries, per token, in units of the MLP width (fitted at 4 and 30 layers: about 14). */
+const FUSED_TRANSIENT = 14;
+
+/** Floats the fused block keeps per token: x, q and k after RoPE, v, the attention output, its row stats, x1, gate, up. */
+function fusedFloatsPerToken(cfg: ModelConfig): number {
+  const C = cfg.hidden, QD = cfg.heads * cfg.headDim, KVD = cfg.kvHeads * cfg.headDim;
+  return 2 * C + 2 * QD + 2 * KVD + 2 * cfg.intermediate + 2 * cfg.heads;
+}
 
 export interface EstimateOptions {
   /** Gradient checkpointing per block. */
@@ -93,8 +107,16 @@ export interface EstimateOptions {
   /**
    * The CPU path's threads run (wasm with cpuThreads > 1): matmuls on the threaded GEMM, which needs no transposed
    * copies, and attention on attention.c, which keeps no (B, H, T, S) scores, only each layer's (B, 1, T, S) mask.
+   * Llama-shaped blocks with plain LoRA (or prompt tuning) then train as fused blocks (model/fused-block.ts).
    */
   transposeFree?: boolean;
+  /** false: the generic taped blocks run even where fused ones could (objective's fusedBlocks: false). */
+  fusedBlocks?: boolean;
+}
+
+/** Whether training runs the fused blocks: the CPU path's threads, a Llama-shaped model, and an adapter they take. */
+export function fusedTraining(cfg: ModelConfig, method: MethodSpec, transposeFree: boolean): boolean {
+  return transposeFree && fusedConfig(cfg) && ((method.kind === 'lora' && method.plain === true) || method.kind === 'prompt');
 }
 
 /** Bytes of an [in, out] matrix as stored: f32, or packed codes plus one f32 scale per group and column. */
@@ -142,7 +164,13 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   // (N, V) logits path (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient.
   const chunk = Math.min(N, Math.max(1, Math.floor((4 << 20) / V)));
   const head = frozenHead ? 3 * chunk * V + 2 * N * C : 2 * 5 * N * V;
-  const blocks = recompute ? 2 * L * Ntok * C + RECOMPUTE_SHARE * layerTape : L * layerTape;
+  const fused = opts.fusedBlocks !== false && fusedTraining(cfg, method, !!opts.transposeFree);
+  const fusedTape = FUSED_KAPPA * Ntok * fusedFloatsPerToken(cfg);
+  // Fused: each block's kept floats, its incoming gradient (tfjs keeps those until the backward ends), and one
+  // backward's temporaries. Recomputed: each block's input, and one block live at a time.
+  const blocks = fused
+    ? (recompute ? 2 * L * Ntok * C + fusedTape : L * (fusedTape + Ntok * C)) + FUSED_TRANSIENT * Ntok * cfg.intermediate
+    : recompute ? 2 * L * Ntok * C + RECOMPUTE_SHARE * layerTape : L * layerTape;
   const activations = blocks + head + 4 * Ntok * C; // + embeddings, final norm
 
   const weightsBytes = weightBytesTotal, adapterBytes = adapter * F32;

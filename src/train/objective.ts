@@ -37,6 +37,8 @@ export function paramsOf(model: Model, adapter: Adapter | null): Map<string, Var
 export interface ObjectiveOptions {
   /** Gradient checkpointing: recompute each decoder block in the backward (less memory, ~1.3x the compute). */
   recompute?: boolean;
+  /** false: the generic taped blocks even where the fused ones apply (model/fused-block.ts; benches compare). */
+  fusedBlocks?: boolean;
 }
 
 /** The trainable tensors of decoder block i for an adapter (LoRA A/B, DoRA magnitudes, IA3 vectors), by module name. */
@@ -61,7 +63,7 @@ export function objective(model: Model, adapter: Adapter | null, opts: Objective
     }
     // A frozen head: the chunked lm_head + loss never holds the (B, T, V) logits; recompute per block when asked.
     const recompute = ctx.training && (opts.recompute ?? false);
-    const out = adapterForward(model, adapter, inputs, { train: ctx.training, seed, labels: batch.labels, skipHead: true, recompute, layerParams: recompute && adapter ? layerAdapterParams(adapter) : undefined });
+    const out = adapterForward(model, adapter, inputs, { train: ctx.training, seed, labels: batch.labels, skipHead: true, recompute, fusedBlocks: opts.fusedBlocks, layerParams: recompute && adapter ? layerAdapterParams(adapter) : undefined });
     return withOrthRegularizer(adapter, chunkedCausalLmLoss(model, out.finalHidden!, out.labels ?? batch.labels));
   };
 }
@@ -71,7 +73,7 @@ export function methodSpec(adapter: Adapter | null): MethodSpec {
   switch (adapter.method) {
     case 'LORA': {
       const c = adapter.config as LoraConfig;
-      return { kind: 'lora', r: c.r, targets: [...new Set([...adapter.modules.keys()].map((m) => m.split('.').pop()!))] };
+      return { kind: 'lora', r: c.r, targets: [...new Set([...adapter.modules.keys()].map((m) => m.split('.').pop()!))], plain: !c.use_dora };
     }
     case 'ADALORA': {
       // Sized at init_r (E adds r per module, negligible); the masked ranks still hold memory.

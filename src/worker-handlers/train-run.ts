@@ -70,7 +70,7 @@ function sources(session: Session, config: TrainConfig) {
 }
 
 function specOfPeft(peft: PeftSpec, hidden: number): MethodSpec {
-  if (peft.method === 'LORA') return { kind: 'lora', r: peft.r, targets: peft.targetModules };
+  if (peft.method === 'LORA') return { kind: 'lora', r: peft.r, targets: peft.targetModules, plain: !peft.useDora };
   if (peft.method === 'ADALORA') return { kind: 'lora', r: (peft.adalora ?? ADALORA_DEFAULTS).initR, targets: peft.targetModules };
   if (peft.method === 'IA3') return { kind: 'ia3', targets: peft.targetModules };
   if (peft.method === 'P_TUNING' || peft.method === 'P_TUNING_LSTM') {

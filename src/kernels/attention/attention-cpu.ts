@@ -105,14 +105,8 @@ export interface CpuAttentionOptions {
  * where it does not apply (see the header); the caller then runs the composed ops.
  */
 export function attentionCpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: CpuAttentionOptions): tf.Tensor | null {
-  if (tf.getBackend() !== 'wasm' || !gemmPool()) return null;
-  if ([q, k, v, opts.bias].some((t) => t.dtype !== 'float32') || q.rank !== 4 || k.rank !== 4) return null;
-  const [B, H, T] = q.shape as number[];
-  const [, Hkv, S] = k.shape as number[];
-  const strides = biasStrides(opts.bias.shape, [B, H, T, S]);
-  if (!strides || strides[3] !== 1 || H % Hkv !== 0) return null;
-  register();
-  const attrs = { scale: opts.scale, cap: opts.softcap ?? 0, strides: strides.slice(0, 3) } as unknown as tf.NamedAttrMap;
+  const attrs = attrsFor(q, k, v, opts);
+  if (!attrs) return null;
   const bias = opts.bias;
   if (!tf.engine().isTapeOn()) {
     const [out, stats] = tf.engine().runKernel(FWD, { q, k, v, bias }, attrs) as tf.Tensor[];
@@ -131,4 +125,34 @@ export function attentionCpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Cpu
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(q, k, v) as tf.Tensor;
+}
+
+/** The kernels' attributes, registering them; null where they do not apply (see the header). */
+function attrsFor(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: CpuAttentionOptions): tf.NamedAttrMap | null {
+  if (tf.getBackend() !== 'wasm' || !gemmPool()) return null;
+  if ([q, k, v, opts.bias].some((t) => t.dtype !== 'float32') || q.rank !== 4 || k.rank !== 4) return null;
+  const [B, H, T] = q.shape as number[];
+  const [, Hkv, S] = k.shape as number[];
+  const strides = biasStrides(opts.bias.shape, [B, H, T, S]);
+  if (!strides || strides[3] !== 1 || H % Hkv !== 0) return null;
+  register();
+  return { scale: opts.scale, cap: opts.softcap ?? 0, strides: strides.slice(0, 3) } as unknown as tf.NamedAttrMap;
+}
+
+/**
+ * The forward with no gradient of its own, for hand-written block backwards (model/fused-block.ts): the output and
+ * the per-row stats (B, H, T, 2) that attentionCpuBackward reads. Null where attentionCpu would be.
+ */
+export function attentionCpuForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: CpuAttentionOptions): { out: tf.Tensor; stats: tf.Tensor } | null {
+  const attrs = attrsFor(q, k, v, opts);
+  if (!attrs) return null;
+  const [out, stats] = tf.engine().runKernel(FWD, { q, k, v, bias: opts.bias }, attrs) as tf.Tensor[];
+  return { out, stats };
+}
+
+/** [dq, dk, dv] of attentionCpuParts' forward from its saved output and stats. */
+export function attentionCpuBackward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, out: tf.Tensor, stats: tf.Tensor, dy: tf.Tensor, opts: CpuAttentionOptions): tf.Tensor[] {
+  const attrs = attrsFor(q, k, v, opts);
+  if (!attrs) throw new Error('attentionCpuBackward: the CPU attention kernel does not run here');
+  return tf.engine().runKernel(BWD, { q, k, v, bias: opts.bias, out, stats, dy }, attrs) as tf.Tensor[];
 }

@@ -65,3 +65,9 @@ export function rmsNormWasm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor 
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x, w) as tf.Tensor;
 }
+
+/** The backward alone, for hand-written block backwards (model/fused-block.ts): [dx, dw] of y = rmsnorm(x) · w. */
+export function rmsNormWasmBackward(x: tf.Tensor, w: tf.Tensor, dy: tf.Tensor, eps: number): tf.Tensor[] {
+  register();
+  return tf.engine().runKernel(BWD, { x, w, dy }, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}

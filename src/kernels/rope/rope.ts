@@ -62,10 +62,7 @@ function fits(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): boolean {
  * for tables the kernel does not take.
  */
 export function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle): tf.Tensor | null {
-  const backend = tf.getBackend();
-  if ((backend !== 'webgpu' && backend !== 'wasm') || !fits(x, cos, sin)) return null;
-  if (backend === 'webgpu') register();
-  else registerRopeWasm(); // the same two kernels as loops over tfjs-wasm's heap (rope-wasm.ts)
+  if (!registered(x, cos, sin)) return null;
   const attrs = { style } as unknown as tf.NamedAttrMap;
   if (!tf.engine().isTapeOn()) return tf.engine().runKernel(FWD, { x, cos, sin }, attrs) as tf.Tensor;
   const f = tf.customGrad(((xi: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
@@ -76,4 +73,22 @@ export function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: R
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as tf.Tensor;
+}
+
+/** Registers the kernels on this backend; false where they do not run (other backends, tables they do not take). */
+function registered(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): boolean {
+  const backend = tf.getBackend();
+  if ((backend !== 'webgpu' && backend !== 'wasm') || !fits(x, cos, sin)) return false;
+  if (backend === 'webgpu') register();
+  else registerRopeWasm(); // the same two kernels as loops over tfjs-wasm's heap (rope-wasm.ts)
+  return true;
+}
+
+/**
+ * One direction of the rotation with no gradient of its own (for hand-written block backwards, model/fused-block.ts):
+ * backward rotates by −θ, which is the forward's gradient. Null where ropeFused would be.
+ */
+export function ropeKernel(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle, backward: boolean): tf.Tensor | null {
+  if (!registered(x, cos, sin)) return null;
+  return tf.engine().runKernel(backward ? BWD : FWD, { x, cos, sin }, { style } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
