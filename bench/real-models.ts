@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../src/model/config';
@@ -109,7 +110,8 @@ for (const runName of (values.runs ?? 'smollm2-fp32,smollm2-int4,qwen05-int4,lla
   const cfg = parseConfig(CONFIGS[run.model]);
   const targets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
   const quant = run.quantize === 'none' ? null : { bits: (run.quantize === 'int4' ? 4 : 8) as 4 | 8, groupSize: 64 };
-  const plan = planMemory(cfg, { kind: 'lora', r: 8, targets }, { batch: run.batch, gradAccum: 1, seqLen: run.cutoff, recompute: 'auto', quant }, 1 << 30, tensorBudget('wasm', 4 * 2 ** 30)); // as webift train on wasm
+  // As webift train plans it on wasm: a 4 GB heap, the GEMM pool's threads where this machine has two or more.
+  const plan = planMemory(cfg, { kind: 'lora', r: 8, targets, plain: true }, { batch: run.batch, gradAccum: 1, seqLen: run.cutoff, recompute: 'auto', quant, transposeFree: os.availableParallelism() > 1 }, 1 << 30, tensorBudget('wasm', 4 * 2 ** 30));
   const args = ['-f', '%M', process.execPath, path.join(root, 'bin/webift.mjs'), 'train', '--model', modelDir, '--data', data, '--out', path.join(dir, `run-${runName}`),
     '--peft', 'lora', '--lora-r', '8', '--lora-target-modules', targets.join(','), '--batch-size', String(run.batch), '--grad-accum', '1', '--cutoff-len', String(run.cutoff),
     '--max-steps', String(steps), '--eval-split', '0', '--checkpoint-every', '1000', '--quantize', run.quantize, '--json'];

@@ -4,7 +4,8 @@ random SmolLM2-135M-shaped Llama, batch B x seq T, AdamW. Plain torch (apt pytho
 Prints one JSON line: {"bench": "train-lora", "backend": "torch-cpu", "tokens_per_s": ...}.
 Needs OpenBLAS (apt-get install libopenblas0-pthread): without it Debian's torch uses the reference BLAS, ~30x slower.
 Run it as its users should on 2 cores: OPENBLAS_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE.
-Usage: python3 bench/torch_lora_step.py [--batch 4] [--seq 256] [--steps 3] [--layers 30] [--threads N]"""
+LoRA dropout on each module's input as PEFT applies it (nn.Dropout), at webift train's default 0.05 unless told.
+Usage: python3 bench/torch_lora_step.py [--batch 4] [--seq 256] [--steps 3] [--layers 30] [--threads N] [--lora-dropout 0.05]"""
 import argparse, json, math, time
 import torch
 
@@ -14,6 +15,7 @@ p.add_argument('--seq', type=int, default=256)
 p.add_argument('--steps', type=int, default=3)
 p.add_argument('--layers', type=int, default=30)
 p.add_argument('--threads', type=int, default=0)
+p.add_argument('--lora-dropout', type=float, default=0.05)
 a = p.parse_args()
 if a.threads:
     torch.set_num_threads(a.threads)
@@ -25,15 +27,16 @@ ALPHA = 16.0
 
 
 class LoraLinear(torch.nn.Module):
-    """y = x W^T + (x A^T B^T) * alpha/r, W frozen."""
+    """y = x W^T + (dropout(x) A^T B^T) * alpha/r, W frozen (PEFT's lora.Linear)."""
     def __init__(self, i, o):
         super().__init__()
         self.w = torch.nn.Parameter(torch.randn(o, i) * 0.02, requires_grad=False)
         self.a = torch.nn.Parameter(torch.empty(R, i).uniform_(-1 / math.sqrt(i), 1 / math.sqrt(i)))
         self.b = torch.nn.Parameter(torch.zeros(o, R))
+        self.drop = torch.nn.Dropout(a.lora_dropout) if a.lora_dropout > 0 else torch.nn.Identity()
 
     def forward(self, x):
-        return x @ self.w.t() + (x @ self.a.t() @ self.b.t()) * (ALPHA / R)
+        return x @ self.w.t() + (self.drop(x) @ self.a.t() @ self.b.t()) * (ALPHA / R)
 
 
 def rms(x, w, eps=1e-5):
@@ -96,4 +99,4 @@ for _ in range(a.steps):
     step()
 dt = (time.perf_counter() - t0) / a.steps
 print(json.dumps({"bench": "train-lora", "backend": "torch-cpu", "threads": torch.get_num_threads(), "layers": a.layers,
-                  "batch": a.batch, "seq": a.seq, "seconds_per_step": round(dt, 3), "tokens_per_s": round(a.batch * a.seq / dt, 2)}))
+                  "batch": a.batch, "seq": a.seq, "lora_dropout": a.lora_dropout, "seconds_per_step": round(dt, 3), "tokens_per_s": round(a.batch * a.seq / dt, 2)}))

@@ -7,7 +7,8 @@
  * Usage: node --import ./bin/node-env.mjs bench/train.ts [--layers 30] [--micro 4] [--steps 2] [--backends wasm,webgpu,cpu]
  *   [--no-torch] [--quick-torch (the tuned torch launch only)]
  *   --layers L  run L of the 30 layers (both sides) to keep slow backends bearable; reported with the result.
- *   --recompute on|off  per-block recomputation (default on above 8 layers, as the CLI's memory plan picks).
+ *   --recompute on|off  per-block recomputation (default: as the CLI's memory plan picks for this shape, on a 4 GB
+ *               wasm heap: off where the fused blocks run (wasm on the GEMM pool's threads), else on above 8 layers).
  *   --micro M   micro-batch rows (4 = the whole batch at once; 1 = 4 micro-batches accumulated).
  */
 import { spawnSync } from 'node:child_process';
@@ -23,11 +24,11 @@ import { Rng } from '../src/train/rng';
 import { trainStep } from '../src/train/step';
 import { objective } from '../src/train/objective';
 import type { Batch } from '../src/train/batch';
+import { planMemory, tensorBudget, type MethodSpec } from '../src/train/estimate';
 
 const { values } = parseArgs({ options: { layers: { type: 'string' }, micro: { type: 'string' }, steps: { type: 'string' }, backends: { type: 'string' }, 'no-torch': { type: 'boolean' }, 'quick-torch': { type: 'boolean' }, recompute: { type: 'string' } } });
 const L = Number(values.layers ?? 30), MICRO = Number(values.micro ?? 4), STEPS = Number(values.steps ?? 2);
 const B = 4, T = 256;
-const RECOMPUTE = (values.recompute ?? (L > 8 ? 'on' : 'off')) === 'on';
 const backends = (values.backends ?? 'wasm,webgpu,cpu').split(',') as BackendName[];
 const TARGETS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
@@ -51,9 +52,11 @@ for (const b of backends) {
     continue;
   }
   const model = randomModel({ ...SMOLLM2_135M_CONFIG, num_hidden_layers: L }, 1);
+  const spec: MethodSpec = { kind: 'lora', r: 8, targets: TARGETS, plain: true };
+  const transposeFree = b === 'wasm' && (choice.cpuThreads ?? 1) > 1;
+  const RECOMPUTE = values.recompute ? values.recompute === 'on' : planMemory(model.config, spec, { batch: MICRO, gradAccum: B / MICRO, seqLen: T, recompute: 'auto', transposeFree }, choice.maxBufferBytes, tensorBudget(b, 4 * 2 ** 30)).recompute;
   const adapter = attachLora(model, loraConfig({ r: 8, lora_alpha: 16, lora_dropout: 0.05, target_modules: TARGETS as never }), { seed: 1 });
   const optimizer = new AdamW(adapter.params, { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 });
-  // As the CLI's memory plan does for this shape (train/estimate.ts): a 30-layer tape does not fit without it.
   const loss = objective(model, adapter, { recompute: RECOMPUTE });
   const rng = new Rng(1);
   try {

@@ -15,6 +15,7 @@ import { rmsNormWasm } from './rmsnorm/rmsnorm-wasm';
 import { swigluWasm } from './swiglu/swiglu-wasm';
 import { ropeFused } from './rope/rope';
 import type { WeightTensor } from './qtensor';
+export { seededDropout, seededDropoutPair } from './dropout/dropout';
 
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
 export const MASK_VALUE = -1e9;

@@ -14,11 +14,11 @@
  *   Attention: dao = dx1·W_oᵀ (+ LoRA); [dq, dk, dv] from attention.c's backward; RoPE' is the rotation by −θ;
  *        dh = dq·W_qᵀ + dk·W_kᵀ + dv·W_vᵀ (+ LoRA); dx = dx1 + RMSNorm'(x, dh).
  *   LoRA y += s·xd·A·B with xd = dropout(x): dB = (xd·A)ᵀ·(s·g), dA = xdᵀ·(s·g·Bᵀ), dx += dropout(s·g·Bᵀ·Aᵀ)
- *        with the same seed, so the same mask (tf.dropout draws from its seed and shape only).
+ *        with the same seed, so the same mask (kernels/dropout: a pure function of the seed and the index).
  * Checked against the generic taped block (losses and every LoRA gradient) in tests/model/fused-block.test.ts.
  */
 import { tf, tidy, type Tensor } from '../kernels/tf';
-import { linear, frozenLinearGrad, swiglu } from '../kernels/ops';
+import { linear, frozenLinearGrad, seededDropout, seededDropoutPair, swiglu } from '../kernels/ops';
 import { gemmPool } from '../kernels/gemm/register';
 import { attentionCpuBackward, attentionCpuForward } from '../kernels/attention/attention-cpu';
 import { rmsNormWasm, rmsNormWasmBackward } from '../kernels/rmsnorm/rmsnorm-wasm';
@@ -89,7 +89,7 @@ function rows(x: Tensor, B: number, T: number): Tensor {
 }
 
 function dropped(x: Tensor, t: LowRank): Tensor {
-  return t.dropout > 0 ? tf.dropout(x, t.dropout, undefined, t.seed) : x;
+  return seededDropout(x, t.dropout, t.seed);
 }
 
 /** Runs layer `plan.layer` on x (B, T, C) as one custom gradient (see the header). */
@@ -140,13 +140,14 @@ export function fusedBlock(model: Model, plan: FusedPlan, x: Tensor, shared: Fus
       let dx = frozenLinearGrad(gy, w(PROJ[j]));
       const t = plan.terms[j];
       if (t) {
-        const xd = dropped(input(), t);
         const gs = tf.mul(gy, t.scaling);
         const gb = tf.matMul(gs, t.b, false, true); // (N, r)
+        // The dropped input and the masked input gradient in one pass of the mask.
+        const [xd, dl] = seededDropoutPair(input(), tf.matMul(gb, t.a, false, true), t.dropout, t.seed);
         // Kept past the half's tidy (below); the outer tidy returns them.
         grads.set(t.b, tf.keep(tf.matMul(tf.matMul(xd, t.a), gs, true, false)));
         grads.set(t.a, tf.keep(tf.matMul(xd, gb, true, false)));
-        dx = tf.add(dx, dropped(tf.matMul(gb, t.a, false, true), t));
+        dx = tf.add(dx, dl);
       }
       return dx;
     };

@@ -35,8 +35,8 @@ export interface LinearFn {
 }
 
 /**
- * One projection's extra term: none; LoRA's s · dropout(x) @ A @ B (A [in, r], B [r, out], dropout by tf.dropout
- * with this seed, 0 for none); or something the fused block does not know (DoRA, IA3, AdaLoRA).
+ * One projection's extra term: none; LoRA's s · dropout(x) @ A @ B (A [in, r], B [r, out], dropout by
+ * kernels/dropout with this seed, 0 for none); or something the fused block does not know (DoRA, IA3, AdaLoRA).
  */
 export type LinearTerm = { kind: 'none' } | { kind: 'lowRank'; a: Tensor; b: Tensor; scaling: number; dropout: number; seed: number } | { kind: 'opaque' };
 

@@ -9,7 +9,7 @@
 import { tf, type Tensor } from '../kernels/tf';
 import type { WeightTensor } from '../kernels/qtensor';
 import type { WritableTensor } from '../model/safetensors';
-import { mm } from '../kernels/ops';
+import { mm, seededDropout } from '../kernels/ops';
 import type { LinearFn, Model } from '../model/types';
 import { adaLoraConfig, type AdaLoraConfig } from './config';
 import { makeAdapter, newVariable, peftKey, type AdaLoraModule, type Adapter, type AdapterModule } from './adapter';
@@ -78,7 +78,7 @@ export function adaloraApply(m: AdaLoraModule, base: LinearFn, name: string, x: 
     if (m.r === 0) return y;
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, m.inDim]); // (N, in)
-    const xd = mode.train && m.dropout > 0 ? tf.dropout(x2, m.dropout, undefined, mixSeed(mode.seed, m.index)) : x2;
+    const xd = mode.train && m.dropout > 0 ? seededDropout(x2, m.dropout, mixSeed(mode.seed, m.index)) : x2;
     const ae = tf.mul(m.a, m.e); // (in, r): (A ⊙ E)ᵀ
     const delta = mm(mm(xd, ae), m.b); // (N, r) -> (N, out)
     return tf.add(y, tf.reshape(tf.mul(delta, m.scaling), [...lead, m.outDim]));

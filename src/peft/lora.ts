@@ -7,7 +7,7 @@
  */
 import { tf, type Tensor } from '../kernels/tf';
 import type { WeightTensor } from '../kernels/qtensor';
-import { mm } from '../kernels/ops';
+import { mm, seededDropout } from '../kernels/ops';
 import type { LinearFn, Model } from '../model/types';
 import { loraConfig, type LoraConfig } from './config';
 import { makeAdapter, newVariable, peftKey, type Adapter, type AdapterModule, type LoraModule } from './adapter';
@@ -88,7 +88,7 @@ export function loraApply(m: LoraModule, base: LinearFn, name: string, x: Tensor
     const lead = x.shape.slice(0, -1);
     const x2 = tf.reshape(x, [-1, m.inDim]); // (N, in)
     const dropped = mode.train && m.dropout > 0;
-    const xd = dropped ? tf.dropout(x2, m.dropout, undefined, mixSeed(mode.seed, m.index)) : x2;
+    const xd = dropped ? seededDropout(x2, m.dropout, mixSeed(mode.seed, m.index)) : x2;
     // mm: plain-product gradients both ways (no transpose flags: ENVIRONMENT.md pitfall 5).
     const delta = mm(mm(xd, m.a), m.b); // (N, r) -> (N, out), unscaled
     if (m.magnitude) return doraApply(m, y, xd, dropped, w, bias, delta, lead);

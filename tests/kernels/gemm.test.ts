@@ -30,6 +30,9 @@ const cases: [string, MatmulShape][] = [
   ['TT, A broadcast', { batch: 4, batchA: 1, batchB: 4, M: 9, N: 130, K: 257, transposeA: true, transposeB: true }],
   ['decode row', { batch: 1, batchA: 1, batchB: 1, M: 1, N: 1000, K: 576, transposeA: false, transposeB: false }],
   ['one column', { batch: 1, batchA: 1, batchB: 1, M: 50, N: 1, K: 40, transposeA: false, transposeB: false }],
+  // Over SMALL_FLOPS and twice as wide as tall: split by columns across threads (each packs its own strips of B),
+  // with a column range that is not a multiple of 8.
+  ['wide, split by columns', { batch: 1, batchA: 1, batchB: 1, M: 24, N: 700, K: 300, transposeA: false, transposeB: false }],
   ['many small matrices', { batch: 12, batchA: 12, batchB: 12, M: 17, N: 17, K: 16, transposeA: false, transposeB: true }],
 ];
 

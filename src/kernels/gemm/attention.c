@@ -169,7 +169,7 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
     for (int r0 = 0; r0 < R; r0 += QC) {
       int n = R - r0 < QC ? R - r0 : QC;
       int L = liveKeys(A, F(A->bias), b, hkv, r0, n);
-      block(q + (long)r0 * D, D, 1, kt, S, p, S, D, 0, n, 0, L, 0);
+      block(q + (long)r0 * D, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, 0);
       scores(A, F(A->bias), b, hkv, r0, n, L, p, p);
       for (int i = 0; i < n; i++) {
         float *pr = p + (long)i * S;
@@ -179,7 +179,7 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
       }
       /* O_c = P V with P unnormalised, then each row times its 1/sum (D values instead of L). */
       float *oc = o + (long)r0 * D;
-      block(p, S, 1, v, D, oc, D, L, 0, n, 0, D, 0);
+      block(p, S, 1, v, D, oc, D, L, 0, n, 0, D, 0, 0);
       for (int i = 0; i < n; i++) {
         v128_t iv = wasm_f32x4_splat(st[(r0 + i) * 2 + 1]);
         float *orow = oc + (long)i * D;
@@ -210,11 +210,11 @@ __attribute__((export_name("attn_bwd"))) void attn_bwd(const attn_args *A, int w
       int n = R - r0 < QC ? R - r0 : QC;
       const float *qc = q + (long)r0 * D, *dOc = dO + (long)r0 * D, *oc = o + (long)r0 * D;
       int L = liveKeys(A, F(A->bias), b, hkv, r0, n);
-      block(qc, D, 1, kt, S, p, S, D, 0, n, 0, L, 0);
+      block(qc, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, 0);
       scores(A, F(A->bias), b, hkv, r0, n, L, p, th);
       for (int i = 0; i < n; i++) expRow(p + (long)i * S, L, st[(r0 + i) * 2], st[(r0 + i) * 2 + 1]);
-      block(p, 1, S, dOc, D, dv, D, n, 0, L, 0, D, 1);  /* dV += Pᵀ dO_c */
-      block(dOc, D, 1, vt, S, dp, S, D, 0, n, 0, L, 0); /* dP = dO_c Vᵀ */
+      block(p, 1, S, dOc, D, dv, D, n, 0, L, 0, D, 1, 0);  /* dV += Pᵀ dO_c */
+      block(dOc, D, 1, vt, S, dp, S, D, 0, n, 0, L, 0, 0); /* dP = dO_c Vᵀ */
       for (int i = 0; i < n; i++) {
         float dsum = dot(dOc + (long)i * D, oc + (long)i * D, D);
         float *pr = p + (long)i * S, *dr = dp + (long)i * S, *tr = th + (long)i * S;
@@ -228,8 +228,8 @@ __attribute__((export_name("attn_bwd"))) void attn_bwd(const attn_args *A, int w
           for (; j < L; j++) pr[j] = pr[j] * (dr[j] - dsum) * A->scale;
         }
       }
-      block(p, S, 1, k, D, dq + (long)r0 * D, D, L, 0, n, 0, D, 0); /* dQ_c = dS K */
-      block(p, 1, S, qc, D, dk, D, n, 0, L, 0, D, 1);                /* dK += dSᵀ Q_c */
+      block(p, S, 1, k, D, dq + (long)r0 * D, D, L, 0, n, 0, D, 0, 0); /* dQ_c = dS K */
+      block(p, 1, S, qc, D, dk, D, n, 0, L, 0, D, 1, 0);                /* dK += dSᵀ Q_c */
     }
   }
 }

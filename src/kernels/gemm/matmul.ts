@@ -5,7 +5,9 @@
  *
  * A transposed A costs nothing (the kernel reads A through strides); a transposed B is packed once per matrix
  * (pool.transpose). Work is split by whole matrices when there are enough of them, else by rows in fours, else
- * (few rows, as in decode) by columns in sixteens. Products under SMALL_FLOPS run on this thread alone: waking
+ * (few rows, as in decode, or a product at least twice as wide as it is tall) by columns in sixteens: each thread
+ * then packs and streams only its own columns of B (a split by rows has every thread read all of B, and SmolLM2's
+ * head chunks are 85 rows by 49,152 columns). Products under SMALL_FLOPS run on this thread alone: waking
  * the helpers costs more than they would save, and on a loaded machine a helper may not be scheduled for a while.
  */
 import type { GemmPool, GemmRange } from './pool';
@@ -33,7 +35,7 @@ export function splitWork(batch: number, M: number, N: number, K: number, thread
   if (batch % T === 0 || batch >= 4 * T) {
     const step = Math.ceil(batch / T);
     for (let t = 0; t < T; t++) out.push([Math.min(batch, t * step), Math.min(batch, (t + 1) * step), 0, M, 0, N]);
-  } else if (M >= 4 * T) {
+  } else if (M >= 4 * T && N < 2 * M) {
     const step = Math.ceil(M / T / 4) * 4;
     for (let t = 0; t < T; t++) out.push([0, batch, Math.min(M, t * step), Math.min(M, (t + 1) * step), 0, N]);
   } else {

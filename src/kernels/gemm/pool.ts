@@ -24,6 +24,8 @@ const PAGE = 65536;
 /** The module's own data and shadow stack live below this offset; the operand arena starts here. */
 const ARENA_BASE = 1 << 20;
 const WAIT_LIMIT_MS = 120_000;
+/** Each thread's scratch for packing strips of B in gemm.c: KC (256) rows of 8 floats. */
+const PACK_BYTES = 256 * 8 * 4;
 
 /** The helper threads' loop (plain JavaScript, run by platform/threads.ts with `threadData` set). */
 const HELPER_SOURCE = `
@@ -38,7 +40,7 @@ for (;;) {
   if (op === ${OP_QUIT}) break;
   const r = ${RANGES} + index * 6;
   if (op === ${OP_GEMM} && c[r] < c[r + 1] && c[r + 2] < c[r + 3] && c[r + 4] < c[r + 5]) {
-    ex.gemm(c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14],
+    ex.gemm(c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15] + index * ${PACK_BYTES},
       c[r], c[r + 1], c[r + 2], c[r + 3], c[r + 4], c[r + 5]);
   } else if ((op === ${OP_ATTN_FWD} || op === ${OP_ATTN_BWD}) && c[r] < c[r + 1]) {
     (op === ${OP_ATTN_FWD} ? ex.attn_fwd : ex.attn_bwd)(c[4], c[r], c[r + 1], index);
@@ -91,8 +93,8 @@ export class GemmPool {
    * A pool of `threads` threads (this one included) on the fused multiply-add module where the engine has relaxed
    * SIMD (unless `fma` is false), else on the SIMD128 one. Throws where shared memory is unavailable.
    */
-  static async create(threads: number, opts: { fma?: boolean } = {}): Promise<GemmPool> {
-    const fmaBytes = decodeBase64(GEMM_FMA_WASM_BASE64);
+  static async create(threads: number, opts: { fma?: boolean; /** a build's FMA module bytes in place of the shipped one (benches compare builds) */ fmaBytes?: Uint8Array } = {}): Promise<GemmPool> {
+    const fmaBytes = opts.fmaBytes ?? decodeBase64(GEMM_FMA_WASM_BASE64);
     const fma = opts.fma !== false && (await allowRelaxedSimd()) && WebAssembly.validate(fmaBytes as BufferSource);
     const module = await WebAssembly.compile((fma ? fmaBytes : decodeBase64(GEMM_WASM_BASE64)) as BufferSource);
     const memory = new WebAssembly.Memory({ initial: ARENA_BASE / PAGE + 16, maximum: 65536, shared: true });
@@ -125,7 +127,8 @@ export class GemmPool {
   /** C = A·B over per-thread ranges (ranges.length <= threads; missing ranges are empty). */
   gemm(args: GemmArgs, ranges: GemmRange[]): void {
     const c = this.ctrl;
-    const words = [args.a, args.sa, args.ars, args.acs, args.b, args.sb, args.ldb, args.c, args.sc, args.ldc, args.K];
+    const pack = this.alloc((this.threads * PACK_BYTES) / 4); // thread t packs at pack + t·PACK_BYTES
+    const words = [args.a, args.sa, args.ars, args.acs, args.b, args.sb, args.ldb, args.c, args.sc, args.ldc, args.K, pack];
     if (ranges.length === 1) {
       this.ex.gemm(...words, ...ranges[0]);
       return;
