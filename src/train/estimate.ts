@@ -34,9 +34,8 @@ export interface MemoryEstimate {
   activationBytes: number;
   totalBytes: number;
   /**
-   * Predicted peak RSS of a Node process (webift train, wasm): 1.8 x totalBytes + 100 MB, fitted on the three bench
-   * runs (bench/real-models.ts: SmolLM2-135M f32 and int4, Qwen2.5-0.5B int4; within 20%). The wasm heap never
-   * shrinks and fragments, and Node itself takes ~100 MB.
+   * Predicted peak RSS of a Node process (webift train, wasm): RSS_FACTOR x totalBytes + 100 MB (RSS_FACTOR_FUSED
+   * where the fused blocks run). The wasm heap never shrinks and fragments, and Node itself takes ~100 MB.
    */
   rssBytes: number;
   /** The biggest single tensor, which must fit the backend's largest buffer. */
@@ -44,6 +43,13 @@ export interface MemoryEstimate {
 }
 
 const F32 = 4;
+/**
+ * Peak RSS over predicted tensor bytes, fitted on the three bench runs (bench/real-models.ts: SmolLM2-135M f32 and
+ * int4, Qwen2.5-0.5B int4; within 20%): 1.8 on the generic taped path, whose many short-lived tensors fragment the
+ * heap; 1.35 with the fused blocks (measured 1.33, 1.21 and 1.50).
+ */
+const RSS_FACTOR = 1.8;
+const RSS_FACTOR_FUSED = 1.35;
 
 function targetModules(cfg: ModelConfig, targets: string[]) {
   const mods = linearModules(cfg);
@@ -185,7 +191,7 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   return {
     weightsBytes, trainableParams: trainable, adapterBytes, gradBytes, optimizerBytes, activationBytes,
     totalBytes: weightsBytes + adapterBytes + gradBytes + optimizerBytes + activationBytes,
-    rssBytes: 1.8 * (weightsBytes + adapterBytes + gradBytes + optimizerBytes + activationBytes) + 100 * 2 ** 20,
+    rssBytes: (fused ? RSS_FACTOR_FUSED : RSS_FACTOR) * (weightsBytes + adapterBytes + gradBytes + optimizerBytes + activationBytes) + 100 * 2 ** 20,
     largestBuffer: { bytes: candidates[0][0], what: candidates[0][1] },
   };
 }
