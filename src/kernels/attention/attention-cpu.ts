@@ -20,6 +20,8 @@ const BWD = 'WebiftAttentionCpuGrad';
 /** attention.c's QC (query rows per chunk) and the attn_args layout: 21 int32 words, then scale and cap as f32. */
 const QC = 32;
 const INT_WORDS = 21;
+/** Floats of each thread's scratch where gemm.c's block() packs strips of B: KC (256) rows of 8. */
+const PACK = 256 * 8;
 
 interface Attrs {
   scale: number;
@@ -61,9 +63,9 @@ function register(): void {
     const { q, k, v, bias } = inputs;
     const { B, H, T, D, Hkv, S, g } = dims(q, k);
     const n = B * H * T;
-    const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S);
+    const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S + PACK);
     const [sb, sh, stT] = attrs.strides;
-    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
     pool.attention(false, st.args, B * Hkv, threadsFor(4 * n * S * D, pool));
     const out = backend.makeOutput([B, H, T, D], 'float32');
     const stats = backend.makeOutput([B, H, T, 2], 'float32');
@@ -77,7 +79,7 @@ function register(): void {
     const { B, H, T, D, Hkv, S, g } = dims(q, k);
     const n = B * H * T;
     const kv = B * Hkv * S * D;
-    const scratch = 2 * D * S + 3 * QC * S;
+    const scratch = 2 * D * S + 3 * QC * S + PACK;
     const st = stage(pool, backend, [q, k, v, bias, out, stats, dy], [n * D, kv, kv], scratch);
     const [qa, ka, va, ba, oa, sa, da] = st.ins;
     const [sb, sh, stT] = attrs.strides;

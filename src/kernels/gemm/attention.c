@@ -7,7 +7,7 @@
  *   backward: P recomputed from the stats, dV += Pᵀ dO_c, dP = dO_c Vᵀ, dS = P*(dP - rowsum(dO*O)) (times
  *             1 - tanh² under softcap, times scale), dQ_c = dS K, dK += dSᵀ Q_c.
  * A thread owns whole work items, so dK and dV need no atomics. Kᵀ and Vᵀ are packed once per item into the
- * thread's scratch. The bias is read through strides (b, head, t) with unit stride along keys, so a (B, 1, T, S)
+ * thread's scratch, and block() packs its strips of B there too (KC x 8 floats after the chunk buffers). The bias is read through strides (b, head, t) with unit stride along keys, so a (B, 1, T, S)
  * mask or a (B, H, 1, S) ALiBi row is never expanded.
  */
 
@@ -161,6 +161,7 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
   int S = A->S, D = A->D, R = A->g * A->T;
   float *kt = F(A->scratch) + (long)thread * A->scratch_floats; /* [D, S] */
   float *p = kt + (long)D * S;                                   /* [QC, S] */
+  float *pk = p + (long)QC * S;                                  /* [KC, 8]: block()'s packed strips of B */
   for (int w = w0; w < w1; w++) {
     int b = w / A->Hkv, hkv = w % A->Hkv;
     const float *q = F(A->q) + (long)w * R * D, *k = F(A->k) + (long)w * S * D, *v = F(A->v) + (long)w * S * D;
@@ -169,7 +170,7 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
     for (int r0 = 0; r0 < R; r0 += QC) {
       int n = R - r0 < QC ? R - r0 : QC;
       int L = liveKeys(A, F(A->bias), b, hkv, r0, n);
-      block(q + (long)r0 * D, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, 0);
+      block(q + (long)r0 * D, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, pk);
       scores(A, F(A->bias), b, hkv, r0, n, L, p, p);
       for (int i = 0; i < n; i++) {
         float *pr = p + (long)i * S;
@@ -179,7 +180,7 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
       }
       /* O_c = P V with P unnormalised, then each row times its 1/sum (D values instead of L). */
       float *oc = o + (long)r0 * D;
-      block(p, S, 1, v, D, oc, D, L, 0, n, 0, D, 0, 0);
+      block(p, S, 1, v, D, oc, D, L, 0, n, 0, D, 0, pk);
       for (int i = 0; i < n; i++) {
         v128_t iv = wasm_f32x4_splat(st[(r0 + i) * 2 + 1]);
         float *orow = oc + (long)i * D;
@@ -198,6 +199,7 @@ __attribute__((export_name("attn_bwd"))) void attn_bwd(const attn_args *A, int w
   float *p = vt + (long)D * S;                                   /* [QC, S] */
   float *dp = p + (long)QC * S;                                  /* [QC, S] */
   float *th = dp + (long)QC * S;                                 /* [QC, S], softcap only */
+  float *pk = th + (long)QC * S;                                 /* [KC, 8]: block()'s packed strips of B */
   for (int w = w0; w < w1; w++) {
     int b = w / A->Hkv, hkv = w % A->Hkv;
     const float *q = F(A->q) + (long)w * R * D, *k = F(A->k) + (long)w * S * D, *v = F(A->v) + (long)w * S * D;
@@ -210,11 +212,11 @@ __attribute__((export_name("attn_bwd"))) void attn_bwd(const attn_args *A, int w
       int n = R - r0 < QC ? R - r0 : QC;
       const float *qc = q + (long)r0 * D, *dOc = dO + (long)r0 * D, *oc = o + (long)r0 * D;
       int L = liveKeys(A, F(A->bias), b, hkv, r0, n);
-      block(qc, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, 0);
+      block(qc, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, pk);
       scores(A, F(A->bias), b, hkv, r0, n, L, p, th);
       for (int i = 0; i < n; i++) expRow(p + (long)i * S, L, st[(r0 + i) * 2], st[(r0 + i) * 2 + 1]);
-      block(p, 1, S, dOc, D, dv, D, n, 0, L, 0, D, 1, 0);  /* dV += Pᵀ dO_c */
-      block(dOc, D, 1, vt, S, dp, S, D, 0, n, 0, L, 0, 0); /* dP = dO_c Vᵀ */
+      block(p, 1, S, dOc, D, dv, D, n, 0, L, 0, D, 1, pk);  /* dV += Pᵀ dO_c */
+      block(dOc, D, 1, vt, S, dp, S, D, 0, n, 0, L, 0, pk); /* dP = dO_c Vᵀ */
       for (int i = 0; i < n; i++) {
         float dsum = dot(dOc + (long)i * D, oc + (long)i * D, D);
         float *pr = p + (long)i * S, *dr = dp + (long)i * S, *tr = th + (long)i * S;
@@ -228,8 +230,8 @@ __attribute__((export_name("attn_bwd"))) void attn_bwd(const attn_args *A, int w
           for (; j < L; j++) pr[j] = pr[j] * (dr[j] - dsum) * A->scale;
         }
       }
-      block(p, S, 1, k, D, dq + (long)r0 * D, D, L, 0, n, 0, D, 0, 0); /* dQ_c = dS K */
-      block(p, 1, S, qc, D, dk, D, n, 0, L, 0, D, 1, 0);                /* dK += dSᵀ Q_c */
+      block(p, S, 1, k, D, dq + (long)r0 * D, D, L, 0, n, 0, D, 0, pk); /* dQ_c = dS K */
+      block(p, 1, S, qc, D, dk, D, n, 0, L, 0, D, 1, pk);                /* dK += dSᵀ Q_c */
     }
   }
 }
