@@ -10,6 +10,7 @@
 import type { ModelConfig } from '../model/config';
 import { expandTable, linearModules } from '../model/weights';
 import { fusedConfig } from '../model/transformer';
+import { defaultChunkTokens } from '../kernels/linear-xent';
 
 export type MethodSpec =
   | { kind: 'full' }
@@ -166,9 +167,9 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   // Recomputation only with a frozen head and no KV-cache prefix (objective.ts / transformer.ts).
   const recompute = !!opts.recompute && method.kind !== 'full' && method.kind !== 'prefix';
   const frozenHead = method.kind !== 'full';
-  // The head: token chunks of ~4M logits (three (n, V) buffers live) and dx; a full fine-tune keeps the whole
-  // (N, V) logits path (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient.
-  const chunk = Math.min(N, Math.max(1, Math.floor((4 << 20) / V)));
+  // The head: token chunks of LOGITS_PER_CHUNK logits (three (n, V) buffers live) and dx; a full fine-tune keeps
+  // the whole (N, V) logits path (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient.
+  const chunk = Math.min(N, defaultChunkTokens(V));
   const head = frozenHead ? 3 * chunk * V + 2 * N * C : 2 * 5 * N * V;
   const fused = opts.fusedBlocks !== false && fusedTraining(cfg, method, !!opts.transposeFree);
   const fusedTape = FUSED_KAPPA * Ntok * fusedFloatsPerToken(cfg);
