@@ -31,7 +31,9 @@ const RUNS: Record<string, { model: string; quantize: 'none' | 'int8' | 'int4'; 
   'llama1b-int4': { model: 'llama1b', quantize: 'int4', batch: 1, cutoff: 256, steps: 1 },
 };
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, dir: { type: 'string' }, steps: { type: 'string' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string' }, dir: { type: 'string' }, steps: { type: 'string' }, 'lora-dropout': { type: 'string' } } });
+/** LoRA dropout passed to webift train (its default, 0.05, when not given). */
+const dropoutArgs = values['lora-dropout'] !== undefined ? ['--lora-dropout', values['lora-dropout']] : [];
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dir = path.resolve(values.dir ?? path.join(root, 'tmp/bench-models'));
 
@@ -114,7 +116,7 @@ for (const runName of (values.runs ?? 'smollm2-fp32,smollm2-int4,qwen05-int4,lla
   const plan = planMemory(cfg, { kind: 'lora', r: 8, targets, plain: true }, { batch: run.batch, gradAccum: 1, seqLen: run.cutoff, recompute: 'auto', quant, transposeFree: os.availableParallelism() > 1 }, 1 << 30, tensorBudget('wasm', 4 * 2 ** 30));
   const args = ['-f', '%M', process.execPath, path.join(root, 'bin/webift.mjs'), 'train', '--model', modelDir, '--data', data, '--out', path.join(dir, `run-${runName}`),
     '--peft', 'lora', '--lora-r', '8', '--lora-target-modules', targets.join(','), '--batch-size', String(run.batch), '--grad-accum', '1', '--cutoff-len', String(run.cutoff),
-    '--max-steps', String(steps), '--eval-split', '0', '--checkpoint-every', '1000', '--quantize', run.quantize, '--json'];
+    '--max-steps', String(steps), '--eval-split', '0', '--checkpoint-every', '1000', '--quantize', run.quantize, ...dropoutArgs, '--json'];
   const t0 = performance.now();
   const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', env: { ...process.env, WEBIFT_BACKEND: 'wasm' }, maxBuffer: 1 << 26 });
   const seconds = (performance.now() - t0) / 1000;
@@ -122,7 +124,7 @@ for (const runName of (values.runs ?? 'smollm2-fp32,smollm2-int4,qwen05-int4,lla
   const stepEvents = events.filter((e) => e.kind === 'step');
   const rssKb = Number(r.stderr.trim().split('\n').pop());
   console.log(JSON.stringify({
-    bench: 'real-model-train', run: runName, backend: 'wasm', batch: run.batch, cutoff: run.cutoff, quantize: run.quantize, steps_asked: steps,
+    bench: 'real-model-train', run: runName, backend: 'wasm', batch: run.batch, cutoff: run.cutoff, quantize: run.quantize, lora_dropout: Number(values['lora-dropout'] ?? 0.05), steps_asked: steps,
     steps_done: stepEvents.length, tokens_per_s: stepEvents.length ? +(stepEvents.reduce((a, e) => a + Number(e.tokensPerSec), 0) / stepEvents.length).toFixed(2) : null,
     step_tokens_per_s: stepEvents.map((e) => +Number(e.tokensPerSec).toFixed(2)), // the first step includes warm-up (JIT tier-up, heap growth)
     peak_rss_mb: Number.isFinite(rssKb) ? Math.round(rssKb / 1024) : null, predicted_mb: Math.round(plan.estimate.totalBytes / 2 ** 20), predicted_rss_mb: Math.round(plan.estimate.rssBytes / 2 ** 20),
