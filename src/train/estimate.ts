@@ -11,6 +11,7 @@ import type { ModelConfig } from '../model/config';
 import { expandTable, linearModules } from '../model/weights';
 import { fusedConfig } from '../model/transformer';
 import { defaultChunkTokens } from '../kernels/linear-xent';
+import { headSliceWidth } from './loss';
 
 export type MethodSpec =
   | { kind: 'full' }
@@ -170,7 +171,9 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   // The head: token chunks of LOGITS_PER_CHUNK logits (three (n, V) buffers live) and dx; a full fine-tune keeps
   // the whole (N, V) logits path (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient.
   const chunk = Math.min(N, defaultChunkTokens(V));
-  const head = frozenHead ? 3 * chunk * V + 2 * N * C : 2 * 5 * N * V;
+  // A quantized head runs sliced instead (train/loss.ts): vocabulary slices of at least 256 columns, ~4 M logits each.
+  const slice = Math.min(V, headSliceWidth(N));
+  const head = !frozenHead ? 2 * 5 * N * V : (quant ? 3 * N * slice : 3 * chunk * V) + 2 * N * C;
   const fused = opts.fusedBlocks !== false && fusedTraining(cfg, method, !!opts.transposeFree);
   const fusedTape = FUSED_KAPPA * Ntok * fusedFloatsPerToken(cfg);
   // Fused: each block's kept floats, its incoming gradient (tfjs keeps those until the backward ends), and one

@@ -62,6 +62,11 @@ export function causalLmLoss(logits: Tensor, labels: Int32Array): Tensor {
  * causalLmLoss(forward(...).logits, labels) (tests/train/chunked-loss.test.ts). A tied head reuses the embedding as
  * its transpose. Callers with a trainable head (full fine-tuning) use causalLmLoss on the logits instead.
  */
+/** Vocabulary columns per slice of a quantized or split head over N tokens: about 4 M logits, at least 256. */
+export function headSliceWidth(N: number): number {
+  return Math.max(256, Math.floor((4 << 20) / N));
+}
+
 export function chunkedCausalLmLoss(model: Model, hidden: Tensor, labels: Int32Array, chunkTokens?: number): Tensor {
   const [B, T, C] = hidden.shape as number[];
   if (labels.length !== B * T) throw new Error(`labels have ${labels.length} values, hidden states imply ${B * T}`);
@@ -80,7 +85,7 @@ export function chunkedCausalLmLoss(model: Model, hidden: Tensor, labels: Int32A
     return linearCrossEntropy(flat, { w, wt: tiedT, b }, opts);
   }
   // Quantized or split: decode slices of at most ~16 MB of f32 logits per pass, never the whole head.
-  const width = Math.max(256, Math.floor((4 << 20) / (B * T)));
+  const width = headSliceWidth(B * T);
   const blocks = headBlocks(w);
   const segments: [number, number][] = [];
   for (const b of blocks) for (let c = 0; c < b.cols; c += width) segments.push([b.start + c, Math.min(width, b.cols - c)]);
