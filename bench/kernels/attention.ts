@@ -3,12 +3,15 @@
  * GEMM pool's threads on wasm) against tfjs's composed ops (ops.attention with our kernels switched off: batched
  * matmuls, softmax over a materialised (B, H, T, S) score tensor, a prebuilt causal bias), forward + backward: the
  * value and q, k, v gradients of sum(out · dy), causal, SmolLM2-135M's heads (H 9, Hkv 3, D 64) at T = 256,
- * B = 4. Quick mode on webgpu runs B = 1 (a software adapter is slow); the shape in the line says which B ran.
+ * B = 4. Quick mode on webgpu runs B = 1 (a software adapter is slow); the shape in the line says which B ran. On
+ * wasm the peer's batched matmuls run on our GEMM (`ratio_vs_tfjs`); the line adds the same ops on tfjs-wasm's own
+ * BatchMatMul (`ratio_vs_tfjs_own_matmul`).
  */
 import type { Harness } from '../kernel-harness';
 import { SHAPE } from '../kernel-harness';
 import { tf } from '../../src/kernels/tf';
 import { attention, MASK_VALUE, setFlashAttention } from '../../src/kernels/ops';
+import { withTfjsMatmul } from '../../src/kernels/gemm/register';
 
 export async function benchAttention(h: Harness, device: string): Promise<void> {
   const { T, H, Hkv, D } = SHAPE;
@@ -28,7 +31,11 @@ export async function benchAttention(h: Harness, device: string): Promise<void> 
   try {
     const ours = await h.time(step(true));
     const peer = await h.time(step(false));
-    h.line('attention', backend, device, `causal q [${B},${H},${T},${D}], kv [${B},${Hkv},${T},${D}]: value + dq, dk, dv`, ours, peer);
+    // On wasm the composed peer's batched matmuls run on our GEMM (kernels/gemm), which makes it the harder peer;
+    // tfjs's own BatchMatMul under the same ops is reported beside it.
+    const own = backend === 'wasm' ? await h.time(() => withTfjsMatmul(step(false))) : null;
+    const extra = own ? { tfjs_own_matmul_ms: +own.toFixed(2), ratio_vs_tfjs_own_matmul: +(own / ours).toFixed(2) } : {};
+    h.line('attention', backend, device, `causal q [${B},${H},${T},${D}], kv [${B},${Hkv},${T},${D}]: value + dq, dk, dv`, ours, peer, extra);
   } finally {
     setFlashAttention(true);
     tf.dispose([q, k, v, dy, bias]);
