@@ -10,7 +10,7 @@ export const SHAPE = { N: 1024, C: 576, F: 1536, V: 49152, B: 4, T: 256, H: 9, H
 
 export interface Harness {
   /**
-   * Median wall time in ms of fn over `reps` runs after one warm-up; fn returns its output tensors, which are summed
+   * Median wall time in ms of fn over `reps` runs after two warm-ups; fn returns its output tensors, which are summed
    * to one scalar that is read back, then freed.
    */
   time(fn: () => tf.Tensor[]): Promise<number>;
@@ -26,7 +26,9 @@ export function harness(quick: boolean): Harness {
     quick,
     async time(fn) {
       const runs: number[] = [];
-      for (let r = 0; r <= reps; r++) {
+      // Two warm-up runs: the first sizes the GEMM pool's memory and tfjs's heap, the second still ran slower (wasm
+      // attention: 35.6 ms against 24.6-26.3 for later calls in the same process).
+      for (let r = -1; r <= reps; r++) {
         const t0 = performance.now();
         const out = fn();
         // One scalar that depends on every output forces all the work. Reading each output back instead timed the
