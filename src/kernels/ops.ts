@@ -102,7 +102,8 @@ export function frozenGather(table: tf.Tensor, ids: tf.Tensor, axis: 0 | 1 = 0):
   return f(table) as tf.Tensor;
 }
 
-function isTrainable(t: tf.Tensor): boolean {
+/** Whether t is a trainable variable (full fine-tuning's weights, an adapter's tensors). */
+export function isTrainable(t: tf.Tensor): boolean {
   return t instanceof tf.Variable && t.trainable;
 }
 

@@ -18,14 +18,14 @@
  * Checked against the generic taped block (losses and every LoRA gradient) in tests/model/fused-block.test.ts.
  */
 import { tf, tidy, type Tensor } from '../kernels/tf';
-import { linear, frozenLinearGrad, seededDropout, seededDropoutPair, swiglu } from '../kernels/ops';
+import { linear, frozenLinearGrad, isTrainable, seededDropout, seededDropoutPair, swiglu } from '../kernels/ops';
 import { gemmPool } from '../kernels/gemm/register';
 import { attentionCpuBackward, attentionCpuForward } from '../kernels/attention/attention-cpu';
 import { rmsNormWasm, rmsNormWasmBackward } from '../kernels/rmsnorm/rmsnorm-wasm';
 import { ropeKernel } from '../kernels/rope/rope';
 import type { WeightTensor } from '../kernels/qtensor';
 import type { ModelConfig } from './config';
-import { gatedMlp, separateQkv, type FamilyImpl } from './families/family';
+import { gatedMlp, separateQkv, splitHeads, type FamilyImpl } from './families/family';
 import type { LinearFn, LinearTerm, Model } from './types';
 
 const PROJ = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
@@ -46,10 +46,6 @@ export interface FusedInputs {
   sin: Tensor;
 }
 
-function isTrainable(t: unknown): boolean {
-  return t instanceof tf.Variable && t.trainable;
-}
-
 /** Whether the config has the block's shape (see the header); the family supplies the plain q/k/v and SwiGLU MLP. */
 export function fusedShape(cfg: ModelConfig, impl: FamilyImpl): boolean {
   return impl.qkv === separateQkv && impl.mlp === gatedMlp && !impl.attn && cfg.normKind === 'rms' && !cfg.normPlusOne
@@ -65,7 +61,7 @@ export function fusedShape(cfg: ModelConfig, impl: FamilyImpl): boolean {
 export function fusedPlan(model: Model, impl: FamilyImpl, linearFn: LinearFn, layer: number): FusedPlan | null {
   if (tf.getBackend() !== 'wasm' || !gemmPool() || !fusedShape(model.config, impl) || !linearFn.term) return null;
   const p = `layers.${layer}`;
-  for (const [name, t] of model.weights) if (name.startsWith(`${p}.`) && isTrainable(t)) return null;
+  for (const [name, t] of model.weights) if (name.startsWith(`${p}.`) && t instanceof tf.Tensor && isTrainable(t)) return null;
   for (const n of ['attn_norm', 'mlp_norm']) if (!(model.weights.get(`${p}.${n}.w`) instanceof tf.Tensor)) return null;
   const terms: (LowRank | null)[] = [];
   const params: Tensor[] = [];
@@ -79,17 +75,10 @@ export function fusedPlan(model: Model, impl: FamilyImpl, linearFn: LinearFn, la
   return { layer, terms, params };
 }
 
-/** (N, n·D) -> (B, n, T, D) and back. */
-function heads(x: Tensor, B: number, T: number, n: number, D: number): Tensor {
-  return tf.transpose(tf.reshape(x, [B, T, n, D]), [0, 2, 1, 3]);
-}
+/** (B, n, T, D) -> (N, n·D): splitHeads' inverse, flattened to rows. */
 function rows(x: Tensor, B: number, T: number): Tensor {
   const [, n, , D] = x.shape as number[];
   return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [B * T, n * D]);
-}
-
-function dropped(x: Tensor, t: LowRank): Tensor {
-  return seededDropout(x, t.dropout, t.seed);
 }
 
 /** Runs layer `plan.layer` on x (B, T, C) as one custom gradient (see the header). */
@@ -108,7 +97,7 @@ export function fusedBlock(model: Model, plan: FusedPlan, x: Tensor, shared: Fus
   const project = (j: number, x2: Tensor): Tensor => {
     const y = linear(x2, w(PROJ[j]), bias(PROJ[j]));
     const t = plan.terms[j];
-    return t ? tf.add(y, tf.mul(tf.matMul(tf.matMul(dropped(x2, t), t.a), t.b), t.scaling)) : y;
+    return t ? tf.add(y, tf.mul(tf.matMul(tf.matMul(seededDropout(x2, t.dropout, t.seed), t.a), t.b), t.scaling)) : y;
   };
 
   const run = tf.customGrad(((...args: unknown[]) => {
@@ -119,9 +108,9 @@ export function fusedBlock(model: Model, plan: FusedPlan, x: Tensor, shared: Fus
     const { out, keep } = tidy(() => {
       const x2 = tf.reshape(xi, [N, C]);
       const h = rmsNormWasm(x2, normW('attn_norm'), eps)!;
-      const q = ropeKernel(heads(project(0, h), B, T, H, D), cos, sin, 'half', false)!;
-      const k = ropeKernel(heads(project(1, h), B, T, Hkv, D), cos, sin, 'half', false)!;
-      const v = heads(project(2, h), B, T, Hkv, D);
+      const q = ropeKernel(splitHeads(project(0, h), B, T, H, D), cos, sin, 'half', false)!;
+      const k = ropeKernel(splitHeads(project(1, h), B, T, Hkv, D), cos, sin, 'half', false)!;
+      const v = splitHeads(project(2, h), B, T, Hkv, D);
       const att = attentionCpuForward(q, k, v, attnOpts(mask))!;
       const x1 = tf.add(x2, project(3, rows(att.out, B, T)));
       const hm = rmsNormWasm(x1, normW('mlp_norm'), eps)!;
@@ -166,7 +155,7 @@ export function fusedBlock(model: Model, plan: FusedPlan, x: Tensor, shared: Fus
     });
     const dx = tidy(() => {
       const dao = back(3, () => rows(ao, B, T), dx1);
-      const [dq, dk, dv] = attentionCpuBackward(q, k, v, ao, stats, heads(dao, B, T, H, D), attnOpts(mask));
+      const [dq, dk, dv] = attentionCpuBackward(q, k, v, ao, stats, splitHeads(dao, B, T, H, D), attnOpts(mask));
       let h: Tensor | null = null;
       const hOf = () => (h ??= rmsNormWasm(x2, normW('attn_norm'), eps)!);
       const dqr = rows(ropeKernel(dq, cos, sin, 'half', true)!, B, T);

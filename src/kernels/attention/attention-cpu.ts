@@ -111,20 +111,14 @@ export function attentionCpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Cpu
   if (!attrs) return null;
   const bias = opts.bias;
   if (!tf.engine().isTapeOn()) {
-    const [out, stats] = tf.engine().runKernel(FWD, { q, k, v, bias }, attrs) as tf.Tensor[];
+    const { out, stats } = runForward(attrs, q, k, v, bias);
     stats.dispose();
     return out;
   }
   const f = tf.customGrad(((q2: tf.Tensor, k2: tf.Tensor, v2: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
-    const [out, stats] = tf.engine().runKernel(FWD, { q: q2, k: k2, v: v2, bias }, attrs) as tf.Tensor[];
+    const { out, stats } = runForward(attrs, q2, k2, v2, bias);
     save([q2, k2, v2, bias, out, stats]);
-    return {
-      value: out,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [qs, ks, vs, bs, os, ss] = saved;
-        return tf.engine().runKernel(BWD, { q: qs, k: ks, v: vs, bias: bs, out: os, stats: ss, dy }, attrs) as tf.Tensor[];
-      },
-    };
+    return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runBackward(attrs, saved, dy) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(q, k, v) as tf.Tensor;
 }
@@ -141,20 +135,28 @@ function attrsFor(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: CpuAttentionOp
   return { scale: opts.scale, cap: opts.softcap ?? 0, strides: strides.slice(0, 3) } as unknown as tf.NamedAttrMap;
 }
 
+function runForward(attrs: tf.NamedAttrMap, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, bias: tf.Tensor): { out: tf.Tensor; stats: tf.Tensor } {
+  const [out, stats] = tf.engine().runKernel(FWD, { q, k, v, bias }, attrs) as tf.Tensor[];
+  return { out, stats };
+}
+
+/** [dq, dk, dv] from [q, k, v, bias, out, stats] and dy. */
+function runBackward(attrs: tf.NamedAttrMap, [q, k, v, bias, out, stats]: tf.Tensor[], dy: tf.Tensor): tf.Tensor[] {
+  return tf.engine().runKernel(BWD, { q, k, v, bias, out, stats, dy }, attrs) as tf.Tensor[];
+}
+
 /**
  * The forward with no gradient of its own, for hand-written block backwards (model/fused-block.ts): the output and
  * the per-row stats (B, H, T, 2) that attentionCpuBackward reads. Null where attentionCpu would be.
  */
 export function attentionCpuForward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: CpuAttentionOptions): { out: tf.Tensor; stats: tf.Tensor } | null {
   const attrs = attrsFor(q, k, v, opts);
-  if (!attrs) return null;
-  const [out, stats] = tf.engine().runKernel(FWD, { q, k, v, bias: opts.bias }, attrs) as tf.Tensor[];
-  return { out, stats };
+  return attrs && runForward(attrs, q, k, v, opts.bias);
 }
 
-/** [dq, dk, dv] of attentionCpuParts' forward from its saved output and stats. */
+/** [dq, dk, dv] of attentionCpuForward's product, from its output and stats. */
 export function attentionCpuBackward(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, out: tf.Tensor, stats: tf.Tensor, dy: tf.Tensor, opts: CpuAttentionOptions): tf.Tensor[] {
   const attrs = attrsFor(q, k, v, opts);
   if (!attrs) throw new Error('attentionCpuBackward: the CPU attention kernel does not run here');
-  return tf.engine().runKernel(BWD, { q, k, v, bias: opts.bias, out, stats, dy }, attrs) as tf.Tensor[];
+  return runBackward(attrs, [q, k, v, opts.bias, out, stats], dy);
 }

@@ -60,7 +60,7 @@ export function rmsNormWasm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor 
     save([xi, wi]);
     return {
       value: tf.engine().runKernel(FWD, { x: xi, w: wi }, attrs) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(BWD, { x: saved[0], w: saved[1], dy }, attrs) as tf.Tensor[],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => rmsNormWasmBackward(saved[0], saved[1], dy, eps),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x, w) as tf.Tensor;

@@ -63,16 +63,20 @@ function fits(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): boolean {
  */
 export function ropeFused(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle): tf.Tensor | null {
   if (!registered(x, cos, sin)) return null;
-  const attrs = { style } as unknown as tf.NamedAttrMap;
-  if (!tf.engine().isTapeOn()) return tf.engine().runKernel(FWD, { x, cos, sin }, attrs) as tf.Tensor;
+  if (!tf.engine().isTapeOn()) return rotate(x, cos, sin, style, false);
   const f = tf.customGrad(((xi: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
     save([cos, sin]); // kept for the backward even if the caller's tidy frees its tables first
     return {
-      value: tf.engine().runKernel(FWD, { x: xi, cos, sin }, attrs) as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(BWD, { x: dy, cos: saved[0], sin: saved[1] }, attrs) as tf.Tensor,
+      value: rotate(xi, cos, sin, style, false),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => rotate(dy, saved[0], saved[1], style, true),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(x) as tf.Tensor;
+}
+
+/** One direction of the registered kernel; backward is the rotation by −θ. */
+function rotate(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle, backward: boolean): tf.Tensor {
+  return tf.engine().runKernel(backward ? BWD : FWD, { x, cos, sin }, { style } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /** Registers the kernels on this backend; false where they do not run (other backends, tables they do not take). */
@@ -89,6 +93,5 @@ function registered(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): boolean {
  * backward rotates by −θ, which is the forward's gradient. Null where ropeFused would be.
  */
 export function ropeKernel(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, style: RopeStyle, backward: boolean): tf.Tensor | null {
-  if (!registered(x, cos, sin)) return null;
-  return tf.engine().runKernel(backward ? BWD : FWD, { x, cos, sin }, { style } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return registered(x, cos, sin) ? rotate(x, cos, sin, style, backward) : null;
 }
