@@ -11,12 +11,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { attentionCpu } from '../../src/kernels/attention/attention-cpu';
 import type { CausalSpec } from '../../src/kernels/attention/attention';
-import { attentionGradReference, attentionReference, type RefDims, type RefOptions } from '../../src/kernels/attention/reference';
+import { attentionReference, type RefDims, type RefOptions } from '../../src/kernels/attention/reference';
 import { gemmPool } from '../../src/kernels/gemm/register';
 import { attention } from '../../src/kernels/ops';
 import { additiveMask } from '../../src/model/mask';
 import { initBackend } from '../../src/platform/backend';
 import { expectClose, lcg } from '../helpers/random';
+import { attentionInputs, expectAttentionLikeOracle } from '../helpers/attention-check';
 
 /** Tolerance of every check here (see the header). */
 const TOL = [1e-5, 1e-4] as const;
@@ -47,9 +48,8 @@ describe('CPU attention kernel (wasm, GEMM pool)', () => {
   });
 
   it.each(CASES)('$name: output and gradients equal the oracle', async ({ n, o, alibi: withAlibi }) => {
-    const { B, H, Hkv, T, S, D } = n;
-    const qv = lcg(B * H * T * D, 1), kv = lcg(B * Hkv * S * D, 2), vv = lcg(B * Hkv * S * D, 3), dyv = lcg(B * H * T * D, 4);
-    const [q, k, v, dy] = [tf.tensor4d(qv, [B, H, T, D]), tf.tensor4d(kv, [B, Hkv, S, D]), tf.tensor4d(vv, [B, Hkv, S, D]), tf.tensor4d(dyv, [B, H, T, D])];
+    const { B, H, T, S } = n;
+    const inp = attentionInputs(n);
     let bias: tf.Tensor;
     const ref: RefOptions = { ...o };
     if (withAlibi) {
@@ -61,15 +61,8 @@ describe('CPU attention kernel (wasm, GEMM pool)', () => {
       bias = tf.tensor4d(additiveMask({ B, T, past: c.past, keyStart: c.keyStart, S, mask: c.mask, window: c.window }), [B, 1, T, S]);
     }
     const opts = { scale: o.scale, softcap: o.softcap, bias };
-    const out = attentionCpu(q, k, v, opts)!;
-    expect(out).not.toBeNull();
-    await expectClose(out, attentionReference(qv, kv, vv, n, ref), ...TOL, 'out');
-    const [dq, dk, dv] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attentionCpu(a, b, c, opts)!, dy)))([q, k, v]);
-    const g = attentionGradReference(qv, kv, vv, dyv, n, ref);
-    await expectClose(dq, g.dq, ...TOL, 'dq');
-    await expectClose(dk, g.dk, ...TOL, 'dk');
-    await expectClose(dv, g.dv, ...TOL, 'dv');
-    tf.dispose([q, k, v, dy, bias, out, dq, dk, dv]);
+    await expectAttentionLikeOracle((a, b, c) => attentionCpu(a, b, c, opts), inp, n, ref, ...TOL);
+    tf.dispose([inp.q, inp.k, inp.v, inp.dy, bias]);
   });
 
   it('ops.attention takes it on wasm and leaks no tensor', async () => {

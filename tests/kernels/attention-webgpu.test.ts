@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { attentionWebGpu, type CausalSpec } from '../../src/kernels/attention/attention';
-import { attentionGradReference, attentionReference, type RefDims, type RefOptions } from '../../src/kernels/attention/reference';
+import { type RefDims, type RefOptions } from '../../src/kernels/attention/reference';
 import { setFlashAttention } from '../../src/kernels/ops';
 import { initBackend } from '../../src/platform/backend';
 import { gpuErrorScope } from '../../src/platform/gpu-device';
@@ -19,7 +19,7 @@ import { forward } from '../../src/model/transformer';
 import { createCache, disposeCache } from '../../src/model/kv-cache';
 import { folderSource } from '../../src/node/fs-source';
 import { compareClose, EMBEDDED_MODEL_DIR } from '../helpers/fixtures';
-import { expectClose, lcg } from '../helpers/random';
+import { attentionInputs, expectAttentionLikeOracle } from '../helpers/attention-check';
 
 /** (B, past + T) mask of ones with `pad` left-padding slots in row 0. */
 function leftPadded(B: number, total: number, pad: number): Int32Array {
@@ -64,24 +64,12 @@ describe('flash attention WGSL kernels', () => {
   });
 
   it.each(CASES)('$name: out, dq, dk, dv equal the reference', async ({ n, o }) => {
-    const { B, H, Hkv, T, S, D } = n;
     const opts: RefOptions = n.S === 21 ? { ...o, bias: alibiBias(n) } : o;
-    const qv = lcg(B * H * T * D, 1), kv = lcg(B * Hkv * S * D, 2), vv = lcg(B * Hkv * S * D, 3), dyv = lcg(B * H * T * D, 4);
-    const q = tf.tensor4d(qv, [B, H, T, D]), k = tf.tensor4d(kv, [B, Hkv, S, D]), v = tf.tensor4d(vv, [B, Hkv, S, D]), dy = tf.tensor4d(dyv, [B, H, T, D]);
+    const inp = attentionInputs(n);
     const bias = opts.bias ? tf.tensor4d(opts.bias.data, opts.bias.shape) : undefined;
     const flash = { scale: opts.scale, softcap: opts.softcap, causal: opts.causal, bias };
-    await gpuErrorScope(async () => {
-      const out = attentionWebGpu(q, k, v, flash)!;
-      expect(out).not.toBeNull();
-      await expectClose(out, attentionReference(qv, kv, vv, n, opts), ...TOL, 'out');
-      const [dq, dk, dv] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attentionWebGpu(a, b, c, flash)!, dy)))([q, k, v]);
-      const ref = attentionGradReference(qv, kv, vv, dyv, n, opts);
-      await expectClose(dq, ref.dq, ...TOL, 'dq');
-      await expectClose(dk, ref.dk, ...TOL, 'dk');
-      await expectClose(dv, ref.dv, ...TOL, 'dv');
-      tf.dispose([out, dq, dk, dv]);
-    });
-    tf.dispose([q, k, v, dy, ...(bias ? [bias] : [])]);
+    await gpuErrorScope(() => expectAttentionLikeOracle((a, b, c) => attentionWebGpu(a, b, c, flash), inp, n, opts, ...TOL));
+    tf.dispose([inp.q, inp.k, inp.v, inp.dy, ...(bias ? [bias] : [])]);
   });
 
   it('the tiny model on webgpu gives the same logits with the kernel as with the composed ops (padding, then a cached chunk)', async () => {
