@@ -111,6 +111,9 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     const newLayers: LayerCache[] = [];
     const recompute = !!opts.recompute && !cache && !opts.outputHidden;
 
+    /** The (B, 1, T, S) additive causal/padding/window mask over key slots [keyStart, keyStart + S). */
+    const causalBias = (keyStart: number, S: number, window: number | null): Tensor => tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
+
     /** One decoder block: x (B, T, C) -> (B, T, C). `ropeT` is passed in so a recomputation can rebuild it. */
     const block = (i: number, x: Tensor, ropeT: { cos: Tensor; sin: Tensor } | null): Tensor => {
       const p = `layers.${i}`;
@@ -133,7 +136,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       const S = k.shape[2]!;
       const window = layerWindow(cfg, i);
       let bias: Tensor | (() => Tensor), keep: Tensor | undefined;
-      const causalMask = () => tf.tensor4d(additiveMask({ B, T, past, keyStart, S, mask, window }), [B, 1, T, S]);
+      const causalMask = () => causalBias(keyStart, S, window);
       // The plain causal mask goes as positions too: the WebGPU kernel reads those, the composed ops build the bias.
       const causal = !fam && !slopes ? { mask, past, keyStart, window } : undefined;
       if (fam) ({ bias, keep } = fam.bias(i, keyStart, S));
@@ -171,7 +174,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     const masks = new Map<number | null, Tensor>();
     const fusedInputs = (i: number, fresh: boolean): FusedInputs => {
       const window = layerWindow(cfg, i);
-      const build = () => tf.tensor4d(additiveMask({ B, T, past: 0, keyStart: 0, S: T, mask, window }), [B, 1, T, T]);
+      const build = () => causalBias(0, T, window); // no cache here: past 0, keys = queries
       if (fresh) return { bias: build(), ...ropeHost!.tensors() }; // a recomputation: the forward's tensors are gone
       if (!masks.has(window)) masks.set(window, build());
       return { bias: masks.get(window)!, ...rope! };
