@@ -3,6 +3,9 @@
  * leaves maxStorageBuffersPerShaderStage and others at the WebGPU defaults, 8 storage buffers), the optional features
  * timestamp-query, shader-f16 and subgroups where the adapter has them, and a DeviceWatch on it
  * so GPU errors throw (gpu-errors.ts). Also the most inputs one kernel may take on the current backend.
+ * tfjs-webgpu assembles each shader as its prelude + our user code, so a kernel cannot put a WGSL `enable`
+ * directive first, where WGSL requires it: the device's createShaderModule moves any `enable ...;` line in the code
+ * to the top (hoistEnables). tfjs's own shaders have none and pass through unchanged.
  * The WebGPUBackend class is passed in: that package must be imported only after navigator.gpu exists (webgpu.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,10 +30,31 @@ export function adapterComputeLimits(adapter: GPUAdapter): Record<string, number
 /** Optional features a compute kernel may use (kernels/gpu-features.ts tells kernels which the device got). */
 const COMPUTE_FEATURES = ['timestamp-query', 'shader-f16', 'subgroups'];
 
+const ENABLE_LINE = /^[ \t]*enable[ \t]+[A-Za-z0-9_, \t]+;[ \t]*$/gm;
+
+/** WGSL code with every `enable ...;` line moved to the top (each directive once, in first-seen order). */
+export function hoistEnables(code: string): string {
+  const lines = code.match(ENABLE_LINE);
+  if (!lines) return code;
+  const directives = [...new Set(lines.map((l) => l.trim()))];
+  return `${directives.join('\n')}\n${code.replace(ENABLE_LINE, '')}`;
+}
+
+const hoisting = new WeakSet<GPUDevice>();
+
+/** Whether `device` hoists `enable` directives (it came from requestComputeDevice), so a kernel may use them. */
+export function takesEnableDirectives(device: GPUDevice): boolean {
+  return hoisting.has(device);
+}
+
 export async function requestComputeDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   // Strings: the GPUFeatureName that tfjs-core's older @webgpu/types declares has no 'subgroups'.
   const requiredFeatures = COMPUTE_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
-  return adapter.requestDevice({ requiredFeatures, requiredLimits: adapterComputeLimits(adapter) });
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits: adapterComputeLimits(adapter) });
+  const create = device.createShaderModule.bind(device);
+  device.createShaderModule = (desc: GPUShaderModuleDescriptor) => create({ ...desc, code: hoistEnables(desc.code) });
+  hoisting.add(device);
+  return device;
 }
 
 type WebGpuBackendClass = new (device: GPUDevice, adapterInfo?: GPUAdapterInfo) => tf.KernelBackend;

@@ -4,12 +4,14 @@
  * through ops.layerNorm: the forward, and the gradients dx, dw and db for a fixed upstream dy, which are also checked
  * against tfjs's own autodiff of the composed formula (an oracle that shares no code with ours). The inputs carry an
  * offset of 3 so that a variance taken as E[x²] − E[x]² would show. Tolerance 1e-5 (f32 sums over <= 577 terms).
+ * Both row reductions run: the workgroup tree and, where the device has subgroups (SwiftShader does), the subgroup one.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { layerNormGradReference, layerNormReference } from '../../src/kernels/layernorm/reference';
 import { layerNormWebGpu } from '../../src/kernels/layernorm/layernorm';
 import { layerNorm } from '../../src/kernels/ops';
+import { SUBGROUP_FLAG } from '../../src/kernels/gpu-features';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
 import { lcg } from '../helpers/random';
@@ -26,9 +28,10 @@ const composed = (eps: number) => (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => 
   return tf.add(tf.mul(tf.div(c, tf.sqrt(tf.add(tf.mean(tf.square(c), -1, true), eps))), w), b);
 };
 
-describe('LayerNorm WGSL kernel', () => {
+describe.each([false, true])('LayerNorm WGSL kernel (subgroups %s)', (subgroups) => {
   beforeAll(async () => {
     expect((await initBackend({ prefer: ['webgpu'] })).name).toBe('webgpu');
+    tf.env().set(SUBGROUP_FLAG, subgroups);
   });
 
   it.each([[7, 70], [3, 577], [1, 64]])('rows %i x C %i: forward, dx, dw and db equal the reference', async (rows, C) => {

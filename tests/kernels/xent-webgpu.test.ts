@@ -4,13 +4,15 @@
  * targets at both ends of the row, and a final softcap on one case; the per-row loss and dz. Then linearCrossEntropy
  * on webgpu, which runs the kernel per chunk (3 chunks of 2 tokens, one ignored target), against the same oracle fed
  * logits x·W computed here in f64: its loss and its gradient dx = dz·Wᵀ. Logits spread over ±8 so the softmax is far
- * from uniform. Tolerance 2e-5 absolute + relative (f32 exp and sums over <= 4099 terms).
+ * from uniform. Tolerance 2e-5 absolute + relative (f32 exp and sums over <= 4099 terms). The row statistics run
+ * with both merges: the workgroup tree and, where the device has subgroups (SwiftShader does), the subgroup one.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { linearCrossEntropy } from '../../src/kernels/linear-xent';
 import { softmaxXentReference } from '../../src/kernels/xent/reference';
 import { softmaxXentWebGpu } from '../../src/kernels/xent/xent';
+import { SUBGROUP_FLAG } from '../../src/kernels/gpu-features';
 import { initBackend } from '../../src/platform/backend';
 import { compareClose } from '../helpers/fixtures';
 import { lcg } from '../helpers/random';
@@ -21,9 +23,10 @@ async function check(got: tf.Tensor | number, want: ArrayLike<number>, tol = 2e-
   expect(r.worst, `max |Δ| ${r.maxAbs} at ${r.at}`).toBeLessThanOrEqual(0);
 }
 
-describe('softmax cross-entropy WGSL kernel', () => {
+describe.each([false, true])('softmax cross-entropy WGSL kernel (subgroups %s)', (subgroups) => {
   beforeAll(async () => {
     expect((await initBackend({ prefer: ['webgpu'] })).name).toBe('webgpu');
+    tf.env().set(SUBGROUP_FLAG, subgroups);
   });
 
   it.each([[1000, 0], [4099, 0], [4099, 5]])('V %i, softcap %i: per-row loss and dz equal the reference', async (V, cap) => {

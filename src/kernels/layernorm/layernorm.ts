@@ -7,6 +7,7 @@
  * the oracle in reference.ts. On other backends `layerNormWebGpu` returns null and the caller keeps the composed ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { useSubgroups } from '../gpu-features';
 import { f32u, registerProgramKernel } from '../webgpu-program';
 import { rowDispatch } from '../wgsl-common';
 import { backwardCode, forwardCode, WG } from './layernorm.wgsl';
@@ -24,15 +25,15 @@ class LayerNormProgram {
   uniforms = 'eps : f32,';
   size = false;
 
-  constructor(rows: number, C: number, private readonly backward: boolean) {
+  constructor(rows: number, C: number, private readonly backward: boolean, private readonly subgroups: boolean) {
     this.variableNames = backward ? ['x', 'w', 'dy'] : ['x', 'w', 'b'];
     this.outputShape = [rows, C];
     this.dispatch = rowDispatch(rows);
-    this.shaderKey = `webift_layernorm_${backward ? 'bwd' : 'fwd'}`;
+    this.shaderKey = `webift_layernorm_${backward ? 'bwd' : 'fwd'}${subgroups ? '_sg' : ''}`;
   }
 
   getUserCode(): string {
-    return this.backward ? backwardCode() : forwardCode();
+    return this.backward ? backwardCode(this.subgroups) : forwardCode(this.subgroups);
   }
 }
 
@@ -40,7 +41,7 @@ class LayerNormProgram {
 function register(): void {
   for (const [name, backward] of [[FWD, false], [BWD, true]] as const) {
     registerProgramKernel<{ eps: number }>(name, ({ x, w, b, dy }, { eps }, run) =>
-      run(new LayerNormProgram(x.shape[0], x.shape[1], backward), [x, w, backward ? dy : b], [f32u(eps)]));
+      run(new LayerNormProgram(x.shape[0], x.shape[1], backward, useSubgroups()), [x, w, backward ? dy : b], [f32u(eps)]));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * WGSL for LayerNorm, forward and input gradient, as tfjs-webgpu user code (tfjs adds the bindings, `uniforms`, and
  * the `_start` entry that calls `main`). Tiling as kernels/rmsnorm: one workgroup of WG threads per row of C
- * values, each thread striding over the row, workgroup tree sums (wgsl-common.ts). The forward takes the mean, then
+ * values, each thread striding over the row, workgroup sums (wgsl-common.ts: a tree, or the
+ * subgroup variant with `subgroups`). The forward takes the mean, then
  * the biased variance of the centred row (two passes: no E[x²] − E[x]² cancellation), and writes
  * y = (x − mean) · rstd · w + b. The backward recomputes mean and rstd and writes
  * dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)) with g = dy · w, x̂ = (x − mean) · rstd. f32 throughout.
@@ -21,8 +22,8 @@ const statsSnippet = `
     let rstd = inverseSqrt(rowSum(q) * inv + uniforms.eps);`;
 
 /** Inputs x [rows, C], w [C], b [C]; uniforms eps. */
-export function forwardCode(): string {
-  return `${rowSumSnippet(WG)}
+export function forwardCode(subgroups = false): string {
+  return `${rowSumSnippet(WG, subgroups)}
   fn main(index : i32) {
     ${rowSnippet}
     ${statsSnippet}
@@ -31,8 +32,8 @@ export function forwardCode(): string {
 }
 
 /** Inputs x [rows, C], w [C], dy [rows, C]; uniforms eps. Output dx. */
-export function backwardCode(): string {
-  return `${rowSumSnippet(WG)}
+export function backwardCode(subgroups = false): string {
+  return `${rowSumSnippet(WG, subgroups)}
   fn main(index : i32) {
     ${rowSnippet}
     ${statsSnippet}

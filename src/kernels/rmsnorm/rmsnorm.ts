@@ -7,6 +7,7 @@
  * keeps the composed ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { useSubgroups } from '../gpu-features';
 import { f32u, registerProgramKernel } from '../webgpu-program';
 import { rowDispatch } from '../wgsl-common';
 import { backwardCode, forwardCode, WG } from './rmsnorm.wgsl';
@@ -24,15 +25,15 @@ class RmsNormProgram {
   uniforms = 'eps : f32,';
   size = false;
 
-  constructor(rows: number, C: number, private readonly backward: boolean) {
+  constructor(rows: number, C: number, private readonly backward: boolean, private readonly subgroups: boolean) {
     this.variableNames = backward ? ['x', 'w', 'dy'] : ['x', 'w'];
     this.outputShape = [rows, C];
     this.dispatch = rowDispatch(rows);
-    this.shaderKey = `webift_rmsnorm_${backward ? 'bwd' : 'fwd'}`;
+    this.shaderKey = `webift_rmsnorm_${backward ? 'bwd' : 'fwd'}${subgroups ? '_sg' : ''}`;
   }
 
   getUserCode(): string {
-    return this.backward ? backwardCode() : forwardCode();
+    return this.backward ? backwardCode(this.subgroups) : forwardCode(this.subgroups);
   }
 }
 
@@ -40,7 +41,7 @@ class RmsNormProgram {
 function register(): void {
   for (const [name, backward] of [[FWD, false], [BWD, true]] as const) {
     registerProgramKernel<{ eps: number }>(name, ({ x, w, dy }, { eps }, run) =>
-      run(new RmsNormProgram(x.shape[0], x.shape[1], backward), backward ? [x, w, dy] : [x, w], [f32u(eps)]));
+      run(new RmsNormProgram(x.shape[0], x.shape[1], backward, useSubgroups()), backward ? [x, w, dy] : [x, w], [f32u(eps)]));
   }
 }
 

@@ -3,17 +3,16 @@
  * `_start` entry that calls `main`). Tiling: one workgroup of WG threads per row of C values; each thread strides
  * over the row, then a tree reduction in workgroup memory gives the row's sum. The forward writes
  * y = x · rstd · w; the backward writes dx = rstd · (g − x · rstd² · mean(g · x)) with g = dy · w, recomputing rstd
- * from x (one more pass over the row is cheaper than storing it). f32 throughout.
+ * from x (one more pass over the row is cheaper than storing it). f32 throughout. `subgroups` takes the subgroup
+ * reduction (wgsl-common.ts).
  */
 import { rowSnippet, rowSumSnippet } from '../wgsl-common';
 
 export const WG = 64;
 
-const reduceSnippet = rowSumSnippet(WG);
-
 /** Inputs x [rows, C], w [C]; uniforms eps. */
-export function forwardCode(): string {
-  return `${reduceSnippet}
+export function forwardCode(subgroups = false): string {
+  return `${rowSumSnippet(WG, subgroups)}
   fn main(index : i32) {
     ${rowSnippet}
     var ss = 0.0;
@@ -24,8 +23,8 @@ export function forwardCode(): string {
 }
 
 /** Inputs x [rows, C], w [C], dy [rows, C]; uniforms eps. Output dx. */
-export function backwardCode(): string {
-  return `${reduceSnippet}
+export function backwardCode(subgroups = false): string {
+  return `${rowSumSnippet(WG, subgroups)}
   fn main(index : i32) {
     ${rowSnippet}
     var ss = 0.0;

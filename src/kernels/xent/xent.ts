@@ -7,6 +7,7 @@
  * gradient (linear-xent's custom gradient carries it), so no tfjs gradient is registered. Null off webgpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { useSubgroups } from '../gpu-features';
 import { f32u, registerProgramKernel } from '../webgpu-program';
 import { rowDispatch } from '../wgsl-common';
 import { gradCode, statsCode, WG } from './xent.wgsl';
@@ -24,7 +25,7 @@ class XentProgram {
   uniforms: string;
   size: boolean;
 
-  constructor(n: number, V: number, private readonly grad: boolean) {
+  constructor(n: number, V: number, private readonly grad: boolean, private readonly subgroups: boolean) {
     this.variableNames = grad ? ['z', 'tgt', 'stats'] : ['z', 'tgt'];
     this.outputShape = grad ? [n, V] : [n, 2];
     this.uniforms = grad ? 'cap : f32, scale : f32,' : 'cap : f32,';
@@ -32,11 +33,11 @@ class XentProgram {
     // stats: one workgroup per row; grad: flat, one thread per element (tfjs folds a dispatch past the limit).
     this.dispatchLayout = grad ? { x: [0, 1] } : { x: [0] };
     this.dispatch = grad ? [Math.ceil((n * V) / WG), 1, 1] : rowDispatch(n);
-    this.shaderKey = `webift_xent_${grad ? 'grad' : 'stats'}`;
+    this.shaderKey = grad ? 'webift_xent_grad' : `webift_xent_stats${subgroups ? '_sg' : ''}`;
   }
 
   getUserCode(): string {
-    return this.grad ? gradCode() : statsCode();
+    return this.grad ? gradCode() : statsCode(this.subgroups);
   }
 }
 
@@ -44,7 +45,7 @@ class XentProgram {
 function register(): void {
   for (const [name, grad] of [[STATS, false], [GRAD, true]] as const) {
     registerProgramKernel<{ cap: number; scale: number }>(name, ({ z, tgt, stats }, { cap, scale }, run) =>
-      run(new XentProgram(z.shape[0], z.shape[1], grad), grad ? [z, tgt, stats] : [z, tgt], grad ? [f32u(cap), f32u(scale)] : [f32u(cap)]));
+      run(new XentProgram(z.shape[0], z.shape[1], grad, !grad && useSubgroups()), grad ? [z, tgt, stats] : [z, tgt], grad ? [f32u(cap), f32u(scale)] : [f32u(cap)]));
   }
 }
 
