@@ -9,6 +9,7 @@ export interface WasmBackendLike {
   dataIdMap: { get(id: unknown): { memoryOffset: number }; has(id: unknown): boolean };
   wasm: { HEAPU8: Uint8Array };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): boolean;
 }
 
 /** The f32 data of t as a view of the heap. Take views after every makeOutput: an allocation may grow the heap. */

@@ -2,7 +2,7 @@
  * The CPU path's fused kernels over tfjs-wasm's heap (RMSNorm, RoPE, SwiGLU) against their plain-TypeScript oracles:
  * values and gradients on shapes that are not multiples of anything (C = 70, D = 20 with 10 rotating channels,
  * per-batch tables), both RoPE conventions, with the tape on (customGrad) and off (inference calls the kernel
- * directly); SwiGLU's kernel serves inference only. Tolerance 1e-5 abs + 1e-5 rel: f32 outputs of f64 sums over at most 70 terms.
+ * directly); SwiGLU's kernel serves inference only. RMSNorm runs both ways: heap.c's SIMD loops and the TypeScript ones. Tolerance 1e-5 abs + 1e-5 rel: f32 outputs of f64 sums over at most 70 terms.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
@@ -11,6 +11,8 @@ import { applyRopeInterleaved } from '../../src/kernels/rope-interleaved';
 import { rmsNormGradReference, rmsNormReference } from '../../src/kernels/rmsnorm/reference';
 import { ropeGradReference, ropeReference, type RopeStyle } from '../../src/kernels/rope/reference';
 import { swigluReference } from '../../src/kernels/swiglu/reference';
+import { HEAP_WASM_FLAG, heapKernels } from '../../src/kernels/heap/heap-module';
+import type { WasmBackendLike } from '../../src/kernels/wasm-heap';
 import { initBackend } from '../../src/platform/backend';
 import { expectClose, lcg } from '../helpers/random';
 
@@ -28,7 +30,10 @@ describe('CPU fused kernels on wasm', () => {
     expect((await initBackend({ prefer: ['wasm'] })).name).toBe('wasm');
   });
 
-  it('RMSNorm: one kernel, value, dx and dw equal the oracle', async () => {
+  // Both implementations of the kernels: heap.c's SIMD loops (kernels/heap, the default) and the TypeScript loops.
+  it.each([true, false])('RMSNorm (heap module %s): one kernel, value, dx and dw equal the oracle', async (heap) => {
+    tf.env().set(HEAP_WASM_FLAG, heap);
+    expect(heapKernels(tf.backend() as unknown as WasmBackendLike) !== null).toBe(heap);
     const [rows, C, eps] = [5, 70, 1e-6];
     const xv = lcg(rows * C, 1, { scale: 2 }), wv = lcg(C, 2, { scale: 2, offset: 1 }), dyv = lcg(rows * C, 3, { scale: 2 });
     const x = tf.tensor2d(xv, [rows, C]), w = tf.tensor1d(wv), dy = tf.tensor2d(dyv, [rows, C]);
@@ -40,6 +45,7 @@ describe('CPU fused kernels on wasm', () => {
     await expectClose(dx, ref.dx, ...TOL, 'dx');
     await expectClose(dw, ref.dw, ...TOL, 'dw');
     tf.dispose([x, w, dy, y, dx, dw]);
+    tf.env().set(HEAP_WASM_FLAG, true);
   });
 
   it.each<[RopeStyle, number, number]>([['half', 20, 1], ['half', 10, 2], ['interleaved', 20, 2], ['interleaved', 10, 1]])('RoPE %s, %i rotating of 20 channels, tables for %i batch row(s): value and gradient', async (style, R, Bc) => {

@@ -2,11 +2,13 @@
  * Seeded dropout (kernels/dropout): the wasm heap kernel, its gradient and the two-array form against the element-by-
  * element oracle, which follows the spec in the module header; the mask's statistics (the dropped fraction within 5
  * binomial standard deviations, kept values scaled by exactly 1 / (1 − rate)); same seed, same mask; another seed,
- * another mask; odd lengths; and the host-mask path of other backends (cpu) giving the same values as wasm.
+ * another mask; odd lengths; both implementations on wasm (heap.c's SIMD loop and the TypeScript one); and the host-mask path of other backends (cpu) giving the same values as wasm.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
 import { dropoutMaskReference, seededDropout, seededDropoutPair } from '../../src/kernels/dropout/dropout';
+import { HEAP_WASM_FLAG, heapKernels } from '../../src/kernels/heap/heap-module';
+import type { WasmBackendLike } from '../../src/kernels/wasm-heap';
 import { initBackend } from '../../src/platform/backend';
 import { lcg } from '../helpers/random';
 
@@ -27,7 +29,10 @@ describe('seeded dropout', () => {
     }
   });
 
-  it('the wasm kernel, its gradient and the two-array form apply the oracle mask', () => {
+  // Both implementations: heap.c's SIMD loop (kernels/heap, the default) and the TypeScript loop.
+  it.each([true, false])('the wasm kernel (heap module %s), its gradient and the two-array form apply the oracle mask', (heap) => {
+    tf.env().set(HEAP_WASM_FLAG, heap);
+    expect(heapKernels(tf.backend() as unknown as WasmBackendLike) !== null).toBe(heap);
     const xs = lcg(n, 3), ys = lcg(n, 4);
     const m = dropoutMaskReference(n, 0.1, 1234);
     const x = tf.tensor1d(xs), y = tf.tensor1d(ys);
@@ -39,7 +44,12 @@ describe('seeded dropout', () => {
     const [a, b] = seededDropoutPair(x, y, 0.1, 1234);
     expect(Array.from(a.dataSync())).toEqual(Array.from(want));
     expect(Array.from(b.dataSync())).toEqual(Array.from(ys.map((v, i) => v * m[i])));
-    tf.dispose([x, y, g, a, b]);
+    // A seed past 2^31 (the hash takes it as 32 bits) and another rate.
+    const m2 = dropoutMaskReference(n, 0.3, 0xdeadbeef);
+    const c = seededDropout(x, 0.3, 0xdeadbeef);
+    expect(Array.from(c.dataSync())).toEqual(Array.from(xs.map((v, i) => v * m2[i])));
+    tf.dispose([x, y, g, a, b, c]);
+    tf.env().set(HEAP_WASM_FLAG, true);
   });
 
   it('same seed, same mask; another seed, another mask; rate 0 is the identity', () => {

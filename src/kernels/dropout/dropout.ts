@@ -7,11 +7,13 @@
  *
  * tf.dropout draws its mask from tfjs's randomUniform (seedrandom's Alea, one JS call per element, about 20 ns):
  * on SmolLM2-135M at b4 × 256 with LoRA on seven projections that was 5.7 M draws per layer per pass, about 3 s of a
- * training step per pass. Here, on wasm, one loop over tfjs's heap computes the mask and the product in place
- * ('WebiftDropout', with the same kernel on dy as its gradient), one hash per two elements; elsewhere the mask is
- * built on the host and multiplied in (tfjs derives that gradient). `dropoutMaskReference` is the oracle.
+ * training step per pass. Here, on wasm, one pass over tfjs's heap computes the mask and the product in place
+ * ('WebiftDropout', with the same kernel on dy as its gradient), one hash per two elements: heap.c's SIMD loop
+ * (kernels/heap), or the TypeScript loop below where that module is off; elsewhere the mask is built on the host
+ * and multiplied in (tfjs derives that gradient). `dropoutMaskReference` is the oracle.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { heapKernels, heapOffset } from '../heap/heap-module';
 import { heapF32, registerHeapKernel } from '../wasm-heap';
 
 const KERNEL = 'WebiftDropout';
@@ -66,6 +68,12 @@ function register(): void {
   registerHeapKernel<{ rate: number; seed: number }>(KERNEL, (backend, inputs, { rate, seed }) => {
     const { x, y } = inputs; // y: a second array that takes the same mask
     const outs = (y ? [x, y] : [x]).map((t) => backend.makeOutput(t.shape, 'float32'));
+    const k = heapKernels(backend);
+    if (k) {
+      const at = (t: tf.TensorInfo) => heapOffset(backend, t);
+      k.dropout(at(x), at(outs[0]), y ? at(y) : 0, y ? at(outs[1]) : 0, tf.util.sizeFromShape(x.shape), seed >>> 0, threshold(rate), Math.fround(1 / (1 - rate)));
+      return y ? outs : outs[0];
+    }
     // Views after every makeOutput: an allocation may have grown the heap.
     applyMask(rate, seed, heapF32(backend, x), heapF32(backend, outs[0]), y && heapF32(backend, y), y && heapF32(backend, outs[1]));
     return y ? outs : outs[0];

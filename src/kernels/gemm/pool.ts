@@ -69,7 +69,8 @@ export interface GemmArgs {
   K: number;
 }
 
-function decodeBase64(s: string): Uint8Array {
+/** The bytes of a base64 string (the committed wasm modules). */
+export function decodeBase64(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);

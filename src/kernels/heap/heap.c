@@ -1,0 +1,123 @@
+/*
+ * Kernels that run in place on tfjs-wasm's own heap: this module imports tfjs-wasm's memory, so pointers are the
+ * tensors' memoryOffsets and nothing is copied (kernels/heap/heap-module.ts loads it; the GEMM module instead has
+ * its own shared memory for its threads). Single-threaded, SIMD128. The module owns no bytes of that memory: no
+ * data segment, no shadow stack (scripts/build-gemm-wasm.sh refuses a build that would use one), so it cannot
+ * overwrite tfjs's data.
+ *   dropout     y = x · mask (and y2 = x2 · mask), the counter-based mask of kernels/dropout/dropout.ts: element 2p
+ *               and 2p + 1 take the low and high 16 bits of fmix32(seed ^ p · 0x9e3779b9), kept iff >= cut.
+ *   rms_fwd     y = x · rstd · w per row of C, rstd = 1 / sqrt(mean(x²) + eps), the sum of squares in f64.
+ *   rms_bwd     dx = rstd · (g − x · rstd² · mean(g · x)) with g = dy · w, and dw = Σ_rows dy · x · rstd, summed
+ *               in an f64 row (acc: C doubles of scratch) and rounded into dw. Sums in f64, as the TypeScript
+ *               kernels they replace.
+ */
+#include <wasm_simd128.h>
+
+typedef unsigned int u32;
+
+static inline v128_t fmix(v128_t h) {
+  h = wasm_i32x4_mul(wasm_v128_xor(h, wasm_u32x4_shr(h, 16)), wasm_i32x4_splat((int)0x85ebca6b));
+  h = wasm_i32x4_mul(wasm_v128_xor(h, wasm_u32x4_shr(h, 13)), wasm_i32x4_splat((int)0xc2b2ae35));
+  return wasm_v128_xor(h, wasm_u32x4_shr(h, 16));
+}
+
+static inline u32 fmix1(u32 h) {
+  h = (h ^ (h >> 16)) * 0x85ebca6bu;
+  h = (h ^ (h >> 13)) * 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+
+__attribute__((export_name("dropout")))
+void dropout(const float *x, float *y, const float *x2, float *y2, int n, u32 seed, int cut, float scale) {
+  v128_t vs = wasm_i32x4_splat((int)seed), gold = wasm_i32x4_splat((int)0x9e3779b9u);
+  v128_t vcut = wasm_i32x4_splat(cut), vscale = wasm_f32x4_splat(scale), lo16 = wasm_i32x4_splat(0xffff);
+  v128_t p = wasm_i32x4_make(0, 1, 2, 3), four = wasm_i32x4_splat(4);
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    v128_t h = fmix(wasm_v128_xor(vs, wasm_i32x4_mul(p, gold)));
+    p = wasm_i32x4_add(p, four);
+    v128_t lo = wasm_v128_and(wasm_i32x4_ge(wasm_v128_and(h, lo16), vcut), vscale);
+    v128_t hi = wasm_v128_and(wasm_i32x4_ge(wasm_u32x4_shr(h, 16), vcut), vscale);
+    v128_t m0 = wasm_i32x4_shuffle(lo, hi, 0, 4, 1, 5), m1 = wasm_i32x4_shuffle(lo, hi, 2, 6, 3, 7);
+    wasm_v128_store(y + i, wasm_f32x4_mul(wasm_v128_load(x + i), m0));
+    wasm_v128_store(y + i + 4, wasm_f32x4_mul(wasm_v128_load(x + i + 4), m1));
+    if (x2) {
+      wasm_v128_store(y2 + i, wasm_f32x4_mul(wasm_v128_load(x2 + i), m0));
+      wasm_v128_store(y2 + i + 4, wasm_f32x4_mul(wasm_v128_load(x2 + i + 4), m1));
+    }
+  }
+  for (; i < n; i++) {
+    u32 h = fmix1(seed ^ ((u32)(i >> 1) * 0x9e3779b9u));
+    u32 bits = (i & 1) ? h >> 16 : h & 0xffff;
+    float k = (int)bits >= cut ? scale : 0.f;
+    y[i] = x[i] * k;
+    if (x2) y2[i] = x2[i] * k;
+  }
+}
+
+/* Σ a·b over n floats in f64 (two f64x2 accumulators per 4 floats). */
+static double dot64(const float *a, const float *b, int n) {
+  v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
+  int c = 0;
+  for (; c + 4 <= n; c += 4) {
+    v128_t p = wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(b + c));
+    s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(p));
+    s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(p, p, 2, 3, 2, 3)));
+  }
+  s0 = wasm_f64x2_add(s0, s1);
+  double r = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+  for (; c < n; c++) r += (double)a[c] * b[c];
+  return r;
+}
+
+static inline float rstd_of(double ss, int C, float eps) {
+  return (float)(1.0 / __builtin_sqrt(ss / C + eps));
+}
+
+__attribute__((export_name("rms_fwd")))
+void rms_fwd(const float *x, const float *w, float *y, int rows, int C, float eps) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * C;
+    float *yr = y + (long)r * C;
+    v128_t rs = wasm_f32x4_splat(rstd_of(dot64(xr, xr, C), C, eps));
+    int c = 0;
+    for (; c + 4 <= C; c += 4) wasm_v128_store(yr + c, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(xr + c), rs), wasm_v128_load(w + c)));
+    for (; c < C; c++) yr[c] = xr[c] * wasm_f32x4_extract_lane(rs, 0) * w[c];
+  }
+}
+
+__attribute__((export_name("rms_bwd")))
+void rms_bwd(const float *x, const float *w, const float *dy, float *dx, float *dw, double *acc, int rows, int C, float eps) {
+  for (int c = 0; c < C; c++) acc[c] = 0;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * C, *gr = dy + (long)r * C;
+    float *dr = dx + (long)r * C;
+    double ss = dot64(xr, xr, C);
+    /* Σ g·w·x: products in f32, the sum in f64. */
+    v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      v128_t p = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gr + c), wasm_v128_load(w + c)), wasm_v128_load(xr + c));
+      s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(p));
+      s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(p, p, 2, 3, 2, 3)));
+    }
+    s0 = wasm_f64x2_add(s0, s1);
+    double gx = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+    for (; c < C; c++) gx += (double)(gr[c] * w[c]) * xr[c];
+    float rstd = rstd_of(ss, C, eps);
+    float k = (float)((double)rstd * rstd * gx / C);
+    v128_t rs = wasm_f32x4_splat(rstd), kv = wasm_f32x4_splat(k);
+    for (c = 0; c + 4 <= C; c += 4) {
+      v128_t xv = wasm_v128_load(xr + c), gv = wasm_v128_load(gr + c);
+      wasm_v128_store(dr + c, wasm_f32x4_mul(rs, wasm_f32x4_sub(wasm_f32x4_mul(gv, wasm_v128_load(w + c)), wasm_f32x4_mul(xv, kv))));
+      v128_t t = wasm_f32x4_mul(wasm_f32x4_mul(gv, xv), rs);
+      wasm_v128_store(acc + c, wasm_f64x2_add(wasm_v128_load(acc + c), wasm_f64x2_promote_low_f32x4(t)));
+      wasm_v128_store(acc + c + 2, wasm_f64x2_add(wasm_v128_load(acc + c + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(t, t, 2, 3, 2, 3))));
+    }
+    for (; c < C; c++) {
+      dr[c] = rstd * (gr[c] * w[c] - xr[c] * k);
+      acc[c] += (double)(gr[c] * xr[c] * rstd);
+    }
+  }
+  for (int c = 0; c < C; c++) dw[c] = (float)acc[c];
+}
