@@ -4,11 +4,13 @@
  * cap·tanh(z/cap), loss = Σ (logsumexp(z) − z_y), and at once the input gradient dx_c = (softmax(z) − onehot(y))·
  * (1 − tanh²)·Wᵀ / count. Only dx (N, C) survives the forward, so the (N, V) logits are never resident all at once:
  * peak is a few n×V buffers. The head is frozen here (LoRA & co.); a trainable head uses train/loss.ts's plain path.
- * Plain tfjs ops, except the softmax/loss/dz step on webgpu: one WGSL kernel (kernels/xent). Reference:
+ * Plain tfjs ops, except the softmax/loss/dz step: one WGSL kernel on webgpu (kernels/xent), one heap kernel on wasm
+ * without a softcap (xent/xent-wasm.ts). Reference:
  * train/loss.ts causalLmLoss (tested equal).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { softmaxXentWebGpu } from './xent/xent';
+import { softmaxXentWasm } from './xent/xent-wasm';
 
 export interface Head {
   /** (C, V), in the layout the plain matmul wants. */
@@ -86,8 +88,10 @@ function chunk(xc: tf.Tensor, head: Head, wt: tf.Tensor, tgt: Int32Array, V: num
   const rows = tgt.length;
   let z = tf.matMul(xc, head.w); // (rows, V)
   if (head.b) z = then(z, (t) => tf.add(t, head.b!));
-  // On webgpu (f32) the WGSL kernel (kernels/xent) gives each row's loss and dz in two passes over z.
-  const fused = softmaxXentWebGpu(z, tf.tensor1d(tgt, 'int32'), cap, 1 / count);
+  // On webgpu (f32) the WGSL kernel (kernels/xent) gives each row's loss and dz in two passes over z; on wasm
+  // (no softcap) heap.c's xent_rows does, one kernel over tfjs's heap.
+  const tt = tf.tensor1d(tgt, 'int32');
+  const fused = softmaxXentWebGpu(z, tt, cap, 1 / count) ?? softmaxXentWasm(z, tt, cap, 1 / count);
   if (fused) {
     z.dispose();
     return [tf.sum(fused.loss), then(fused.dz, (t) => tf.matMul(t, wt))];

@@ -168,20 +168,25 @@ export function estimateMemory(cfg: ModelConfig, method: MethodSpec, batch: numb
   // Recomputation only with a frozen head and no KV-cache prefix (objective.ts / transformer.ts).
   const recompute = !!opts.recompute && method.kind !== 'full' && method.kind !== 'prefix';
   const frozenHead = method.kind !== 'full';
-  // The head: token chunks of LOGITS_PER_CHUNK logits (three (n, V) buffers live) and dx; a full fine-tune keeps
-  // the whole (N, V) logits path (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient.
+  // The head: token chunks of LOGITS_PER_CHUNK logits and dx; a full fine-tune keeps the whole (N, V) logits path
+  // (x5: logits, logSoftmax, one-hot int32 + f32, product) and its gradient. Per chunk two (n, V) buffers live (the
+  // logits and dz) where a softmax kernel runs (wasm's heap kernel, webgpu's WGSL one), three under tfjs's op chain:
+  // a final softcap (Gemma2), or tfjs's cpu backend, which is not sized for real models.
   const chunk = Math.min(N, defaultChunkTokens(V));
+  const chunkBuffers = cfg.finalSoftcap ? 3 : 2;
   // A quantized head runs sliced instead (train/loss.ts): vocabulary slices of at least 256 columns, ~4 M logits each.
   const slice = Math.min(V, headSliceWidth(N));
-  const head = !frozenHead ? 2 * 5 * N * V : (quant ? 3 * N * slice : 3 * chunk * V) + 2 * N * C;
+  const head = !frozenHead ? 2 * 5 * N * V : (quant ? 3 * N * slice : chunkBuffers * chunk * V) + 2 * N * C;
   const fused = opts.fusedBlocks !== false && fusedTraining(cfg, method, !!opts.transposeFree);
   const fusedTape = FUSED_KAPPA * Ntok * fusedFloatsPerToken(cfg);
   // Fused: each block's kept floats, its incoming gradient (tfjs keeps those until the backward ends), and one
-  // backward's temporaries. Recomputed: each block's input, and one block live at a time.
+  // backward's temporaries, which are never live with the head's chunk buffers (the loss ends before the first
+  // backward starts): the larger of the two counts. Recomputed: each block's input, and one block live at a time.
   const blocks = fused
-    ? (recompute ? 2 * L * Ntok * C + fusedTape : L * (fusedTape + Ntok * C)) + FUSED_TRANSIENT * Ntok * cfg.intermediate
+    ? recompute ? 2 * L * Ntok * C + fusedTape : L * (fusedTape + Ntok * C)
     : recompute ? 2 * L * Ntok * C + RECOMPUTE_SHARE * layerTape : L * layerTape;
-  const activations = blocks + head + 4 * Ntok * C; // + embeddings, final norm
+  const transient = fused ? Math.max(head, FUSED_TRANSIENT * Ntok * cfg.intermediate) : head;
+  const activations = blocks + transient + 4 * Ntok * C; // + embeddings, final norm
 
   const weightsBytes = weightBytesTotal, adapterBytes = adapter * F32;
   const gradBytes = 2 * trainable * F32, optimizerBytes = 2 * trainable * F32;

@@ -16,6 +16,7 @@ export interface HeapKernels {
   dropout(x: number, y: number, x2: number, y2: number, n: number, seed: number, cut: number, scale: number): void;
   rms_fwd(x: number, w: number, y: number, rows: number, C: number, eps: number): void;
   rms_bwd(x: number, w: number, dy: number, dx: number, dw: number, acc: number, rows: number, C: number, eps: number): void;
+  xent_rows(z: number, tgt: number, stats: number, dz: number, rows: number, V: number, scale: number): void;
 }
 
 export const HEAP_WASM_FLAG = 'WEBIFT_HEAP_WASM';

@@ -10,8 +10,12 @@
  *   rms_bwd     dx = rstd · (g − x · rstd² · mean(g · x)) with g = dy · w, and dw = Σ_rows dy · x · rstd, summed
  *               in an f64 row (acc: C doubles of scratch) and rounded into dw. Sums in f64, as the TypeScript
  *               kernels they replace.
+ *   xent_rows   softmax cross-entropy over a chunk of logits z (rows, V) without a softcap: per row its max m and
+ *               s = Σ e^{z − m} (in f64) into stats [m, s], and dz = (e^{z − m} / s − [c = y]) · scale, 0 for a row
+ *               whose target is −1. The caller takes the loss m + log s − z_y from the stats (no libm here).
  */
 #include <wasm_simd128.h>
+#include "../simd-math.h"
 
 typedef unsigned int u32;
 
@@ -120,4 +124,46 @@ void rms_bwd(const float *x, const float *w, const float *dy, float *dx, float *
     }
   }
   for (int c = 0; c < C; c++) dw[c] = (float)acc[c];
+}
+
+__attribute__((export_name("xent_rows")))
+void xent_rows(const float *z, const int *tgt, float *stats, float *dz, int rows, int V, float scale) {
+  for (int r = 0; r < rows; r++) {
+    const float *zr = z + (long)r * V;
+    float *dr = dz + (long)r * V;
+    int y = tgt[r], c = 0;
+    if (y < 0) {
+      for (; c < V; c++) dr[c] = 0.f;
+      stats[2 * r] = 0.f;
+      stats[2 * r + 1] = 1.f;
+      continue;
+    }
+    v128_t mv = wasm_f32x4_splat(zr[0]);
+    for (; c + 4 <= V; c += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(zr + c));
+    float m = wasm_f32x4_extract_lane(mv, 0);
+    m = wasm_f32x4_extract_lane(mv, 1) > m ? wasm_f32x4_extract_lane(mv, 1) : m;
+    m = wasm_f32x4_extract_lane(mv, 2) > m ? wasm_f32x4_extract_lane(mv, 2) : m;
+    m = wasm_f32x4_extract_lane(mv, 3) > m ? wasm_f32x4_extract_lane(mv, 3) : m;
+    for (; c < V; c++) m = zr[c] > m ? zr[c] : m;
+    v128_t ms = wasm_f32x4_splat(m), s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
+    for (c = 0; c + 4 <= V; c += 4) {
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(zr + c), ms));
+      wasm_v128_store(dr + c, e);
+      s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(e));
+      s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+    }
+    s0 = wasm_f64x2_add(s0, s1);
+    double s = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+    for (; c < V; c++) {
+      float e = wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(zr[c] - m)), 0);
+      dr[c] = e;
+      s += e;
+    }
+    v128_t k = wasm_f32x4_splat((float)(scale / s));
+    for (c = 0; c + 4 <= V; c += 4) wasm_v128_store(dr + c, wasm_f32x4_mul(wasm_v128_load(dr + c), k));
+    for (; c < V; c++) dr[c] *= (float)(scale / s);
+    if (y < V) dr[y] -= scale;
+    stats[2 * r] = m;
+    stats[2 * r + 1] = (float)s;
+  }
 }
