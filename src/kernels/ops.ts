@@ -16,6 +16,7 @@ import { swigluWasm } from './swiglu/swiglu-wasm';
 import { ropeFused } from './rope/rope';
 import type { WeightTensor } from './qtensor';
 export { seededDropout, seededDropoutPair } from './dropout/dropout';
+export { swigluWasmBackward } from './swiglu/swiglu-wasm';
 
 /** Additive mask value. HF uses finfo.min; on webgpu that makes fully masked rows 0/0 = NaN (pitfall 1). */
 export const MASK_VALUE = -1e9;

@@ -9,7 +9,7 @@
  * SwiGLU, the LoRA branches' inputs) are recomputed in the backward.
  *
  * Backward, from dy = d(out):
- *   MLP: ds = dy·W_downᵀ (+ LoRA), s = silu(g)·u: du = ds·silu(g), dg = ds·u·σ(g)(1 + g(1 − σ(g)));
+ *   MLP: ds = dy·W_downᵀ (+ LoRA), s = silu(g)·u: du = ds·silu(g), dg = ds·u·σ(g)(1 + g(1 − σ(g))) (one heap kernel);
  *        dhm = dg·W_gateᵀ + du·W_upᵀ (+ LoRA); dx1 = dy + RMSNorm'(x1, dhm).
  *   Attention: dao = dx1·W_oᵀ (+ LoRA); [dq, dk, dv] from attention.c's backward; RoPE' is the rotation by −θ;
  *        dh = dq·W_qᵀ + dk·W_kᵀ + dv·W_vᵀ (+ LoRA); dx = dx1 + RMSNorm'(x, dh).
@@ -18,7 +18,7 @@
  * Checked against the generic taped block (losses and every LoRA gradient) in tests/model/fused-block.test.ts.
  */
 import { tf, tidy, type Tensor } from '../kernels/tf';
-import { linear, frozenLinearGrad, isTrainable, seededDropout, seededDropoutPair, swiglu } from '../kernels/ops';
+import { linear, frozenLinearGrad, isTrainable, seededDropout, seededDropoutPair, swiglu, swigluWasmBackward } from '../kernels/ops';
 import { gemmPool } from '../kernels/gemm/register';
 import { attentionCpuBackward, attentionCpuForward } from '../kernels/attention/attention-cpu';
 import { rmsNormWasm, rmsNormWasmBackward } from '../kernels/rmsnorm/rmsnorm-wasm';
@@ -143,11 +143,12 @@ export function fusedBlock(model: Model, plan: FusedPlan, x: Tensor, shared: Fus
     const d = tf.reshape(dy, [N, C]);
     // Each half in its own tidy, so the MLP's (N, I) temporaries are gone before attention's backward allocates.
     const dx1 = tidy(() => {
-      const sg = tf.sigmoid(g);
-      const act = tf.mul(g, sg);
-      const ds = back(6, () => tf.mul(act, u), d);
-      const du = tf.mul(ds, act);
-      const dg = tf.mul(tf.mul(ds, u), tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg)))));
+      const ds = back(6, () => swiglu(g, u), d);
+      const [dg, du] = swigluWasmBackward(g, u, ds) ?? tf.tidy(() => {
+        const sg = tf.sigmoid(g);
+        const act = tf.mul(g, sg);
+        return [tf.mul(tf.mul(ds, u), tf.mul(sg, tf.add(1, tf.mul(g, tf.sub(1, sg))))), tf.mul(ds, act)];
+      });
       let hm: Tensor | null = null;
       const hmOf = () => (hm ??= rmsNormWasm(x1, normW('mlp_norm'), eps)!);
       const dhm = tf.add(back(4, hmOf, dg), back(5, hmOf, du));

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
-import { applyRope, rmsNorm, swiglu } from '../../src/kernels/ops';
+import { applyRope, rmsNorm, swiglu, swigluWasmBackward } from '../../src/kernels/ops';
 import { applyRopeInterleaved } from '../../src/kernels/rope-interleaved';
 import { rmsNormGradReference, rmsNormReference } from '../../src/kernels/rmsnorm/reference';
 import { ropeGradReference, ropeReference, type RopeStyle } from '../../src/kernels/rope/reference';
@@ -60,6 +60,22 @@ describe('CPU fused kernels on wasm', () => {
     const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(apply(a, cos, sin), dy)))([x]);
     await expectClose(dx, ropeGradReference(dyv, cv, sv, shape, style), ...TOL, 'dx');
     tf.dispose([x, cos, sin, dy, y, dx]);
+  });
+
+  it('SwiGLU backward (heap module): dg and du in one kernel equal tfjs autodiff of the composed ops', async () => {
+    const n = 3 * 77; // 231: not a multiple of the 4 lanes
+    const gv = lcg(n, 10, { scale: 6 }), uv = lcg(n, 11, { scale: 2 }), dsv = lcg(n, 12, { scale: 2 });
+    gv[0] = 95; gv[1] = -95; // past exp's clamp both ways: σ is 1 and ~0 there
+    const g = tf.tensor2d(gv, [3, 77]), u = tf.tensor2d(uv, [3, 77]), ds = tf.tensor2d(dsv, [3, 77]);
+    const [dg, du] = swigluWasmBackward(g, u, ds)!;
+    const [wantDg, wantDu] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.mul(tf.mul(a, tf.sigmoid(a)), b), ds)))([g, u]);
+    await expectClose(dg, (await wantDg.data()) as Float32Array, ...TOL, 'dg');
+    await expectClose(du, (await wantDu.data()) as Float32Array, ...TOL, 'du');
+    // Without the module it is not offered (the fused block then composes the ops).
+    tf.env().set(HEAP_WASM_FLAG, false);
+    expect(swigluWasmBackward(g, u, ds)).toBeNull();
+    tf.env().set(HEAP_WASM_FLAG, true);
+    tf.dispose([g, u, ds, dg, du, wantDg, wantDu]);
   });
 
   it('SwiGLU: one kernel for decode-sized rows without a tape, the composed ops under one', async () => {

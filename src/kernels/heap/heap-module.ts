@@ -17,6 +17,8 @@ export interface HeapKernels {
   rms_fwd(x: number, w: number, y: number, rows: number, C: number, eps: number): void;
   rms_bwd(x: number, w: number, dy: number, dx: number, dw: number, acc: number, rows: number, C: number, eps: number): void;
   xent_rows(z: number, tgt: number, stats: number, dz: number, rows: number, V: number, scale: number): void;
+  swiglu_fwd(g: number, u: number, y: number, n: number): void;
+  swiglu_bwd(g: number, u: number, ds: number, du: number, dg: number, n: number): void;
 }
 
 export const HEAP_WASM_FLAG = 'WEBIFT_HEAP_WASM';

@@ -10,6 +10,8 @@
  *   rms_bwd     dx = rstd · (g − x · rstd² · mean(g · x)) with g = dy · w, and dw = Σ_rows dy · x · rstd, summed
  *               in an f64 row (acc: C doubles of scratch) and rounded into dw. Sums in f64, as the TypeScript
  *               kernels they replace.
+ *   swiglu_fwd  y = silu(g) · u = g · σ(g) · u.
+ *   swiglu_bwd  given ds = ∂L/∂y: du = ds · silu(g), dg = ds · u · σ(g) · (1 + g · (1 − σ(g))).
  *   xent_rows   softmax cross-entropy over a chunk of logits z (rows, V) without a softcap: per row its max m and
  *               s = Σ e^{z − m} (in f64) into stats [m, s], and dz = (e^{z − m} / s − [c = y]) · scale, 0 for a row
  *               whose target is −1. The caller takes the loss m + log s − z_y from the stats (no libm here).
@@ -165,5 +167,47 @@ void xent_rows(const float *z, const int *tgt, float *stats, float *dz, int rows
     if (y < V) dr[y] -= scale;
     stats[2 * r] = m;
     stats[2 * r + 1] = (float)s;
+  }
+}
+
+/* σ(g) = 1 / (1 + e^{−g}); exp4's clamp gives 1 above g = 87.3 and about 6e-39 below −88.3. */
+static inline v128_t sigmoid4(v128_t g) {
+  v128_t one = wasm_f32x4_splat(1.f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(g))));
+}
+
+__attribute__((export_name("swiglu_fwd")))
+void swiglu_fwd(const float *g, const float *u, float *y, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t gv = wasm_v128_load(g + i);
+    wasm_v128_store(y + i, wasm_f32x4_mul(wasm_f32x4_mul(gv, sigmoid4(gv)), wasm_v128_load(u + i)));
+  }
+  for (; i < n; i++) {
+    v128_t gv = wasm_f32x4_splat(g[i]);
+    y[i] = wasm_f32x4_extract_lane(wasm_f32x4_mul(wasm_f32x4_mul(gv, sigmoid4(gv)), wasm_f32x4_splat(u[i])), 0);
+  }
+}
+
+static inline void swiglu_bwd4(v128_t gv, v128_t uv, v128_t dv, v128_t *du, v128_t *dg) {
+  v128_t sg = sigmoid4(gv), one = wasm_f32x4_splat(1.f);
+  *du = wasm_f32x4_mul(dv, wasm_f32x4_mul(gv, sg));
+  v128_t d = wasm_f32x4_mul(sg, wasm_f32x4_add(one, wasm_f32x4_mul(gv, wasm_f32x4_sub(one, sg))));
+  *dg = wasm_f32x4_mul(wasm_f32x4_mul(dv, uv), d);
+}
+
+__attribute__((export_name("swiglu_bwd")))
+void swiglu_bwd(const float *g, const float *u, const float *ds, float *du, float *dg, int n) {
+  int i = 0;
+  v128_t a, b;
+  for (; i + 4 <= n; i += 4) {
+    swiglu_bwd4(wasm_v128_load(g + i), wasm_v128_load(u + i), wasm_v128_load(ds + i), &a, &b);
+    wasm_v128_store(du + i, a);
+    wasm_v128_store(dg + i, b);
+  }
+  for (; i < n; i++) {
+    swiglu_bwd4(wasm_f32x4_splat(g[i]), wasm_f32x4_splat(u[i]), wasm_f32x4_splat(ds[i]), &a, &b);
+    du[i] = wasm_f32x4_extract_lane(a, 0);
+    dg[i] = wasm_f32x4_extract_lane(b, 0);
   }
 }
