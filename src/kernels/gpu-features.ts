@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { takesEnableDirectives } from '../platform/gpu-device';
+import { registerKernelFlag } from './flags';
 
 export interface GpuFeatures {
   shaderF16: boolean;
@@ -17,9 +18,7 @@ export interface GpuFeatures {
 }
 
 export const SUBGROUP_FLAG = 'WEBIFT_WEBGPU_SUBGROUPS';
-if (!(tf.env() as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry[SUBGROUP_FLAG]) {
-  tf.env().registerFlag(SUBGROUP_FLAG, () => true);
-}
+registerKernelFlag(SUBGROUP_FLAG, () => true);
 
 function device(): GPUDevice | undefined {
   return tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device?: GPUDevice }).device : undefined;

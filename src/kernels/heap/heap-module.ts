@@ -1,13 +1,15 @@
 /**
- * The heap module (heap.c, built by scripts/build-gemm-wasm.sh into heap-wasm.ts): kernels compiled to wasm SIMD that
- * run on tfjs-wasm's own memory, instantiated once per memory with that memory as its import, so a kernel passes
- * tensors' memoryOffsets and copies nothing. It imports a plain memory: platform/backend.ts runs tfjs-wasm's build
- * without threads (ours run in kernels/gemm). Null where the module cannot load (an engine without SIMD128, a
- * shared memory, a tfjs build that does not expose its memory) or the tfjs flag
- * WEBIFT_HEAP_WASM is false (or WEBIFT_HEAP_WASM=0 in Node's environment); the callers then keep their TypeScript loops, which the tests hold to the same
- * oracles. Measured in Node on this machine: the dropout mask at 0.39 ns an element against 12.4 for the loop.
+ * The heap module (heap.c, built by scripts/build-gemm-wasm.sh into heap-wasm.ts): kernels compiled to wasm SIMD
+ * that run on tfjs-wasm's own memory, instantiated once per memory with that memory as its import, so a kernel
+ * passes tensors' memoryOffsets and copies nothing. It imports a plain memory: platform/backend.ts runs tfjs-wasm's
+ * build without threads (ours run in kernels/gemm). Null where the module cannot load (an engine without SIMD128, a
+ * shared memory, a tfjs build that does not expose its memory) or the tfjs flag WEBIFT_HEAP_WASM is false (or
+ * WEBIFT_HEAP_WASM=0 in Node's environment); the callers then keep their TypeScript loops, which the tests hold to
+ * the same oracles. Measured in Node on this machine: the dropout mask at 0.39 ns an element against 12.4 for the
+ * loop.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelFlag } from '../flags';
 import { decodeBase64 } from '../gemm/pool';
 import type { WasmBackendLike } from '../wasm-heap';
 import { HEAP_WASM_BASE64 } from './heap-wasm';
@@ -22,10 +24,9 @@ export interface HeapKernels {
 }
 
 export const HEAP_WASM_FLAG = 'WEBIFT_HEAP_WASM';
-if (!(tf.env() as unknown as { flagRegistry: Record<string, unknown> }).flagRegistry[HEAP_WASM_FLAG]) {
-  // WEBIFT_HEAP_WASM=0 in Node's environment turns it off too (for A/B runs of a whole training step).
-  tf.env().registerFlag(HEAP_WASM_FLAG, () => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.WEBIFT_HEAP_WASM !== '0');
-}
+// WEBIFT_HEAP_WASM=0 in Node's environment turns it off too (for A/B runs of a whole training step).
+const nodeEnv = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+registerKernelFlag(HEAP_WASM_FLAG, () => nodeEnv?.WEBIFT_HEAP_WASM !== '0');
 
 const instances = new WeakMap<WebAssembly.Memory, HeapKernels | null>();
 
