@@ -1,6 +1,6 @@
 /*
  * SIMD128 math shared by the wasm modules (gemm/attention.c, heap/heap.c): e^x over 4 lanes without libm (the
- * modules link no C library).
+ * modules link no C library), a horizontal sum and a row maximum, and sums of f32 products kept in f64.
  */
 #ifndef WEBIFT_SIMD_MATH_H
 #define WEBIFT_SIMD_MATH_H
@@ -32,5 +32,35 @@ static inline v128_t exp4(v128_t x) {
 }
 
 static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
+
+static inline float hsum(v128_t v) {
+  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
+         wasm_f32x4_extract_lane(v, 3);
+}
+
+static float rowMax(const float *x, int n) {
+  v128_t m = wasm_f32x4_splat(x[0]);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(x + j));
+  float r = wasm_f32x4_extract_lane(m, 0);
+  for (int l = 1; l < 4; l++) {
+    float e = l == 1 ? wasm_f32x4_extract_lane(m, 1) : l == 2 ? wasm_f32x4_extract_lane(m, 2) : wasm_f32x4_extract_lane(m, 3);
+    r = e > r ? e : r;
+  }
+  for (; j < n; j++) r = x[j] > r ? x[j] : r;
+  return r;
+}
+
+/* (s0, s1) += the 4 lanes of p, promoted to f64: two f64x2 accumulators per 4 floats. */
+static inline void add64(v128_t *s0, v128_t *s1, v128_t p) {
+  *s0 = wasm_f64x2_add(*s0, wasm_f64x2_promote_low_f32x4(p));
+  *s1 = wasm_f64x2_add(*s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(p, p, 2, 3, 2, 3)));
+}
+
+/* The total of two f64x2 accumulators. */
+static inline double total64(v128_t s0, v128_t s1) {
+  s0 = wasm_f64x2_add(s0, s1);
+  return wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+}
 
 #endif

@@ -7,8 +7,9 @@
  *   backward: P recomputed from the stats, dV += Pᵀ dO_c, dP = dO_c Vᵀ, dS = P*(dP - rowsum(dO*O)) (times
  *             1 - tanh² under softcap, times scale), dQ_c = dS K, dK += dSᵀ Q_c.
  * A thread owns whole work items, so dK and dV need no atomics. Kᵀ and Vᵀ are packed once per item into the
- * thread's scratch, and block() packs its strips of B there too (KC x 8 floats after the chunk buffers). The bias is read through strides (b, head, t) with unit stride along keys, so a (B, 1, T, S)
- * mask or a (B, H, 1, S) ALiBi row is never expanded.
+ * thread's scratch, and block() packs its strips of B there too (KC x 8 floats after the chunk buffers). The bias
+ * is read through strides (b, head, t) with unit stride along keys, so a (B, 1, T, S) mask or a (B, H, 1, S) ALiBi
+ * row is never expanded.
  */
 
 #define QC 32
@@ -54,24 +55,6 @@ static void scores(const attn_args *A, const float *bias, int b, int hkv, int ro
       for (; j < L; j++) pr[j] = pr[j] * A->scale + br[j];
     }
   }
-}
-
-static inline float hsum(v128_t v) {
-  return wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1) + wasm_f32x4_extract_lane(v, 2) +
-         wasm_f32x4_extract_lane(v, 3);
-}
-
-static float rowMax(const float *x, int n) {
-  v128_t m = wasm_f32x4_splat(x[0]);
-  int j = 0;
-  for (; j + 4 <= n; j += 4) m = wasm_f32x4_max(m, wasm_v128_load(x + j));
-  float r = wasm_f32x4_extract_lane(m, 0);
-  for (int l = 1; l < 4; l++) {
-    float e = l == 1 ? wasm_f32x4_extract_lane(m, 1) : l == 2 ? wasm_f32x4_extract_lane(m, 2) : wasm_f32x4_extract_lane(m, 3);
-    r = e > r ? e : r;
-  }
-  for (; j < n; j++) r = x[j] > r ? x[j] : r;
-  return r;
 }
 
 /* x = e^{x - m} in place; returns the sum. */

@@ -61,17 +61,12 @@ void dropout(const float *x, float *y, const float *x2, float *y2, int n, u32 se
   }
 }
 
-/* Σ a·b over n floats in f64 (two f64x2 accumulators per 4 floats). */
+/* Σ a·b over n floats in f64. */
 static double dot64(const float *a, const float *b, int n) {
   v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
   int c = 0;
-  for (; c + 4 <= n; c += 4) {
-    v128_t p = wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(b + c));
-    s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(p));
-    s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(p, p, 2, 3, 2, 3)));
-  }
-  s0 = wasm_f64x2_add(s0, s1);
-  double r = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+  for (; c + 4 <= n; c += 4) add64(&s0, &s1, wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(b + c)));
+  double r = total64(s0, s1);
   for (; c < n; c++) r += (double)a[c] * b[c];
   return r;
 }
@@ -102,13 +97,9 @@ void rms_bwd(const float *x, const float *w, const float *dy, float *dx, float *
     /* Σ g·w·x: products in f32, the sum in f64. */
     v128_t s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
     int c = 0;
-    for (; c + 4 <= C; c += 4) {
-      v128_t p = wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gr + c), wasm_v128_load(w + c)), wasm_v128_load(xr + c));
-      s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(p));
-      s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(p, p, 2, 3, 2, 3)));
-    }
-    s0 = wasm_f64x2_add(s0, s1);
-    double gx = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+    for (; c + 4 <= C; c += 4)
+      add64(&s0, &s1, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(gr + c), wasm_v128_load(w + c)), wasm_v128_load(xr + c)));
+    double gx = total64(s0, s1);
     for (; c < C; c++) gx += (double)(gr[c] * w[c]) * xr[c];
     float rstd = rstd_of(ss, C, eps);
     float k = (float)((double)rstd * rstd * gx / C);
@@ -116,9 +107,10 @@ void rms_bwd(const float *x, const float *w, const float *dy, float *dx, float *
     for (c = 0; c + 4 <= C; c += 4) {
       v128_t xv = wasm_v128_load(xr + c), gv = wasm_v128_load(gr + c);
       wasm_v128_store(dr + c, wasm_f32x4_mul(rs, wasm_f32x4_sub(wasm_f32x4_mul(gv, wasm_v128_load(w + c)), wasm_f32x4_mul(xv, kv))));
-      v128_t t = wasm_f32x4_mul(wasm_f32x4_mul(gv, xv), rs);
-      wasm_v128_store(acc + c, wasm_f64x2_add(wasm_v128_load(acc + c), wasm_f64x2_promote_low_f32x4(t)));
-      wasm_v128_store(acc + c + 2, wasm_f64x2_add(wasm_v128_load(acc + c + 2), wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(t, t, 2, 3, 2, 3))));
+      v128_t a0 = wasm_v128_load(acc + c), a1 = wasm_v128_load(acc + c + 2);
+      add64(&a0, &a1, wasm_f32x4_mul(wasm_f32x4_mul(gv, xv), rs));
+      wasm_v128_store(acc + c, a0);
+      wasm_v128_store(acc + c + 2, a1);
     }
     for (; c < C; c++) {
       dr[c] = rstd * (gr[c] * w[c] - xr[c] * k);
@@ -140,30 +132,23 @@ void xent_rows(const float *z, const int *tgt, float *stats, float *dz, int rows
       stats[2 * r + 1] = 1.f;
       continue;
     }
-    v128_t mv = wasm_f32x4_splat(zr[0]);
-    for (; c + 4 <= V; c += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(zr + c));
-    float m = wasm_f32x4_extract_lane(mv, 0);
-    m = wasm_f32x4_extract_lane(mv, 1) > m ? wasm_f32x4_extract_lane(mv, 1) : m;
-    m = wasm_f32x4_extract_lane(mv, 2) > m ? wasm_f32x4_extract_lane(mv, 2) : m;
-    m = wasm_f32x4_extract_lane(mv, 3) > m ? wasm_f32x4_extract_lane(mv, 3) : m;
-    for (; c < V; c++) m = zr[c] > m ? zr[c] : m;
+    float m = rowMax(zr, V);
     v128_t ms = wasm_f32x4_splat(m), s0 = wasm_f64x2_splat(0), s1 = wasm_f64x2_splat(0);
-    for (c = 0; c + 4 <= V; c += 4) {
+    for (; c + 4 <= V; c += 4) {
       v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(zr + c), ms));
       wasm_v128_store(dr + c, e);
-      s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(e));
-      s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(e, e, 2, 3, 2, 3)));
+      add64(&s0, &s1, e);
     }
-    s0 = wasm_f64x2_add(s0, s1);
-    double s = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+    double s = total64(s0, s1);
     for (; c < V; c++) {
-      float e = wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(zr[c] - m)), 0);
+      float e = exp1(zr[c] - m);
       dr[c] = e;
       s += e;
     }
-    v128_t k = wasm_f32x4_splat((float)(scale / s));
+    float k1 = (float)(scale / s);
+    v128_t k = wasm_f32x4_splat(k1);
     for (c = 0; c + 4 <= V; c += 4) wasm_v128_store(dr + c, wasm_f32x4_mul(wasm_v128_load(dr + c), k));
-    for (; c < V; c++) dr[c] *= (float)(scale / s);
+    for (; c < V; c++) dr[c] *= k1;
     if (y < V) dr[y] -= scale;
     stats[2 * r] = m;
     stats[2 * r + 1] = (float)s;
