@@ -1,9 +1,9 @@
 /**
  * WGSL for LayerNorm, forward and input gradient, as tfjs-webgpu user code (tfjs adds the bindings, `uniforms`, and
  * the `_start` entry that calls `main`). Tiling as kernels/rmsnorm: one workgroup of WG threads per row of C
- * values, each thread striding over the row, workgroup sums (wgsl-common.ts: a tree, or the
- * subgroup variant with `subgroups`). The forward takes the mean, then
- * the biased variance of the centred row (two passes: no E[x²] − E[x]² cancellation), and writes
+ * values, each thread striding over the row, workgroup sums (wgsl-common.ts: a tree, or the subgroup variant with
+ * `subgroups`). The forward takes the mean, then the biased variance of the centred row (two passes: no
+ * E[x²] − E[x]² cancellation), and writes
  * y = (x − mean) · rstd · w + b. The backward recomputes mean and rstd and writes
  * dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)) with g = dy · w, x̂ = (x − mean) · rstd. f32 throughout.
  */
