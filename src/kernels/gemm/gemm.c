@@ -13,9 +13,8 @@
  * No function here touches the shadow stack (checked by the build script), so instances can share memory
  * without giving each thread a stack of its own.
  *
- * Measured and left out (this project's 2-core AMD EPYC, Node 20): decode's few-row products on two threads, with
- * the weight kept in the pool's memory in 16-column panels, ran no faster than XNNPACK on one (both about 26 GB/s:
- * memory-bound).
+ * Decode's few-row products have their own pair (pack_panels, gemv_panels): they run against a weight kept resident in
+ * the pool's memory as 16-column panels, each one a contiguous stream (kernels/gemm/resident.ts).
  */
 #include <wasm_simd128.h>
 
@@ -173,6 +172,72 @@ __attribute__((export_name("pack_transpose"))) void pack_transpose(const float *
       int ce = cb + 8 < cols ? cb + 8 : cols;
       for (int r = rb; r < re; r++)
         for (int c = cb; c < ce; c++) dst[(long)r * cols + c] = src[(long)c * rows + r];
+    }
+  }
+}
+
+/*
+ * B [K, N] (row stride N) to panels of 16 columns: panel p holds B[k, 16p .. 16p + 16) for k = 0 .. K - 1, one 64-byte
+ * row after another, so a panel is one contiguous stream of K x 16 floats. The last panel's missing columns are zeros.
+ * Panels [p0, p1) of w.
+ */
+__attribute__((export_name("pack_panels"))) void pack_panels(const float *b, int K, int N, float *w, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    float *o = w + (long)p * K * 16;
+    int j0 = p * 16, n = N - j0 < 16 ? N - j0 : 16;
+    for (int k = 0; k < K; k++, o += 16) {
+      const float *bk = b + (long)k * N + j0;
+      if (n == 16) {
+        wasm_v128_store(o, wasm_v128_load(bk));
+        wasm_v128_store(o + 4, wasm_v128_load(bk + 4));
+        wasm_v128_store(o + 8, wasm_v128_load(bk + 8));
+        wasm_v128_store(o + 12, wasm_v128_load(bk + 12));
+      } else {
+        for (int j = 0; j < 16; j++) o[j] = j < n ? bk[j] : 0.f;
+      }
+    }
+  }
+}
+
+/*
+ * C[i, 16p .. 16p + 16) = A[i, :] . panel p, for rows i < M and panels [p0, p1); A is [M, K] (row stride K), C has
+ * row stride ldc >= 16 x panels (the padded columns are written too). A product of a few rows reads each weight once
+ * and does 2 flops a float read, so it is bound by memory bandwidth, not arithmetic: the panel layout makes every
+ * thread's share one forward stream, and two threads read it at about 50 GB/s where one reads 28 (this project's
+ * 2-core AMD EPYC; XNNPACK on tfjs-wasm's one thread: 20-26). Two k steps in flight, eight accumulators, so the adds
+ * do not wait on each other. The panel (36 KiB at K = 576) stays in L2 for the second and later rows.
+ */
+__attribute__((export_name("gemv_panels"))) void gemv_panels(const float *a, int M, int K, const float *w, float *c,
+                                                             int ldc, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    const float *panel = w + (long)p * K * 16;
+    for (int i = 0; i < M; i++) {
+      const float *x = a + (long)i * K, *b = panel;
+      v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0;
+      int k = 0;
+      for (; k + 2 <= K; k += 2, b += 32) {
+        v128_t u = wasm_f32x4_splat(x[k]), v = wasm_f32x4_splat(x[k + 1]);
+        a0 = MADD(a0, u, wasm_v128_load(b));
+        a1 = MADD(a1, u, wasm_v128_load(b + 4));
+        a2 = MADD(a2, u, wasm_v128_load(b + 8));
+        a3 = MADD(a3, u, wasm_v128_load(b + 12));
+        e0 = MADD(e0, v, wasm_v128_load(b + 16));
+        e1 = MADD(e1, v, wasm_v128_load(b + 20));
+        e2 = MADD(e2, v, wasm_v128_load(b + 24));
+        e3 = MADD(e3, v, wasm_v128_load(b + 28));
+      }
+      if (k < K) {
+        v128_t u = wasm_f32x4_splat(x[k]);
+        a0 = MADD(a0, u, wasm_v128_load(b));
+        a1 = MADD(a1, u, wasm_v128_load(b + 4));
+        a2 = MADD(a2, u, wasm_v128_load(b + 8));
+        a3 = MADD(a3, u, wasm_v128_load(b + 12));
+      }
+      float *o = c + (long)i * ldc + p * 16;
+      wasm_v128_store(o, wasm_f32x4_add(a0, e0));
+      wasm_v128_store(o + 4, wasm_f32x4_add(a1, e1));
+      wasm_v128_store(o + 8, wasm_f32x4_add(a2, e2));
+      wasm_v128_store(o + 12, wasm_f32x4_add(a3, e3));
     }
   }
 }

@@ -4,8 +4,13 @@
  * the shared memory, writes each thread's range into the control block, bumps the generation word (the helpers
  * wait on it with Atomics.wait), runs range 0 itself and waits for the pending count to reach zero.
  *
- * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit, 4 attention forward, 5 attention backward), 4..19 the op's
- * arguments, then 6 words per thread: its (b0, b1, i0, i1, j0, j1) or (r0, r1).
+ * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit, 4 attention forward,
+ * 5 attention backward, 6 few-row product on panels, 7 packing into panels), 3 helpers started, 4..19 the op's arguments, then 6 words
+ * per thread: its (b0, b1, i0, i1, j0, j1) or (r0, r1).
+ *
+ * Memory: the module's own bytes below ARENA_BASE; then the resident region (weights packed once and kept across
+ * calls, allocResident/freeResident, first fit over a free list); then the operand arena, which every call resets to
+ * the top of the resident region.
  *
  * Not handled: a helper that dies (an out-of-memory worker) would leave the caller waiting; the wait is bounded
  * by WAIT_LIMIT_MS and then throws, and the pool is closed.
@@ -18,7 +23,12 @@ const OP_TRANSPOSE = 2;
 const OP_QUIT = 3;
 const OP_ATTN_FWD = 4;
 const OP_ATTN_BWD = 5;
+const OP_GEMV = 6;
+const OP_PACK_PANELS = 7;
+const READY = 3;
 const ARGS = 4;
+/** How long create() waits for its helpers to start. */
+const START_LIMIT_MS = 30_000;
 const RANGES = 24;
 const PAGE = 65536;
 /** The module's own data and shadow stack live below this offset; the operand arena starts here. */
@@ -27,13 +37,22 @@ const WAIT_LIMIT_MS = 120_000;
 /** Each thread's scratch for packing strips of B in gemm.c: KC (256) rows of 8 floats. */
 const PACK_BYTES = 256 * 8 * 4;
 
+/**
+ * Polls of the generation word a helper makes before it sleeps (about 50 us on this project's AMD EPYC). Decode runs
+ * some 200 products a token, each 20-100 us of work: a helper woken from Atomics.wait each time took longer to wake
+ * than its share of the work.
+ */
+const HELPER_SPIN = 1 << 15;
+
 /** The helper threads' loop (plain JavaScript, run by platform/threads.ts with `threadData` set). */
 const HELPER_SOURCE = `
 const { module, memory, ctrl, index } = globalThis.threadData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(ctrl);
 let gen = 0;
+Atomics.add(c, ${READY}, 1);
 for (;;) {
+  for (let spin = 0; spin < ${HELPER_SPIN} && Atomics.load(c, 0) === gen; spin++);
   Atomics.wait(c, 0, gen);
   gen = Atomics.load(c, 0);
   const op = c[2];
@@ -46,6 +65,10 @@ for (;;) {
     (op === ${OP_ATTN_FWD} ? ex.attn_fwd : ex.attn_bwd)(c[4], c[r], c[r + 1], index);
   } else if (op === ${OP_TRANSPOSE} && c[r] < c[r + 1]) {
     ex.pack_transpose(c[4], c[5], c[6], c[7], c[r], c[r + 1]);
+  } else if (op === ${OP_GEMV} && c[r] < c[r + 1]) {
+    ex.gemv_panels(c[4], c[5], c[6], c[7], c[8], c[9], c[r], c[r + 1]);
+  } else if (op === ${OP_PACK_PANELS} && c[r] < c[r + 1]) {
+    ex.pack_panels(c[4], c[5], c[6], c[7], c[r], c[r + 1]);
   }
   if (Atomics.sub(c, 1, 1) === 1) Atomics.notify(c, 1);
 }
@@ -56,7 +79,12 @@ interface GemmExports {
   pack_transpose(src: number, dst: number, rows: number, cols: number, r0: number, r1: number): void;
   attn_fwd(args: number, w0: number, w1: number, thread: number): void;
   attn_bwd(args: number, w0: number, w1: number, thread: number): void;
+  pack_panels(b: number, K: number, N: number, w: number, p0: number, p1: number): void;
+  gemv_panels(a: number, M: number, K: number, w: number, c: number, ldc: number, p0: number, p1: number): void;
 }
+
+/** Columns in one panel of a resident weight (gemm.c's pack_panels). */
+export const PANEL = 16;
 
 /** One thread's share of a product: matrices [b0, b1), rows [i0, i1), columns [j0, j1). */
 export type GemmRange = [number, number, number, number, number, number];
@@ -82,6 +110,11 @@ export class GemmPool {
   private readonly ctrl: Int32Array;
   private readonly ex: GemmExports;
   private top = ARENA_BASE;
+  /** End of the resident region; the arena starts here. */
+  private residentTop = ARENA_BASE;
+  /** Freed resident blocks below residentTop, as [offset, bytes], sorted by offset and never adjacent. */
+  private holes: [number, number][] = [];
+  private residentBytes = 0;
   private closed = false;
 
   private constructor(readonly memory: WebAssembly.Memory, ctrl: SharedArrayBuffer, ex: GemmExports, private helpers: ThreadHandle[], readonly fma: boolean) {
@@ -103,12 +136,74 @@ export class GemmPool {
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     const helpers: ThreadHandle[] = [];
     for (let index = 1; index < threads; index++) helpers.push(await startThread(HELPER_SOURCE, { module, memory, ctrl, index }));
+    // A helper that has not started yet may need this thread's event loop to start (Node's workers do): a call that
+    // blocked waiting for it would wait for ever. So return only once every helper is in its loop.
+    const ready = new Int32Array(ctrl);
+    const deadline = Date.now() + START_LIMIT_MS;
+    while (Atomics.load(ready, READY) < threads - 1) {
+      if (Date.now() > deadline) {
+        for (const h of helpers) h.terminate();
+        throw new Error(`GEMM helper threads did not start within ${START_LIMIT_MS / 1000} s`);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
     return new GemmPool(memory, ctrl, ex, helpers, fma);
   }
 
   /** Frees the whole arena: the next call's operands start at the bottom again. */
   reset(): void {
-    this.top = ARENA_BASE;
+    this.top = this.residentTop;
+  }
+
+  /** Bytes held by resident blocks now. */
+  get resident(): number {
+    return this.residentBytes;
+  }
+
+  /**
+   * Room for n floats that stays until freeResident, 64-byte aligned. Call it between products: it resets the arena.
+   * Returns the byte offset.
+   */
+  allocResident(n: number): number {
+    const bytes = Math.ceil((n * 4) / 64) * 64;
+    this.residentBytes += bytes;
+    const i = this.holes.findIndex(([, size]) => size >= bytes);
+    if (i >= 0) {
+      const [at, size] = this.holes[i];
+      if (size === bytes) this.holes.splice(i, 1);
+      else this.holes[i] = [at + bytes, size - bytes];
+      return at;
+    }
+    const at = this.residentTop;
+    this.residentTop += bytes;
+    this.reset();
+    try {
+      this.alloc(0); // grows the memory to the new top
+    } catch (e) {
+      this.residentTop = at;
+      this.residentBytes -= bytes;
+      this.reset();
+      throw e;
+    }
+    return at;
+  }
+
+  /** Gives back a block from allocResident (`n` floats, as it was asked for). */
+  freeResident(at: number, n: number): void {
+    const bytes = Math.ceil((n * 4) / 64) * 64;
+    this.residentBytes -= bytes;
+    let i = this.holes.findIndex(([h]) => h > at);
+    if (i < 0) i = this.holes.length;
+    this.holes.splice(i, 0, [at, bytes]);
+    // Merge with the neighbours, then hand a hole that ends at the top back to the arena.
+    if (i + 1 < this.holes.length && at + bytes === this.holes[i + 1][0]) this.holes.splice(i, 2, [at, bytes + this.holes[i + 1][1]]);
+    if (i > 0 && this.holes[i - 1][0] + this.holes[i - 1][1] === at) this.holes.splice(i - 1, 2, [this.holes[i - 1][0], this.holes[i - 1][1] + this.holes[i][1]]);
+    const last = this.holes[this.holes.length - 1];
+    if (last && last[0] + last[1] === this.residentTop) {
+      this.residentTop = last[0];
+      this.holes.pop();
+    }
+    this.reset();
   }
 
   /** Room for n floats, 64-byte aligned; grows the memory when needed. Returns the byte offset. */
@@ -153,6 +248,31 @@ export class GemmPool {
     this.dispatch(backward ? OP_ATTN_BWD : OP_ATTN_FWD, ranges, (r) => fn(args, r[0], r[1], 0));
   }
 
+  /**
+   * B [K, N] at `b` (row stride N) into panels at `w` (PANEL columns each, gemm.c's pack_panels), split by panels
+   * across the threads.
+   */
+  packPanels(b: number, K: number, N: number, w: number): void {
+    const P = Math.ceil(N / PANEL);
+    const words = [b, K, N, w];
+    const ranges = this.panelRanges(P, K * N < 1 << 16 ? 1 : this.threads);
+    if (ranges.length === 1) return this.ex.pack_panels(b, K, N, w, 0, P);
+    words.forEach((x, i) => (this.ctrl[ARGS + i] = x));
+    this.dispatch(OP_PACK_PANELS, ranges, (r) => this.ex.pack_panels(b, K, N, w, r[0], r[1]));
+  }
+
+  /**
+   * C = A . B for the M rows of A [M, K] at `a` against B packed at `w` (packPanels), into C at `c` with row stride
+   * ldc >= the panels' padded width; split by panels across `threads` threads (at most the pool's).
+   */
+  gemvPanels(a: number, M: number, K: number, w: number, N: number, c: number, ldc: number, threads: number): void {
+    const P = Math.ceil(N / PANEL);
+    const ranges = this.panelRanges(P, Math.min(threads, this.threads));
+    if (ranges.length === 1) return this.ex.gemv_panels(a, M, K, w, c, ldc, 0, P);
+    [a, M, K, w, c, ldc].forEach((x, i) => (this.ctrl[ARGS + i] = x));
+    this.dispatch(OP_GEMV, ranges, (r) => this.ex.gemv_panels(a, M, K, w, c, ldc, r[0], r[1]));
+  }
+
   /** dst = transpose(src), src [cols, rows] -> dst [rows, cols], split by rows of dst. */
   transpose(src: number, dst: number, rows: number, cols: number): void {
     const T = rows * cols < 1 << 16 ? 1 : this.threads;
@@ -177,6 +297,15 @@ export class GemmPool {
     }
     for (const h of this.helpers) h.terminate();
     this.helpers = [];
+  }
+
+  /** P panels over T threads in contiguous runs. */
+  private panelRanges(P: number, T: number): GemmRange[] {
+    const t = Math.max(1, Math.min(T, P));
+    const step = Math.ceil(P / t);
+    const ranges: GemmRange[] = [];
+    for (let i = 0; i < t; i++) ranges.push([Math.min(P, i * step), Math.min(P, (i + 1) * step), 0, 0, 0, 0]);
+    return ranges;
   }
 
   private dispatch(op: number, ranges: GemmRange[], own: (r: GemmRange) => void): void {

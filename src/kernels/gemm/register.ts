@@ -7,7 +7,8 @@
  * Registered when the wasm backend is chosen (platform's addBackendSetup), so the backend line reports the thread
  * count. WEBIFT_THREADS=1 (or no shared memory) leaves tfjs's own kernel in place. Shapes the pool does not take
  * (a batch broadcast other than 1-to-n, non-f32) go to tfjs's kernel, and so do small untransposed single products,
- * which XNNPACK runs well on one thread.
+ * which XNNPACK runs well on one thread. Products of a few rows against a large weight (decode) run on the pool
+ * against the weight's resident panels (resident.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addBackendSetup } from '../../platform/backend';
@@ -15,6 +16,7 @@ import { kernelThreadCount, sharedMemoryUnavailable } from '../../platform/threa
 import { heapF32, type WasmBackendLike } from '../wasm-heap';
 import { poolMatmul, SMALL_FLOPS, type MatmulShape } from './matmul';
 import { GemmPool } from './pool';
+import { FEW_ROWS, fewRowProduct } from './resident';
 
 
 let pool: GemmPool | null = null;
@@ -69,13 +71,19 @@ function install(p: GemmPool): void {
     kernelFunc: ((args: { inputs: { a: tf.TensorInfo; b: tf.TensorInfo }; backend: WasmBackendLike; attrs: { transposeA: boolean; transposeB: boolean } }) => {
       const { a, b } = args.inputs;
       const shape = a.dtype === 'float32' && b.dtype === 'float32' ? shapeOf(a, b, args.attrs.transposeA, args.attrs.transposeB) : null;
-      // A small untransposed single product is XNNPACK's best case, and copying it out would cost more than it saves.
-      // So is a product of a few rows (decode): copying the weight over would read it twice (113 MB a token for
-      // SmolLM2's head), for a product that is bound by reading it once.
-      const plain = shape && shape.s.batch === 1 && !shape.s.transposeA && !shape.s.transposeB;
-      const small = plain && (shape.s.M < 16 || 2 * shape.s.M * shape.s.N * shape.s.K < SMALL_FLOPS);
-      if (!shape || small || bypass || pool !== p) return (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
+      const tfjs = () => (original.kernelFunc as unknown as (x: typeof args) => tf.TensorInfo)(args);
+      if (!shape || bypass || pool !== p) return tfjs();
       const { s, outShape } = shape;
+      // Few rows against one weight (decode): on the pool against the weight's resident panels, when it takes them.
+      if (s.batchB === 1 && !s.transposeA && !s.transposeB && s.batch * s.M < FEW_ROWS) {
+        const out = fewRowProduct(p, args.backend, a, b, s.batch * s.M, s.K, s.N, outShape);
+        if (out) return out;
+      }
+      // A small untransposed single product is XNNPACK's best case, and copying it out would cost more than it saves.
+      // So is a product of a few rows whose weight has no resident panels: copying the weight over would read it
+      // twice (113 MB a token for SmolLM2's head), for a product that is bound by reading it once.
+      const plain = s.batch === 1 && !s.transposeA && !s.transposeB;
+      if (plain && (s.M < FEW_ROWS || 2 * s.M * s.N * s.K < SMALL_FLOPS)) return tfjs();
       const out = args.backend.makeOutput(outShape, 'float32');
       // Read the heap views after makeOutput: an allocation may have grown (and replaced) the heap's buffer.
       poolMatmul(p, heapF32(args.backend, a), heapF32(args.backend, b), heapF32(args.backend, out), s);

@@ -1,0 +1,138 @@
+/**
+ * Few-row products (decode: one row a sequence, or a handful of beams) on the GEMM pool, against weights kept resident
+ * in the pool's memory. Such a product reads each weight once and does two flops a float, so it is bound by memory
+ * bandwidth. tfjs-wasm sends it to XNNPACK on one thread; copying the weight into the pool per call would read it
+ * twice. So the first few-row product against a weight packs it once into 16-column panels in the pool's memory
+ * (gemm.c's pack_panels), and every later one streams the panels on all threads (gemv_panels). Measured on this
+ * project's 2-core AMD EPYC: one thread reads them at 28 GB/s, two at 50; XNNPACK reads at 20-26.
+ *
+ * Memory: the same as before. XNNPACK keeps a packed copy of every weight it has multiplied (its fully-connected
+ * operator, cached on the weight's tensor id until the tensor is disposed); the panels take that copy's place, in the
+ * pool's memory instead of tfjs's heap. A panel block is freed when tfjs frees the weight's data (the backend's
+ * disposeData, which we wrap), and a weight whose panels do not fit (the pool's memory cannot grow) runs where it ran
+ * before. Products of more rows (training, prefill) never create panels.
+ *
+ * Keyed on the tensor's dataId and its [K, N] view: tfjs tensors are immutable, a Variable's assign takes a new dataId,
+ * and our kernels write only their own outputs, so panels never go stale while the dataId lives.
+ * WEBIFT_RESIDENT_WEIGHTS=0 (Node's environment) or the tfjs flag of that name turns the path off, for A/B runs.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelFlag } from '../flags';
+import { heapF32, type WasmBackendLike } from '../wasm-heap';
+import { PANEL, type GemmPool } from './pool';
+
+export const RESIDENT_FLAG = 'WEBIFT_RESIDENT_WEIGHTS';
+const nodeEnv = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+registerKernelFlag(RESIDENT_FLAG, () => nodeEnv?.WEBIFT_RESIDENT_WEIGHTS !== '0');
+
+/** Products with fewer rows than this (all batches together) take the panel path. */
+export const FEW_ROWS = 16;
+/** Weights under this many floats stay with XNNPACK (256 KB: it runs them in tens of microseconds on one thread). */
+export const RESIDENT_MIN_FLOATS = 1 << 16;
+/** Weights under this many floats run their panels on one thread: waking the helpers would cost what they save. */
+const THREADED_MIN_FLOATS = 1 << 18;
+
+interface Panels {
+  at: number;
+  floats: number;
+  K: number;
+  N: number;
+}
+
+interface DisposingBackend extends WasmBackendLike {
+  disposeData(dataId: object, force?: boolean): boolean;
+  move(dataId: object, ...rest: unknown[]): void;
+  dispose(): void;
+}
+
+/** Panels by the weight's dataId (one entry per [K, N] view it was multiplied as). */
+const held = new Map<object, Panels[]>();
+const hooked = new WeakSet<object>();
+
+/** Bytes of weights resident in `pool` (for tests and the memory report). */
+export function residentBytes(pool: GemmPool): number {
+  return pool.resident;
+}
+
+function release(pool: GemmPool, dataId: object): void {
+  for (const p of held.get(dataId) ?? []) pool.freeResident(p.at, p.floats);
+  held.delete(dataId);
+}
+
+/** Wraps the backend's data lifecycle once, so panels go when their weight's data goes. */
+function hook(pool: GemmPool, backend: DisposingBackend): void {
+  if (hooked.has(backend)) return;
+  hooked.add(backend);
+  const disposeData = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId: object, force?: boolean) => {
+    const freed = disposeData(dataId, force);
+    if (held.has(dataId) && !backend.dataIdMap.has(dataId)) release(pool, dataId);
+    return freed;
+  };
+  const move = backend.move.bind(backend);
+  backend.move = (dataId: object, ...rest: unknown[]) => {
+    release(pool, dataId); // new bytes under an old id
+    return move(dataId, ...rest);
+  };
+  const dispose = backend.dispose.bind(backend);
+  backend.dispose = () => {
+    for (const id of [...held.keys()]) release(pool, id);
+    return dispose();
+  };
+}
+
+/** The weight's panels, packed on first use; null when the pool's memory cannot hold them. */
+function panelsOf(pool: GemmPool, backend: DisposingBackend, b: tf.TensorInfo, K: number, N: number): Panels | null {
+  const list = held.get(b.dataId as object);
+  const found = list?.find((p) => p.K === K && p.N === N);
+  if (found) return found;
+  hook(pool, backend);
+  const floats = Math.ceil(N / PANEL) * PANEL * K;
+  let at: number;
+  try {
+    at = pool.allocResident(floats);
+  } catch {
+    return null; // the memory cannot grow: leave the product where it ran before
+  }
+  try {
+    pool.reset();
+    const src = pool.alloc(K * N);
+    pool.view(src, K * N).set(heapF32(backend, b));
+    pool.packPanels(src, K, N, at);
+  } catch {
+    pool.freeResident(at, floats);
+    return null;
+  }
+  const p = { at, floats, K, N };
+  held.set(b.dataId as object, [...(list ?? []), p]);
+  return p;
+}
+
+/**
+ * out = A . B for `rows` rows of A (contiguous [rows, K]) against B [K, N] on the pool, B's panels resident; null
+ * (nothing allocated) when the path is off, B is too small or its panels do not fit.
+ */
+export function fewRowProduct(pool: GemmPool, backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, rows: number, K: number, N: number, outShape: number[]): tf.TensorInfo | null {
+  if (K * N < RESIDENT_MIN_FLOATS || rows >= FEW_ROWS || !tf.env().getBool(RESIDENT_FLAG)) return null;
+  const w = panelsOf(pool, backend as DisposingBackend, b, K, N);
+  if (!w) return null;
+  const ldc = Math.ceil(N / PANEL) * PANEL;
+  let aAt: number;
+  let cAt: number;
+  try {
+    pool.reset();
+    aAt = pool.alloc(rows * K);
+    cAt = pool.alloc(rows * ldc);
+  } catch {
+    return null;
+  }
+  const out = backend.makeOutput(outShape, 'float32');
+  pool.view(aAt, rows * K).set(heapF32(backend, a));
+  pool.gemvPanels(aAt, rows, K, w.at, N, cAt, ldc, K * N < THREADED_MIN_FLOATS ? 1 : pool.threads);
+  // Views after makeOutput (it may grow tfjs's heap) and after the pool's allocations (they may grow the pool's).
+  const dst = heapF32(backend, out);
+  const src = pool.view(cAt, rows * ldc);
+  if (ldc === N) dst.set(src);
+  else for (let i = 0; i < rows; i++) dst.set(src.subarray(i * ldc, i * ldc + N), i * N);
+  return out;
+}
