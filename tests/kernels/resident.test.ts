@@ -1,7 +1,8 @@
 /**
  * Decode's few-row products against resident weights (kernels/gemm/resident.ts and the pool's panel kernels).
  * Against the plain-loop oracle (referenceMatmul): the panel kernels on shapes that are not multiples of the 16-column
- * panel or of the two-step k unroll, on 1 and 2 threads, with the fused multiply-add module and the SIMD128 one; the
+ * panel or of the two-step k unroll, packed a slice of rows at a time, on 1 and 2 threads, with the fused multiply-add
+ * module and the SIMD128 one; the
  * resident region's allocator (holes reused, merged and handed back to the arena); and through tfjs: a weight's panels
  * are made once, reused, shared by batched rows, kept apart per [K, N] view, freed when the weight's data is freed (a
  * disposed tensor, a Variable's assign), never made for many rows or with the flag off, and a weight whose panels
@@ -56,10 +57,15 @@ describe('panel kernels against the oracle', () => {
       expect(pool.resident).toBe(0);
     }
     function check(pool: GemmPool, w: number): void {
+      // Packed a slice of rows at a time, as resident.ts copies a large weight (uneven slices: K = 77 gives 26, 26, 25).
+      const rows = Math.ceil(K / 3);
       pool.reset();
-      const src = pool.alloc(K * N);
-      pool.view(src, K * N).set(b);
-      pool.packPanels(src, K, N, w);
+      const src = pool.alloc(rows * N);
+      for (let k0 = 0; k0 < K; k0 += rows) {
+        const k1 = Math.min(K, k0 + rows);
+        pool.view(src, (k1 - k0) * N).set(b.subarray(k0 * N, k1 * N));
+        pool.packPanels(src, K, N, w, k0, k1);
+      }
       pool.reset();
       const aAt = pool.alloc(M * K);
       const cAt = pool.alloc(M * P * PANEL);

@@ -179,14 +179,15 @@ __attribute__((export_name("pack_transpose"))) void pack_transpose(const float *
 /*
  * B [K, N] (row stride N) to panels of 16 columns: panel p holds B[k, 16p .. 16p + 16) for k = 0 .. K - 1, one 64-byte
  * row after another, so a panel is one contiguous stream of K x 16 floats. The last panel's missing columns are zeros.
- * Panels [p0, p1) of w.
+ * Rows [k0, k1) of panels [p0, p1) of w, from b = B's row k0 (the caller copies B in a slice of rows at a time).
  */
-__attribute__((export_name("pack_panels"))) void pack_panels(const float *b, int K, int N, float *w, int p0, int p1) {
+__attribute__((export_name("pack_panels"))) void pack_panels(const float *b, int K, int N, float *w, int k0, int k1,
+                                                             int p0, int p1) {
   for (int p = p0; p < p1; p++) {
-    float *o = w + (long)p * K * 16;
+    float *o = w + (long)p * K * 16 + (long)k0 * 16;
     int j0 = p * 16, n = N - j0 < 16 ? N - j0 : 16;
-    for (int k = 0; k < K; k++, o += 16) {
-      const float *bk = b + (long)k * N + j0;
+    for (int k = k0; k < k1; k++, o += 16) {
+      const float *bk = b + (long)(k - k0) * N + j0;
       if (n == 16) {
         wasm_v128_store(o, wasm_v128_load(bk));
         wasm_v128_store(o + 4, wasm_v128_load(bk + 4));

@@ -68,7 +68,7 @@ for (;;) {
   } else if (op === ${OP_GEMV} && c[r] < c[r + 1]) {
     ex.gemv_panels(c[4], c[5], c[6], c[7], c[8], c[9], c[r], c[r + 1]);
   } else if (op === ${OP_PACK_PANELS} && c[r] < c[r + 1]) {
-    ex.pack_panels(c[4], c[5], c[6], c[7], c[r], c[r + 1]);
+    ex.pack_panels(c[4], c[5], c[6], c[7], c[8], c[9], c[r], c[r + 1]);
   }
   if (Atomics.sub(c, 1, 1) === 1) Atomics.notify(c, 1);
 }
@@ -79,7 +79,7 @@ interface GemmExports {
   pack_transpose(src: number, dst: number, rows: number, cols: number, r0: number, r1: number): void;
   attn_fwd(args: number, w0: number, w1: number, thread: number): void;
   attn_bwd(args: number, w0: number, w1: number, thread: number): void;
-  pack_panels(b: number, K: number, N: number, w: number, p0: number, p1: number): void;
+  pack_panels(b: number, K: number, N: number, w: number, k0: number, k1: number, p0: number, p1: number): void;
   gemv_panels(a: number, M: number, K: number, w: number, c: number, ldc: number, p0: number, p1: number): void;
 }
 
@@ -249,16 +249,16 @@ export class GemmPool {
   }
 
   /**
-   * B [K, N] at `b` (row stride N) into panels at `w` (PANEL columns each, gemm.c's pack_panels), split by panels
-   * across the threads.
+   * Rows [k0, k1) of B [K, N], at `b` (B's row k0, row stride N), into the panels of B at `w` (PANEL columns each,
+   * gemm.c's pack_panels), split by panels across the threads.
    */
-  packPanels(b: number, K: number, N: number, w: number): void {
+  packPanels(b: number, K: number, N: number, w: number, k0 = 0, k1 = K): void {
     const P = Math.ceil(N / PANEL);
-    const words = [b, K, N, w];
-    const ranges = this.panelRanges(P, K * N < 1 << 16 ? 1 : this.threads);
-    if (ranges.length === 1) return this.ex.pack_panels(b, K, N, w, 0, P);
+    const words = [b, K, N, w, k0, k1];
+    const ranges = this.panelRanges(P, (k1 - k0) * N < 1 << 16 ? 1 : this.threads);
+    if (ranges.length === 1) return this.ex.pack_panels(b, K, N, w, k0, k1, 0, P);
     words.forEach((x, i) => (this.ctrl[ARGS + i] = x));
-    this.dispatch(OP_PACK_PANELS, ranges, (r) => this.ex.pack_panels(b, K, N, w, r[0], r[1]));
+    this.dispatch(OP_PACK_PANELS, ranges, (r) => this.ex.pack_panels(b, K, N, w, k0, k1, r[0], r[1]));
   }
 
   /**

@@ -31,6 +31,8 @@ export const FEW_ROWS = 16;
 export const RESIDENT_MIN_FLOATS = 1 << 16;
 /** Weights under this many floats run their panels on one thread: waking the helpers would cost what they save. */
 const THREADED_MIN_FLOATS = 1 << 18;
+/** Floats of a weight copied into the arena at a time for packing (4 MB). */
+const PACK_SLICE_FLOATS = 1 << 20;
 
 interface Panels {
   at: number;
@@ -95,10 +97,17 @@ function panelsOf(pool: GemmPool, backend: DisposingBackend, b: tf.TensorInfo, K
     return null; // the memory cannot grow: leave the product where it ran before
   }
   try {
+    // A slice of rows at a time, so the copy's room in the arena (which the pool's memory keeps once grown) stays
+    // small: SmolLM2's head whole would take 113 MB.
+    const rows = Math.max(1, Math.min(K, Math.floor(PACK_SLICE_FLOATS / N)));
     pool.reset();
-    const src = pool.alloc(K * N);
-    pool.view(src, K * N).set(heapF32(backend, b));
-    pool.packPanels(src, K, N, at);
+    const src = pool.alloc(rows * N);
+    const data = heapF32(backend, b);
+    for (let k0 = 0; k0 < K; k0 += rows) {
+      const k1 = Math.min(K, k0 + rows);
+      pool.view(src, (k1 - k0) * N).set(data.subarray(k0 * N, k1 * N));
+      pool.packPanels(src, K, N, at, k0, k1);
+    }
   } catch {
     pool.freeResident(at, floats);
     return null;
