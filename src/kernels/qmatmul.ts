@@ -5,11 +5,13 @@
  * decoded block outlives its product, so the tape never holds one, and no gradient reaches W: the base stays frozen.
  * Transposes are materialised so the products run without transpose flags (ENVIRONMENT.md pitfall 5). On webgpu
  * neither copy is made: each block's product runs in frozen-matmul/, which reads a QTensor's packed words (or an f32
- * block) in place in both directions.
+ * block) in place in both directions; on wasm a product of a few rows (decode) reads a QTensor packed on the GEMM pool
+ * (gemm/quant-rows.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { dense, QTensor, releaseDense, type SplitWeight, type WeightBlock } from './qtensor';
 import { frozenMatmulWebGpu, qmatmulWebGpu } from './frozen-matmul/frozen-matmul';
+import { quantRowsWasm } from './gemm/quant-rows';
 
 function blocksOf(w: QTensor | SplitWeight): { axis: 0 | 1; blocks: WeightBlock[] } {
   return 'blocks' in w ? { axis: w.axis, blocks: w.blocks } : { axis: 1, blocks: [{ w, start: 0, size: w.shape[1] }] };
@@ -40,9 +42,12 @@ function concatFree(parts: tf.Tensor[]): tf.Tensor {
   return out;
 }
 
-/** x @ W for one block: the webgpu kernel when there is one, else decode, multiply, free. */
+/**
+ * x @ W for one block: the webgpu kernel when there is one, or on wasm a few rows against a quantized W read packed
+ * on the GEMM pool (decode); else decode, multiply, free.
+ */
 function times(x: tf.Tensor, w: tf.Tensor | QTensor): tf.Tensor {
-  const fused = w instanceof QTensor ? qmatmulWebGpu(x, w.deviceParts()) : frozenMatmulWebGpu(x, w);
+  const fused = w instanceof QTensor ? (qmatmulWebGpu(x, w.deviceParts()) ?? quantRowsWasm(x, w.deviceParts())) : frozenMatmulWebGpu(x, w);
   return fused ?? withDense(w, (d) => tf.matMul(x, d));
 }
 
@@ -90,6 +95,8 @@ function backwardBlocks(dy: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
 
 /** x (N, in) @ W [in, out] -> (N, out) for a frozen quantized or split W; the gradient flows to x only. */
 export function frozenMatmul(x: tf.Tensor, w: QTensor | SplitWeight): tf.Tensor {
+  // No tape (generation, evaluation): the custom gradient would only add a scope, 211 a decoded token for SmolLM2.
+  if (!tf.engine().isTapeOn()) return forwardBlocks(x, w);
   const f = tf.customGrad(((xi: tf.Tensor) => ({
     value: forwardBlocks(xi, w),
     // w is captured, not created in the forward, so customGrad's disposal of captured intermediates spares it.

@@ -2,7 +2,7 @@
  * Decode's few-row products against resident weights (kernels/gemm/resident.ts and the pool's panel kernels).
  * Against the plain-loop oracle (referenceMatmul): the panel kernels on shapes that are not multiples of the 16-column
  * panel or of the two-step k unroll, packed a slice of rows at a time, on 1 and 2 threads, with the fused multiply-add
- * module and the SIMD128 one; the
+ * module and the SIMD128 one; a call whose helper never takes its range (the calling thread runs it); the
  * resident region's allocator (holes reused, merged and handed back to the arena); and through tfjs: a weight's panels
  * are made once, reused, shared by batched rows, kept apart per [K, N] view, freed when the weight's data is freed (a
  * disposed tensor, a Variable's assign), never made for many rows or with the flag off, and a weight whose panels
@@ -80,6 +80,36 @@ describe('panel kernels against the oracle', () => {
       for (let i = 0; i < M; i++) for (let j = N; j < P * PANEL; j++) expect(c[i * P * PANEL + j]).toBe(0);
     }
   });
+
+  it('runs a range whose helper never takes it on the calling thread (a stalled helper holds nothing up)', async () => {
+    const pool = await GemmPool.create(2);
+    try {
+      // Stop the helper for good: its claims stay open, so each call must close them and run their ranges itself.
+      (pool as unknown as { helpers: { terminate(): void }[] }).helpers[0].terminate();
+      await new Promise((r) => setTimeout(r, 200));
+      const [M, K, N] = [2, 300, 1000];
+      const a = lcg(M * K, 13);
+      const b = lcg(K * N, 14);
+      const P = Math.ceil(N / PANEL);
+      const w = pool.allocResident(P * PANEL * K);
+      pool.reset();
+      const src = pool.alloc(K * N);
+      pool.view(src, K * N).set(b);
+      pool.packPanels(src, K, N, w);
+      pool.reset();
+      const aAt = pool.alloc(M * K);
+      const cAt = pool.alloc(M * P * PANEL);
+      pool.view(aAt, M * K).set(a);
+      // The old protocol (a pending count) waited for the dead helper for 120 s, then threw: past this test's timeout.
+      pool.gemvPanels(aAt, M, K, w, N, cAt, P * PANEL, 2);
+      const c = pool.view(cAt, M * P * PANEL);
+      const out = new Float32Array(M * N);
+      for (let i = 0; i < M; i++) out.set(c.subarray(i * P * PANEL, i * P * PANEL + N), i * N);
+      expect(worst(out, oracle(a, b, M, K, N), K)).toBeLessThan(1e-5);
+    } finally {
+      pool.close();
+    }
+  }, 20_000);
 
   it('reuses and merges freed resident blocks, and gives the arena back what is freed at the top', () => {
     const pool = pools[0];

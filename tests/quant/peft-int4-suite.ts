@@ -1,6 +1,6 @@
 /**
  * LoRA, DoRA and IA3 on an int4 base (QLoRA style), on one backend: every adapter gradient equals that of the same
- * adapter on the f32 model whose weights are the reference-dequantized values (rtol 1e-5, atol GRAD_ATOL); a train
+ * adapter on the f32 model whose weights are the reference-dequantized values (rtol 1e-5, atol gradAtol); a train
  * step moves the adapter and leaves the base bit-for-bit unchanged; the saved adapter is an ordinary PEFT adapter (no quantization
  * trace) that loads on the full-precision base, and on the reference model gives the quantized model's logits.
  */
@@ -33,11 +33,16 @@ const METHODS: Record<string, PeftConfig> = {
 };
 /**
  * Absolute tolerance on top of rtol 1e-5, for gradient entries near zero. The two models' products are the same
- * arithmetic in a different rounding: the quantized one's dx = dy · Wᵀ is a plain product of a few rows (XNNPACK:
+ * values in a different rounding: the quantized one's dx = dy · Wᵀ is a plain product of a few rows (XNNPACK:
  * multiply, then add), the f32 one's takes a transpose flag (on wasm, our GEMM with fused multiply-add). Measured:
  * up to 8.2e-8 apart at these magnitudes; 1e-9 held while both rounded the same way.
+ * On wasm the quantized model's forward products too (12 rows: decode's path) run gemm.c's qgemv, which sums
+ * x · (code - mid) over each group and scales once, never rounding a weight to f32, where the f32 model multiplies the
+ * rounded weights: up to 7.2e-7 apart. Neither is the less accurate: against an f64 product, qgemv's [1, 576] x
+ * [576, 1536] int4 rows are within 6e-7, the f32 product of the dequantized weights within 2.2e-6 (measured on this
+ * project's AMD EPYC). The check below shows the tolerance still tells the models apart.
  */
-const GRAD_ATOL = 2e-7;
+const gradAtol = (backend: BackendName): number => (backend === 'wasm' ? 1e-6 : 2e-7);
 const B = 2, T = 6;
 const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 37 + 11) % 301);
 const batch = { ids, labels: ids, attentionMask: new Int32Array(B * T).fill(1), B, T, tokens: B * T, targets: B * (T - 1), epoch: 0 };
@@ -71,7 +76,7 @@ export function peftInt4Suite(backend: BackendName): void {
         expect([...gq.keys()]).toEqual([...gr.keys()]);
         let nonzero = 0;
         for (const [key, g] of gq) {
-          const r = compareClose(g, gr.get(key)!, GRAD_ATOL, 1e-5);
+          const r = compareClose(g, gr.get(key)!, gradAtol(backend), 1e-5);
           expect(r.worst, `${key}: max |Δ| ${r.maxAbs}`).toBeLessThanOrEqual(0);
           nonzero += g.some((x) => x !== 0) ? 1 : 0;
         }
@@ -79,7 +84,7 @@ export function peftInt4Suite(backend: BackendName): void {
         // The test can tell: on the unquantized model the same gradients are off by far more than the tolerance.
         const c = attachAdapter(f32, config, { seed: 3 });
         const gf = await grads(f32, c);
-        expect(Math.max(...[...gq].map(([key, g]) => compareClose(g, gf.get(key)!, GRAD_ATOL, 1e-5).worst))).toBeGreaterThan(0);
+        expect(Math.max(...[...gq].map(([key, g]) => compareClose(g, gf.get(key)!, gradAtol(backend), 1e-5).worst))).toBeGreaterThan(0);
         for (const x of [a, b, c]) x.dispose();
       });
 

@@ -243,4 +243,79 @@ __attribute__((export_name("gemv_panels"))) void gemv_panels(const float *a, int
   }
 }
 
+/*
+ * Few-row products against a group-quantized weight (kernels/packed.ts's codes, scales and zeros), kept as 16-column
+ * panels (pack_panels on each table): word-row i of panel p holds the codes of rows iP .. iP + P - 1 (P = 32 / bits)
+ * of its 16 columns, and each group of G rows has 16 scales (and zeros).
+ * The code in slot t of a word is not shifted down: masked in place, minus mid = 2^(bits - 1) in place, it is the
+ * integer (code - mid) 2^(bits t), exact in an i32 (the top slot's wraps to the right signed value) and in an f32
+ * (at most bits significant bits); the caller gives x already scaled by 2^(-bits t) (xq, exact). So a step is mask,
+ * subtract, convert, multiply-add, and sum_r x_r (code_rc - mid) over a group has no cancellation beyond a plain dot
+ * product's: symmetric, w = (code - mid) s, so the group adds s times that sum; asymmetric, w = code s + z =
+ * (code - mid) s + (z + mid s), so it adds s times that sum plus (z + mid s) times the group's sum of x (xs, from the
+ * caller), the group's midpoint value, small beside z. `bits` is a literal at each call, so the slot loop unrolls.
+ */
+static inline void qpanel(const float *x, const float *xs, int K, const unsigned *w, const float *s, const float *z,
+                          const int bits, int G, float *y) {
+  const int P = 32 / bits;
+  const unsigned mask = (1u << bits) - 1, mid = 1u << (bits - 1);
+  const v128_t midv = wasm_f32x4_splat((float)mid);
+  v128_t o0 = wasm_f32x4_splat(0.f), o1 = o0, o2 = o0, o3 = o0;
+  for (int g0 = 0; g0 < K; g0 += G, s += 16, z += z ? 16 : 0, xs++) {
+    int g1 = g0 + G < K ? g0 + G : K;
+    v128_t a0 = wasm_f32x4_splat(0.f), a1 = a0, a2 = a0, a3 = a0;
+    for (int r0 = g0; r0 < g1; r0 += P, w += 16) {
+      v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4), w2 = wasm_v128_load(w + 8), w3 = wasm_v128_load(w + 12);
+      int n = g1 - r0 < P ? g1 - r0 : P; /* the last word's spare slots are past K */
+#define QCODE(v, t)                                                                                                  \
+  wasm_f32x4_convert_i32x4(wasm_i32x4_sub(wasm_v128_and(v, wasm_i32x4_splat((int)(mask << (bits * (t))))),           \
+                                          wasm_i32x4_splat((int)(mid << (bits * (t))))))
+#define QSTEP(t)                                   \
+  {                                                \
+    v128_t xv = wasm_f32x4_splat(x[r0 + (t)]);     \
+    a0 = MADD(a0, xv, QCODE(w0, t));               \
+    a1 = MADD(a1, xv, QCODE(w1, t));               \
+    a2 = MADD(a2, xv, QCODE(w2, t));               \
+    a3 = MADD(a3, xv, QCODE(w3, t));               \
+  }
+      if (n == P) {
+        for (int t = 0; t < P; t++) QSTEP(t)
+      } else {
+        for (int t = 0; t < n; t++) QSTEP(t)
+      }
+#undef QSTEP
+#undef QCODE
+    }
+    v128_t s0 = wasm_v128_load(s), s1 = wasm_v128_load(s + 4), s2 = wasm_v128_load(s + 8), s3 = wasm_v128_load(s + 12);
+    o0 = MADD(o0, s0, a0); o1 = MADD(o1, s1, a1); o2 = MADD(o2, s2, a2); o3 = MADD(o3, s3, a3);
+    if (z) {
+      v128_t xsv = wasm_f32x4_splat(*xs);
+      o0 = MADD(o0, MADD(wasm_v128_load(z), midv, s0), xsv);
+      o1 = MADD(o1, MADD(wasm_v128_load(z + 4), midv, s1), xsv);
+      o2 = MADD(o2, MADD(wasm_v128_load(z + 8), midv, s2), xsv);
+      o3 = MADD(o3, MADD(wasm_v128_load(z + 12), midv, s3), xsv);
+    }
+  }
+  wasm_v128_store(y, o0); wasm_v128_store(y + 4, o1); wasm_v128_store(y + 8, o2); wasm_v128_store(y + 12, o3);
+}
+
+/*
+ * C[i, 16p .. 16p + 16) = x_i . W for M rows and panels [p0, p1) of the quantized [K, N] W, whose word, scale and zero
+ * panels are at w, s, z (z = 0 when symmetric). xq: the rows scaled as qpanel says, [M, K]; xs: their group sums,
+ * [M, ceil(K / G)]. C has row stride ldc >= 16 x panels; a padded column (scale 0) comes out 0.
+ */
+__attribute__((export_name("qgemv"))) void qgemv(const float *xq, const float *xs, int M, int K, const unsigned *w,
+                                                 const float *s, const float *z, int bits, int G, float *c, int ldc,
+                                                 int p0, int p1) {
+  const int P = 32 / bits, nG = (K + G - 1) / G;
+  long wp = (long)((K + P - 1) / P) * 16, sp = (long)nG * 16; /* one panel of each table */
+  for (int p = p0; p < p1; p++)
+    for (int i = 0; i < M; i++) {
+      const float *zp = z ? z + p * sp : 0;
+      float *y = c + (long)i * ldc + p * 16;
+      if (bits == 4) qpanel(xq + (long)i * K, xs + i * nG, K, w + p * wp, s + p * sp, zp, 4, G, y);
+      else qpanel(xq + (long)i * K, xs + i * nG, K, w + p * wp, s + p * sp, zp, 8, G, y);
+    }
+}
+
 #include "attention.c"

@@ -1,12 +1,20 @@
 /**
  * The GEMM thread pool: one shared WebAssembly.Memory, the gemm.c module instantiated on this thread and on
  * T - 1 helper threads, and a control block of Int32 words in a SharedArrayBuffer. A call writes the operands into
- * the shared memory, writes each thread's range into the control block, bumps the generation word (the helpers
- * wait on it with Atomics.wait), runs range 0 itself and waits for the pending count to reach zero.
+ * the shared memory, each thread's range into the control block, opens every helper's claim word, bumps the
+ * generation word (the helpers spin on it briefly, then wait with Atomics.wait) and runs range 0 itself.
  *
- * Control block words: 0 generation, 1 pending helpers, 2 op (1 gemm, 2 transpose, 3 quit, 4 attention forward,
- * 5 attention backward, 6 few-row product on panels, 7 packing into panels), 3 helpers started, 4..19 the op's arguments, then 6 words
- * per thread: its (b0, b1, i0, i1, j0, j1) or (r0, r1).
+ * Claims: a helper that wakes takes its range by turning its claim word from open (0) to taken (1), runs it and marks
+ * it done (2). The caller, once its own range is done, closes (3) every claim still open and runs those ranges
+ * itself, and waits only for ranges that were taken. So a helper that is slow to wake (a futex wake costs tens of
+ * microseconds, longer on a busy machine) never holds up a call: decode's products take 20-100 us each. A helper
+ * reads the op and its arguments only after taking its claim, so one that wakes late, for a call already closed,
+ * takes part in the current call or in none.
+ *
+ * Control block words: 0 generation, 2 op (1 gemm, 2 transpose, 3 quit, 4 attention forward, 5 attention backward,
+ * 6 few-row product on panels, 7 packing into panels, 8 few-row product on a quantized weight), 3 helpers started,
+ * 4..19 the op's arguments, then 6 words per thread: its (b0, b1, i0, i1, j0, j1) or (r0, r1); then a claim word
+ * per thread.
  *
  * Memory: the module's own bytes below ARENA_BASE; then the resident region (weights packed once and kept across
  * calls, allocResident/freeResident, first fit over a free list); then the operand arena, which every call resets to
@@ -25,7 +33,13 @@ const OP_ATTN_FWD = 4;
 const OP_ATTN_BWD = 5;
 const OP_GEMV = 6;
 const OP_PACK_PANELS = 7;
+const OP_QGEMV = 8;
 const READY = 3;
+/** A helper's claim word: open for it to take, taken (it runs its range), done, or closed (the caller ran it). */
+const OPEN = 0;
+const TAKEN = 1;
+const DONE = 2;
+const CLOSED = 3;
 const ARGS = 4;
 /** How long create() waits for its helpers to start. */
 const START_LIMIT_MS = 30_000;
@@ -46,7 +60,7 @@ const HELPER_SPIN = 1 << 15;
 
 /** The helper threads' loop (plain JavaScript, run by platform/threads.ts with `threadData` set). */
 const HELPER_SOURCE = `
-const { module, memory, ctrl, index } = globalThis.threadData;
+const { module, memory, ctrl, index, claim } = globalThis.threadData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const c = new Int32Array(ctrl);
 let gen = 0;
@@ -55,6 +69,7 @@ for (;;) {
   for (let spin = 0; spin < ${HELPER_SPIN} && Atomics.load(c, 0) === gen; spin++);
   Atomics.wait(c, 0, gen);
   gen = Atomics.load(c, 0);
+  if (Atomics.compareExchange(c, claim, ${OPEN}, ${TAKEN}) !== ${OPEN}) continue;
   const op = c[2];
   if (op === ${OP_QUIT}) break;
   const r = ${RANGES} + index * 6;
@@ -67,10 +82,13 @@ for (;;) {
     ex.pack_transpose(c[4], c[5], c[6], c[7], c[r], c[r + 1]);
   } else if (op === ${OP_GEMV} && c[r] < c[r + 1]) {
     ex.gemv_panels(c[4], c[5], c[6], c[7], c[8], c[9], c[r], c[r + 1]);
+  } else if (op === ${OP_QGEMV} && c[r] < c[r + 1]) {
+    ex.qgemv(c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[r], c[r + 1]);
   } else if (op === ${OP_PACK_PANELS} && c[r] < c[r + 1]) {
     ex.pack_panels(c[4], c[5], c[6], c[7], c[8], c[9], c[r], c[r + 1]);
   }
-  if (Atomics.sub(c, 1, 1) === 1) Atomics.notify(c, 1);
+  Atomics.store(c, claim, ${DONE});
+  Atomics.notify(c, claim);
 }
 `;
 
@@ -81,6 +99,22 @@ interface GemmExports {
   attn_bwd(args: number, w0: number, w1: number, thread: number): void;
   pack_panels(b: number, K: number, N: number, w: number, k0: number, k1: number, p0: number, p1: number): void;
   gemv_panels(a: number, M: number, K: number, w: number, c: number, ldc: number, p0: number, p1: number): void;
+  qgemv(...args: number[]): void;
+}
+
+/**
+ * A group-quantized [K, N] weight in the pool's memory: its codes (kernels/packed.ts's words), scales and zeros, each
+ * table packed into 16-column panels (packPanels), as byte offsets.
+ */
+export interface PackedAt {
+  words: number;
+  scales: number;
+  /** 0 when symmetric. */
+  zeros: number;
+  K: number;
+  N: number;
+  bits: 4 | 8;
+  groupSize: number;
 }
 
 /** Columns in one panel of a resident weight (gemm.c's pack_panels). */
@@ -132,10 +166,12 @@ export class GemmPool {
     const fma = opts.fma !== false && (await allowRelaxedSimd()) && WebAssembly.validate(fmaBytes as BufferSource);
     const module = await WebAssembly.compile((fma ? fmaBytes : decodeBase64(GEMM_WASM_BASE64)) as BufferSource);
     const memory = new WebAssembly.Memory({ initial: ARENA_BASE / PAGE + 16, maximum: 65536, shared: true });
-    const ctrl = new SharedArrayBuffer((RANGES + 6 * threads) * 4);
+    const ctrl = new SharedArrayBuffer((RANGES + 7 * threads) * 4);
+    // Claim words start done: a helper that starts takes nothing until a call opens its claim.
+    for (let t = 1; t < threads; t++) new Int32Array(ctrl)[RANGES + 6 * threads + t] = DONE;
     const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as GemmExports;
     const helpers: ThreadHandle[] = [];
-    for (let index = 1; index < threads; index++) helpers.push(await startThread(HELPER_SOURCE, { module, memory, ctrl, index }));
+    for (let index = 1; index < threads; index++) helpers.push(await startThread(HELPER_SOURCE, { module, memory, ctrl, index, claim: RANGES + 6 * threads + index }));
     // A helper that has not started yet may need this thread's event loop to start (Node's workers do): a call that
     // blocked waiting for it would wait for ever. So return only once every helper is in its loop.
     const ready = new Int32Array(ctrl);
@@ -273,6 +309,19 @@ export class GemmPool {
     this.dispatch(OP_GEMV, ranges, (r) => this.ex.gemv_panels(a, M, K, w, c, ldc, r[0], r[1]));
   }
 
+  /**
+   * C = X . W for M rows against the quantized weight `w` (gemm.c's qgemv), given at `xq` the rows scaled per slot
+   * ([M, K]) and at `xs` their group sums ([M, groups]) as qgemv asks (quant-rows.ts's scaleRows); into C at `c` with
+   * row stride ldc >= the panels' padded width; split by panels across `threads` threads (at most the pool's).
+   */
+  qgemv(xq: number, xs: number, M: number, w: PackedAt, c: number, ldc: number, threads: number): void {
+    const words = [xq, xs, M, w.K, w.words, w.scales, w.zeros, w.bits, w.groupSize, c, ldc];
+    const ranges = this.panelRanges(Math.ceil(w.N / PANEL), Math.min(threads, this.threads));
+    if (ranges.length === 1) return this.ex.qgemv(...words, ranges[0][0], ranges[0][1]);
+    words.forEach((x, i) => (this.ctrl[ARGS + i] = x));
+    this.dispatch(OP_QGEMV, ranges, (r) => this.ex.qgemv(...words, r[0], r[1]));
+  }
+
   /** dst = transpose(src), src [cols, rows] -> dst [rows, cols], split by rows of dst. */
   transpose(src: number, dst: number, rows: number, cols: number): void {
     const T = rows * cols < 1 << 16 ? 1 : this.threads;
@@ -292,6 +341,7 @@ export class GemmPool {
     this.closed = true;
     if (this.helpers.length) {
       Atomics.store(this.ctrl, 2, OP_QUIT);
+      for (let t = 1; t < this.threads; t++) Atomics.store(this.ctrl, this.claim(t), OPEN);
       Atomics.add(this.ctrl, 0, 1);
       Atomics.notify(this.ctrl, 0);
     }
@@ -308,34 +358,43 @@ export class GemmPool {
     return ranges;
   }
 
+  private claim(t: number): number {
+    return RANGES + 6 * this.threads + t;
+  }
+
   private dispatch(op: number, ranges: GemmRange[], own: (r: GemmRange) => void): void {
     if (this.closed) throw new Error('the GEMM thread pool is closed');
     const c = this.ctrl;
+    const empty: GemmRange = [0, 0, 0, 0, 0, 0];
     for (let t = 1; t < this.threads; t++) {
-      const r = ranges[t] ?? [0, 0, 0, 0, 0, 0];
+      const r = ranges[t] ?? empty;
       for (let k = 0; k < 6; k++) c[RANGES + t * 6 + k] = r[k];
     }
     c[2] = op;
-    Atomics.store(c, 1, this.threads - 1);
+    // The arguments and ranges are written before a claim opens: a helper that takes one sees them.
+    for (let t = 1; t < this.threads; t++) Atomics.store(c, this.claim(t), ranges[t] ? OPEN : DONE);
     Atomics.add(c, 0, 1);
     Atomics.notify(c, 0);
     own(ranges[0]);
-    this.waitHelpers();
+    for (let t = 1; t < ranges.length && t < this.threads; t++) {
+      if (Atomics.compareExchange(c, this.claim(t), OPEN, CLOSED) === OPEN) own(ranges[t]);
+      else this.waitDone(t);
+    }
   }
 
-  private waitHelpers(): void {
+  /** Waits for helper t to finish the range it took. */
+  private waitDone(t: number): void {
     const c = this.ctrl;
-    for (let spin = 0; spin < 4000; spin++) if (Atomics.load(c, 1) === 0) return;
+    const at = this.claim(t);
+    for (let spin = 0; spin < 4000; spin++) if (Atomics.load(c, at) === DONE) return;
     const deadline = Date.now() + WAIT_LIMIT_MS;
-    for (;;) {
-      const left = Atomics.load(c, 1);
-      if (left === 0) return;
+    while (Atomics.load(c, at) !== DONE) {
       if (Date.now() > deadline) {
         this.close();
         throw new Error(`GEMM helper threads did not finish within ${WAIT_LIMIT_MS / 1000} s; threaded kernels are off`);
       }
       try {
-        Atomics.wait(c, 1, left, 50);
+        Atomics.wait(c, at, TAKEN, 50);
       } catch {
         // A browser main thread may not block: spin instead.
       }

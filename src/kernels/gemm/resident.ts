@@ -34,11 +34,12 @@ const THREADED_MIN_FLOATS = 1 << 18;
 /** Floats of a weight copied into the arena at a time for packing (4 MB). */
 const PACK_SLICE_FLOATS = 1 << 20;
 
-interface Panels {
+/** A block of the pool's resident region, made from a tensor's data and freed with it. */
+interface Held {
   at: number;
   floats: number;
-  K: number;
-  N: number;
+  /** What the block holds, for lookups: a panel layout (`panels KxN`), or a quantized weight's parts (quant-rows.ts). */
+  key: string;
 }
 
 interface DisposingBackend extends WasmBackendLike {
@@ -47,21 +48,16 @@ interface DisposingBackend extends WasmBackendLike {
   dispose(): void;
 }
 
-/** Panels by the weight's dataId (one entry per [K, N] view it was multiplied as). */
-const held = new Map<object, Panels[]>();
+/** Resident blocks by the dataId they were made from (one entry per key). */
+const held = new Map<object, Held[]>();
 const hooked = new WeakSet<object>();
 
-/** Bytes of weights resident in `pool` (for tests and the memory report). */
-export function residentBytes(pool: GemmPool): number {
-  return pool.resident;
-}
-
 function release(pool: GemmPool, dataId: object): void {
-  for (const p of held.get(dataId) ?? []) pool.freeResident(p.at, p.floats);
+  for (const h of held.get(dataId) ?? []) pool.freeResident(h.at, h.floats);
   held.delete(dataId);
 }
 
-/** Wraps the backend's data lifecycle once, so panels go when their weight's data goes. */
+/** Wraps the backend's data lifecycle once, so resident blocks go when the data they were made from goes. */
 function hook(pool: GemmPool, backend: DisposingBackend): void {
   if (hooked.has(backend)) return;
   hooked.add(backend);
@@ -83,38 +79,51 @@ function hook(pool: GemmPool, backend: DisposingBackend): void {
   };
 }
 
-/** The weight's panels, packed on first use; null when the pool's memory cannot hold them. */
-function panelsOf(pool: GemmPool, backend: DisposingBackend, b: tf.TensorInfo, K: number, N: number): Panels | null {
-  const list = held.get(b.dataId as object);
-  const found = list?.find((p) => p.K === K && p.N === N);
-  if (found) return found;
-  hook(pool, backend);
-  const floats = Math.ceil(N / PANEL) * PANEL * K;
+/**
+ * The offset of the resident block `key` made from `dataId`'s data: found, or allocated (`floats`) and filled by
+ * `fill(at)` on first use. Null when the pool's memory cannot hold it, with nothing left allocated: the caller then
+ * runs the product where it ran before.
+ */
+export function residentBlock(pool: GemmPool, backend: WasmBackendLike, dataId: object, key: string, floats: number, fill: (at: number) => void): number | null {
+  const list = held.get(dataId);
+  const found = list?.find((h) => h.key === key);
+  if (found) return found.at;
+  hook(pool, backend as DisposingBackend);
   let at: number;
   try {
     at = pool.allocResident(floats);
   } catch {
-    return null; // the memory cannot grow: leave the product where it ran before
+    return null;
   }
   try {
-    // A slice of rows at a time, so the copy's room in the arena (which the pool's memory keeps once grown) stays
-    // small: SmolLM2's head whole would take 113 MB.
-    const rows = Math.max(1, Math.min(K, Math.floor(PACK_SLICE_FLOATS / N)));
-    pool.reset();
-    const src = pool.alloc(rows * N);
-    const data = heapF32(backend, b);
-    for (let k0 = 0; k0 < K; k0 += rows) {
-      const k1 = Math.min(K, k0 + rows);
-      pool.view(src, (k1 - k0) * N).set(data.subarray(k0 * N, k1 * N));
-      pool.packPanels(src, K, N, at, k0, k1);
-    }
+    fill(at);
   } catch {
     pool.freeResident(at, floats);
     return null;
   }
-  const p = { at, floats, K, N };
-  held.set(b.dataId as object, [...(list ?? []), p]);
-  return p;
+  held.set(dataId, [...(list ?? []), { at, floats, key }]);
+  return at;
+}
+
+/**
+ * data, a [K, N] table in tfjs's heap, into 16-column panels at `at` in the pool (packPanels). A slice of rows at a
+ * time, so the copy's room in the arena (which the pool's memory keeps once grown) stays small: SmolLM2's head whole
+ * would take 113 MB.
+ */
+export function packRows(pool: GemmPool, data: Float32Array, K: number, N: number, at: number): void {
+  const rows = Math.max(1, Math.min(K, Math.floor(PACK_SLICE_FLOATS / N)));
+  pool.reset();
+  const src = pool.alloc(rows * N);
+  for (let k0 = 0; k0 < K; k0 += rows) {
+    const k1 = Math.min(K, k0 + rows);
+    pool.view(src, (k1 - k0) * N).set(data.subarray(k0 * N, k1 * N));
+    pool.packPanels(src, K, N, at, k0, k1);
+  }
+}
+
+/** The weight's panels, packed on first use; null when the pool's memory cannot hold them. */
+function panelsOf(pool: GemmPool, backend: WasmBackendLike, b: tf.TensorInfo, K: number, N: number): number | null {
+  return residentBlock(pool, backend, b.dataId as object, `panels ${K}x${N}`, Math.ceil(N / PANEL) * PANEL * K, (at) => packRows(pool, heapF32(backend, b), K, N, at));
 }
 
 /**
@@ -123,8 +132,8 @@ function panelsOf(pool: GemmPool, backend: DisposingBackend, b: tf.TensorInfo, K
  */
 export function fewRowProduct(pool: GemmPool, backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, rows: number, K: number, N: number, outShape: number[]): tf.TensorInfo | null {
   if (K * N < RESIDENT_MIN_FLOATS || rows >= FEW_ROWS || !tf.env().getBool(RESIDENT_FLAG)) return null;
-  const w = panelsOf(pool, backend as DisposingBackend, b, K, N);
-  if (!w) return null;
+  const w = panelsOf(pool, backend, b, K, N);
+  if (w === null) return null;
   const ldc = Math.ceil(N / PANEL) * PANEL;
   let aAt: number;
   let cAt: number;
@@ -137,7 +146,7 @@ export function fewRowProduct(pool: GemmPool, backend: WasmBackendLike, a: tf.Te
   }
   const out = backend.makeOutput(outShape, 'float32');
   pool.view(aAt, rows * K).set(heapF32(backend, a));
-  pool.gemvPanels(aAt, rows, K, w.at, N, cAt, ldc, K * N < THREADED_MIN_FLOATS ? 1 : pool.threads);
+  pool.gemvPanels(aAt, rows, K, w, N, cAt, ldc, K * N < THREADED_MIN_FLOATS ? 1 : pool.threads);
   // Views after makeOutput (it may grow tfjs's heap) and after the pool's allocations (they may grow the pool's).
   const dst = heapF32(backend, out);
   const src = pool.view(cAt, rows * ldc);
