@@ -17,7 +17,10 @@ describe.skipIf(!haveShared('webift generate / convert', 'fixtures/hf-reference'
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out).sort()).toEqual(['finish_reason', 'ids', 'prompt_ids', 'text']);
+    expect(Object.keys(out).sort()).toEqual(['finish_reason', 'ids', 'prompt_ids', 'text', 'timing']);
+    expect(out.timing.first_token_s).toBeGreaterThan(0);
+    expect(out.timing.decode_tokens_per_s === null).toBe(out.ids.length < 2);
+    if (out.timing.decode_tokens_per_s !== null) expect(out.timing.decode_tokens_per_s).toBeGreaterThan(0);
     expect(out.prompt_ids).toEqual(gen.prompt[0]);
     const want = gen.new_tokens[0];
     expect(out.ids).toEqual(want.slice(0, out.ids.length));

@@ -1,7 +1,9 @@
 /**
  * `webift generate --model ... (--prompt TEXT | --prompt-ids 1,2,3) [sampling flags] [--json]`: decodes with
  * HF semantics, streaming text to stdout as it comes. With --json it prints one object at the end:
- * {"ids": [generated ids], "text": "...", "prompt_ids": [...], "finish_reason": "eos|stop_string|length"}.
+ * {"ids": [generated ids], "text": "...", "prompt_ids": [...], "finish_reason": "eos|stop_string|length",
+ *  "timing": {"first_token_s": prefill and the first token, "decode_tokens_per_s": the steps after the first, per
+ *  second (null with fewer than two steps, and for beam search, which yields once)}}.
  */
 import { generate } from '../../generate/generate';
 import { adapterLinear, primeGeneration, type Adapter } from '../../peft';
@@ -50,13 +52,20 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const a = adapter;
     const hooks = a ? { linear: adapterLinear(a), prime: (B: number) => primeGeneration(model, a, B) } : {};
     const gen = generate(model, { ids: [promptIds] }, options, { decode, ...hooks });
+    const t0 = performance.now();
     let r = await gen.next();
+    const t1 = performance.now();
+    let steps = 0;
     while (!r.done) {
+      steps++;
       if (!json && r.value.textDelta[0]) process.stdout.write(r.value.textDelta[0]);
       r = await gen.next();
     }
     const res = r.value;
-    if (json) process.stdout.write(`${JSON.stringify({ ids: res.tokens[0], text: res.texts[0], prompt_ids: promptIds, finish_reason: res.finishReasons[0] })}\n`);
+    // Tokens decoded after the first, one step each (beam search yields once, at the end: no rate)
+    const after = steps > 1 ? steps - 1 : 0;
+    const timing = { first_token_s: +((t1 - t0) / 1000).toFixed(3), decode_tokens_per_s: after > 0 ? +(after / ((performance.now() - t1) / 1000)).toFixed(2) : null };
+    if (json) process.stdout.write(`${JSON.stringify({ ids: res.tokens[0], text: res.texts[0], prompt_ids: promptIds, finish_reason: res.finishReasons[0], timing })}\n`);
     else process.stdout.write(tok ? '\n' : `${res.tokens[0].join(',')}\n`);
   } catch (e) {
     throw e instanceof GenerationOptionsError ? new UsageError(e.message) : e;
