@@ -57,12 +57,12 @@ const threads = gemmPool()?.threads ?? 1;
   const qt = new QTensor(quantize(wv, C, F, { bits: 4, groupSize: 64, symmetric: true }));
   const x = tf.randomNormal([N, C]), g = tf.randomNormal([N, F]);
   const ours = await time(() => {
-    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => tf.sum(tf.mul(frozenMatmul(xi, qt), g)))([x]);
+    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => frozenMatmul(xi, qt))([x], g);
     return [value, ...grads];
   });
   const peer = await time(() => withTfjsMatmul(() => {
     const d = qt.dequantize(0, undefined, { ops: true });
-    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xi, d), g)))([x]);
+    const { value, grads } = tf.valueAndGrads((xi: tf.Tensor) => tf.matMul(xi, d))([x], g);
     d.dispose();
     return [value, ...grads];
   }));

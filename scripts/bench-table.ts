@@ -22,6 +22,10 @@ export function benchTable(rows: Row[]): string {
       out.push(`| decode | ${r.model ?? 'SmolLM2-135M shape'} | ${num(r.ours_tokens_per_s)} tok/s | ${r.peer} ${num(r.peer_tokens_per_s)} tok/s | ${r.ratio_vs_peer}× | |`);
     } else if (r.bench === 'decode' && typeof r.tokens_per_s === 'number') {
       out.push(`| decode ${r.side} | ${r.new_tokens} new tokens after ${r.prompt_tokens} | ${num(r.tokens_per_s)} tok/s | | | ${r.device ?? r.runtime ?? ''}${r.threads ? `, ${r.threads} threads` : ''} |`);
+    } else if (r.bench === 'real-model-train' && typeof r.tokens_per_s === 'number') {
+      out.push(`| webift train | ${r.run}, b${r.batch}×${r.cutoff} | ${num(r.tokens_per_s)} tok/s, peak RSS ${num(r.peak_rss_mb)} MB (predicted ${num(r.predicted_rss_mb)}) | | | ${r.backend} |`);
+    } else if (r.bench === 'real-model-decode' && typeof r.decode_tokens_per_s === 'number') {
+      out.push(`| webift generate | ${r.run}, ${r.new_tokens} tokens after ${r.prompt_tokens} | ${num(r.decode_tokens_per_s)} tok/s (first token ${num(r.first_token_s)} s), peak RSS ${num(r.peak_rss_mb)} MB | | | ${r.backend} |`);
     } else {
       const { bench, ...rest } = r;
       out.push(`| ${String(bench ?? '?')} | ${JSON.stringify(rest).slice(0, 160).replace(/\|/g, '/')} | | | | |`);

@@ -2,7 +2,7 @@
  * Our attention kernel on the current backend (WGSL flash attention on webgpu, kernels/attention; attention.c on the
  * GEMM pool's threads on wasm) against tfjs's composed ops (ops.attention with our kernels switched off: batched
  * matmuls, softmax over a materialised (B, H, T, S) score tensor, a prebuilt causal bias), forward + backward: the
- * value and q, k, v gradients of sum(out · dy), causal, SmolLM2-135M's heads (H 9, Hkv 3, D 64) at T = 256,
+ * value and q, k, v gradients for an upstream gradient dy, causal, SmolLM2-135M's heads (H 9, Hkv 3, D 64) at T = 256,
  * B = 4. Quick mode on webgpu runs B = 1 (a software adapter is slow); the shape in the line says which B ran. On
  * wasm the peer (`ratio_vs_tfjs`) is tfjs as it ships, its batched matmuls on tfjs-wasm's own BatchMatMul, as the
  * dequant_matmul and cross_entropy lines' peers are. The line adds a harder peer: the same composed ops with their
@@ -27,7 +27,7 @@ export async function benchAttention(h: Harness, device: string): Promise<void> 
   const opts = { scale: D ** -0.5, bias, causal };
   const step = (on: boolean) => () => {
     setFlashAttention(on);
-    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a, b, c, on ? opts : { scale: opts.scale, bias }), dy)))([q, k, v]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => attention(a, b, c, on ? opts : { scale: opts.scale, bias }))([q, k, v], dy);
     return [value, ...grads];
   };
   try {

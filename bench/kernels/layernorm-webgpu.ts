@@ -17,7 +17,7 @@ export async function benchLayernormWebgpu(h: Harness, device: string): Promise<
     return tf.add(tf.mul(tf.div(centered, tf.sqrt(tf.add(tf.mean(tf.square(centered), -1, true), eps))), g), c);
   };
   const step = (norm: (a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.Tensor) => () => {
-    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(norm(a, g, c), dy)))([x, w, b]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, c: tf.Tensor) => norm(a, g, c))([x, w, b], dy);
     return [value, ...grads];
   };
   const ours = await h.time(step((a, g, c) => layerNormWebGpu(a, g, c, eps)!));
