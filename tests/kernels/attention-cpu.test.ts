@@ -30,6 +30,8 @@ interface Case { name: string; n: RefDims; o: RefOptions; alibi?: boolean }
 const CASES: Case[] = [
   { name: 'GQA 4/2, T = S = 13, D = 20, row 0 left-padded by 3', n: { B: 2, H: 4, Hkv: 2, T: 13, S: 13, D: 20 }, o: { scale: 20 ** -0.5, causal: causal(2, 13, 0, 3) } },
   { name: 'decode T = 1, S = 17, past 16, padded, softcap 30', n: { B: 2, H: 2, Hkv: 1, T: 1, S: 17, D: 20 }, o: { scale: 20 ** -0.5, softcap: 30, causal: causal(2, 1, 16, 2) } },
+  // g * T = 6 query rows a kv head: the forward reads K in place instead of packing Kᵀ (attention.c's FEW_QUERY_ROWS).
+  { name: 'decode-like GQA 9/3, T = 2, S = 70, past 68, D = 64', n: { B: 1, H: 9, Hkv: 3, T: 2, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(1, 2, 68, 0) } },
   { name: 'sliding window 5, T = S = 19', n: { B: 1, H: 2, Hkv: 2, T: 19, S: 19, D: 24 }, o: { scale: 0.3, causal: causal(1, 19, 0, 0, 5) } },
   { name: 'ALiBi-like (B, H, 1, S) bias, T = 9, S = 21', n: { B: 2, H: 3, Hkv: 3, T: 9, S: 21, D: 16 }, o: { scale: 0.25 }, alibi: true },
   { name: 'GQA 3 query heads per kv head, T = S = 70 (several 32-row chunks), D = 64, both threads', n: { B: 2, H: 6, Hkv: 2, T: 70, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(2, 70, 0, 5) } },

@@ -120,6 +120,9 @@ static void expRow(float *pr, int S, float m, float inv) {
 
 #define F(off) ((float *)(long)(off))
 
+/* Query rows per work item at or below which the forward reads K in place (see attn_fwd). */
+#define FEW_QUERY_ROWS 8
+
 __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w0, int w1, int thread) {
   int S = A->S, D = A->D, R = A->g * A->T;
   float *kt = F(A->scratch) + (long)thread * A->scratch_floats; /* [D, S] */
@@ -129,11 +132,18 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
     int b = w / A->Hkv, hkv = w % A->Hkv;
     const float *q = F(A->q) + (long)w * R * D, *k = F(A->k) + (long)w * S * D, *v = F(A->v) + (long)w * S * D;
     float *o = F(A->out) + (long)w * R * D, *st = F(A->stats) + (long)w * R * 2;
-    pack_transpose(k, kt, D, S, 0, D);
+    /* A few query rows (decode: g rows a kv head) take each score as a dot product with a key row in place: packing
+     * Kᵀ would copy the whole cache for a handful of rows (at S = 518 it was most of a decode step's attention). */
+    int few = R <= FEW_QUERY_ROWS;
+    if (!few) pack_transpose(k, kt, D, S, 0, D);
     for (int r0 = 0; r0 < R; r0 += QC) {
       int n = R - r0 < QC ? R - r0 : QC;
       int L = liveKeys(A, F(A->bias), b, hkv, r0, n);
-      block(q + (long)r0 * D, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, pk);
+      if (few)
+        for (int i = 0; i < n; i++)
+          for (int j = 0; j < L; j++) p[(long)i * S + j] = dot(q + (long)(r0 + i) * D, k + (long)j * D, D);
+      else
+        block(q + (long)r0 * D, D, 1, kt, S, p, S, D, 0, n, 0, L, 0, pk);
       scores(A, F(A->bias), b, hkv, r0, n, L, p, p);
       for (int i = 0; i < n; i++) {
         float *pr = p + (long)i * S;
