@@ -20,8 +20,9 @@
  * calls, allocResident/freeResident, first fit over a free list); then the operand arena, which every call resets to
  * the top of the resident region.
  *
- * Not handled: a helper that dies (an out-of-memory worker) would leave the caller waiting; the wait is bounded
- * by WAIT_LIMIT_MS and then throws, and the pool is closed.
+ * A helper that dies (an out-of-memory worker) before taking its claim costs nothing: the caller runs its ranges.
+ * Not handled: one that dies holding a claim leaves the caller waiting; the wait is bounded by WAIT_LIMIT_MS and then
+ * throws, and the pool is closed.
  */
 import { allowRelaxedSimd, startThread, type ThreadHandle } from '../../platform/threads';
 import { GEMM_FMA_WASM_BASE64, GEMM_WASM_BASE64 } from './gemm-wasm';

@@ -48,7 +48,7 @@ interface DisposingBackend extends WasmBackendLike {
   dispose(): void;
 }
 
-/** Resident blocks by the dataId they were made from (one entry per key). */
+/** Resident blocks by the dataId they were made from (one entry per key), in the process's one pool (register.ts). */
 const held = new Map<object, Held[]>();
 const hooked = new WeakSet<object>();
 
