@@ -13,14 +13,8 @@ import { GemmPool } from '../../src/kernels/gemm/pool';
 import { gemmPool } from '../../src/kernels/gemm/register';
 import { tf } from '../../src/kernels/tf';
 import { initBackend } from '../../src/platform/backend';
+import { worst } from '../helpers/gemm-check';
 import { lcg } from '../helpers/random';
-
-/** Largest |ours - ref| / (1 + scale), where scale bounds the accumulated magnitude. */
-function worst(ours: Float32Array, ref: Float32Array, K: number): number {
-  let w = 0;
-  for (let i = 0; i < ref.length; i++) w = Math.max(w, Math.abs(ours[i] - ref[i]) / (1 + K));
-  return w;
-}
 
 const cases: [string, MatmulShape][] = [
   ['tiny', { batch: 1, batchA: 1, batchB: 1, M: 3, N: 5, K: 2, transposeA: false, transposeB: false }],

@@ -10,41 +10,25 @@
  * Tolerance: 1e-5 relative to 1 + K, as the f32 GEMM's tests (the kernel sums x · code per group, then scales).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceMatmul } from '../../src/kernels/gemm/matmul';
 import type { GemmPool } from '../../src/kernels/gemm/pool';
 import { quantRowsWasm, scaleRows } from '../../src/kernels/gemm/quant-rows';
-import { gemmPool } from '../../src/kernels/gemm/register';
 import { RESIDENT_FLAG } from '../../src/kernels/gemm/resident';
 import { frozenMatmul } from '../../src/kernels/qmatmul';
 import { QTensor } from '../../src/kernels/qtensor';
 import { tf } from '../../src/kernels/tf';
-import { initBackend } from '../../src/platform/backend';
 import { dequantize, quantize, type QuantSpec } from '../../src/quant';
+import { plainProduct as oracle, useWasmGemmPool, worst } from '../helpers/gemm-check';
 import { lcg } from '../helpers/random';
-
-function oracle(x: Float32Array, w: Float32Array, M: number, K: number, N: number): Float32Array {
-  const out = new Float32Array(M * N);
-  referenceMatmul(x, w, out, { batch: 1, batchA: 1, batchB: 1, M, N, K, transposeA: false, transposeB: false });
-  return out;
-}
-
-function worst(ours: Float32Array, ref: Float32Array, K: number): number {
-  let w = 0;
-  for (let i = 0; i < ref.length; i++) w = Math.max(w, Math.abs(ours[i] - ref[i]) / (1 + K));
-  return w;
-}
 
 function isNanBits(word: number): boolean {
   return (word & 0x7f800000) === 0x7f800000 && (word & 0x007fffff) !== 0;
 }
 
 describe('few-row products on a quantized weight (wasm, GEMM pool)', () => {
+  const wasmPool = useWasmGemmPool();
   let pool: GemmPool;
-  beforeAll(async () => {
-    await initBackend({ prefer: ['wasm'] });
-    const p = gemmPool();
-    expect(p, 'the GEMM pool (needs 2 hardware threads and shared memory)').not.toBeNull();
-    pool = p!;
+  beforeAll(() => {
+    pool = wasmPool();
   });
   afterAll(() => tf.env().set(RESIDENT_FLAG, true));
 

@@ -9,26 +9,11 @@
  * cannot be allocated still gets the right product. Tolerance as in gemm.test.ts: 1e-5 relative to 1 + K.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { referenceMatmul, type MatmulShape } from '../../src/kernels/gemm/matmul';
 import { GemmPool, PANEL } from '../../src/kernels/gemm/pool';
-import { gemmPool } from '../../src/kernels/gemm/register';
-import { RESIDENT_FLAG } from '../../src/kernels/gemm/resident';
+import { packRows, RESIDENT_FLAG } from '../../src/kernels/gemm/resident';
 import { tf } from '../../src/kernels/tf';
-import { initBackend } from '../../src/platform/backend';
+import { plainProduct as oracle, useWasmGemmPool, worst } from '../helpers/gemm-check';
 import { lcg } from '../helpers/random';
-
-function oracle(a: Float32Array, b: Float32Array, M: number, K: number, N: number): Float32Array {
-  const s: MatmulShape = { batch: 1, batchA: 1, batchB: 1, M, N, K, transposeA: false, transposeB: false };
-  const out = new Float32Array(M * N);
-  referenceMatmul(a, b, out, s);
-  return out;
-}
-
-function worst(ours: Float32Array, ref: Float32Array, K: number): number {
-  let w = 0;
-  for (let i = 0; i < ref.length; i++) w = Math.max(w, Math.abs(ours[i] - ref[i]) / (1 + K));
-  return w;
-}
 
 /** Panel bytes of a [K, N] weight, as the pool allocates them (64-byte blocks). */
 const panelBytes = (K: number, N: number) => Math.ceil((Math.ceil(N / PANEL) * PANEL * K * 4) / 64) * 64;
@@ -57,15 +42,8 @@ describe('panel kernels against the oracle', () => {
       expect(pool.resident).toBe(0);
     }
     function check(pool: GemmPool, w: number): void {
-      // Packed a slice of rows at a time, as resident.ts copies a large weight (uneven slices: K = 77 gives 26, 26, 25).
-      const rows = Math.ceil(K / 3);
-      pool.reset();
-      const src = pool.alloc(rows * N);
-      for (let k0 = 0; k0 < K; k0 += rows) {
-        const k1 = Math.min(K, k0 + rows);
-        pool.view(src, (k1 - k0) * N).set(b.subarray(k0 * N, k1 * N));
-        pool.packPanels(src, K, N, w, k0, k1);
-      }
+      // Packed as resident.ts packs a weight, in slices of a third of the rows (uneven: K = 77 gives 26, 26, 25).
+      packRows(pool, b, K, N, w, Math.ceil(K / 3));
       pool.reset();
       const aAt = pool.alloc(M * K);
       const cAt = pool.alloc(M * P * PANEL);
@@ -92,10 +70,7 @@ describe('panel kernels against the oracle', () => {
       const b = lcg(K * N, 14);
       const P = Math.ceil(N / PANEL);
       const w = pool.allocResident(P * PANEL * K);
-      pool.reset();
-      const src = pool.alloc(K * N);
-      pool.view(src, K * N).set(b);
-      pool.packPanels(src, K, N, w);
+      packRows(pool, b, K, N, w);
       pool.reset();
       const aAt = pool.alloc(M * K);
       const cAt = pool.alloc(M * P * PANEL);
@@ -137,12 +112,10 @@ describe('panel kernels against the oracle', () => {
 });
 
 describe('tfjs-wasm few-row products on resident panels', () => {
+  const wasmPool = useWasmGemmPool();
   let pool: GemmPool;
-  beforeAll(async () => {
-    await initBackend({ prefer: ['wasm'] });
-    const p = gemmPool();
-    expect(p, 'the GEMM pool (needs 2 hardware threads and shared memory)').not.toBeNull();
-    pool = p!;
+  beforeAll(() => {
+    pool = wasmPool();
   });
   afterAll(() => tf.env().set(RESIDENT_FLAG, true));
 

@@ -15,7 +15,7 @@ import { groupCount, packedRows } from '../packed';
 import { heapF32, registerHeapKernel, type WasmBackendLike } from '../wasm-heap';
 import { PANEL, type PackedAt } from './pool';
 import { gemmPool } from './register';
-import { FEW_ROWS, packRows, RESIDENT_FLAG, residentBlock } from './resident';
+import { FEW_ROWS, packRows, RESIDENT_FLAG, residentBlock, unpadRows } from './resident';
 
 const KERNEL = 'WebiftQuantRows';
 
@@ -49,9 +49,7 @@ registerHeapKernel<PackedAt>(KERNEL, (backend, { x }, w) => {
   const out = backend.makeOutput([rows, w.N], 'float32');
   scaleRows(heapF32(backend, x), rows, w.K, w.bits, w.groupSize, pool.view(xqAt, rows * w.K), pool.view(xsAt, rows * nG));
   pool.qgemv(xqAt, xsAt, rows, w, cAt, ldc, w.K * w.N < 1 << 16 ? 1 : pool.threads);
-  const dst = heapF32(backend, out);
-  const src = pool.view(cAt, rows * ldc);
-  for (let i = 0; i < rows; i++) dst.set(src.subarray(i * ldc, i * ldc + w.N), i * w.N);
+  unpadRows(heapF32(backend, out), pool.view(cAt, rows * ldc), rows, w.N, ldc);
   return out;
 });
 

@@ -106,12 +106,12 @@ export function residentBlock(pool: GemmPool, backend: WasmBackendLike, dataId: 
 }
 
 /**
- * data, a [K, N] table in tfjs's heap, into 16-column panels at `at` in the pool (packPanels). A slice of rows at a
- * time, so the copy's room in the arena (which the pool's memory keeps once grown) stays small: SmolLM2's head whole
- * would take 113 MB.
+ * data, a [K, N] table (in tfjs's heap), into 16-column panels at `at` in the pool (packPanels). A slice of rows at a
+ * time (`sliceRows`, by default 4 MB's worth), so the copy's room in the arena (which the pool's memory keeps once
+ * grown) stays small: SmolLM2's head whole would take 113 MB.
  */
-export function packRows(pool: GemmPool, data: Float32Array, K: number, N: number, at: number): void {
-  const rows = Math.max(1, Math.min(K, Math.floor(PACK_SLICE_FLOATS / N)));
+export function packRows(pool: GemmPool, data: Float32Array, K: number, N: number, at: number, sliceRows = Math.floor(PACK_SLICE_FLOATS / N)): void {
+  const rows = Math.max(1, Math.min(K, sliceRows));
   pool.reset();
   const src = pool.alloc(rows * N);
   for (let k0 = 0; k0 < K; k0 += rows) {
@@ -148,9 +148,12 @@ export function fewRowProduct(pool: GemmPool, backend: WasmBackendLike, a: tf.Te
   pool.view(aAt, rows * K).set(heapF32(backend, a));
   pool.gemvPanels(aAt, rows, K, w, N, cAt, ldc, K * N < THREADED_MIN_FLOATS ? 1 : pool.threads);
   // Views after makeOutput (it may grow tfjs's heap) and after the pool's allocations (they may grow the pool's).
-  const dst = heapF32(backend, out);
-  const src = pool.view(cAt, rows * ldc);
+  unpadRows(heapF32(backend, out), pool.view(cAt, rows * ldc), rows, N, ldc);
+  return out;
+}
+
+/** dst [rows, N] = the first N columns of src [rows, ldc] (a panel product's output, padded to whole panels). */
+export function unpadRows(dst: Float32Array, src: Float32Array, rows: number, N: number, ldc: number): void {
   if (ldc === N) dst.set(src);
   else for (let i = 0; i < rows; i++) dst.set(src.subarray(i * ldc, i * ldc + N), i * N);
-  return out;
 }
