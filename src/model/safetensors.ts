@@ -69,7 +69,8 @@ export async function readHeader(reader: ByteReader, label = 'safetensors file')
   return { dataStart, tensors, metadata: (json.__metadata__ as Record<string, string>) ?? {} };
 }
 
-function f16ToF32(h: number): number {
+/** The value of IEEE binary16 bits h (subnormals, ±inf and NaN included). */
+export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;

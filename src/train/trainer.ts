@@ -6,6 +6,7 @@
  * as (params, loss).
  * Clock, store, memory probe and the event-loop yield are injected. Not here: data loading, adapters, model I/O.
  */
+import { F16_FLAG, useF16 } from '../kernels/gpu-features';
 import { tf, type Tensor } from '../kernels/tf';
 import { gpuErrorScope } from '../platform/gpu-device';
 import { GpuError } from '../platform/gpu-errors';
@@ -200,9 +201,10 @@ export async function* train(job: TrainJob): AsyncGenerator<TrainEvent, TrainSum
       }
       if (!r.applied) {
         const what = !Number.isFinite(r.loss) ? `loss is ${r.loss}` : `gradient norm is ${r.gradNorm}`;
+        const f16 = useF16() ? `; WebGPU's f16 products were on, and an activation beyond ±65,504 overflows them: ${F16_FLAG}=0 (Node) or ?tfjsflags=${F16_FLAG}:false turns them off` : '';
         yield {
           kind: 'error', step, reason: 'non-finite', lastCheckpoint,
-          message: `training stopped at step ${step + 1}: the ${what}, so the update was skipped (lower lr, check the data); the last good checkpoint is ${lastCheckpoint ?? 'none (nothing was saved yet)'}`,
+          message: `training stopped at step ${step + 1}: the ${what}, so the update was skipped (lower lr, check the data); the last good checkpoint is ${lastCheckpoint ?? 'none (nothing was saved yet)'}${f16}`,
         };
         status = 'failed';
         break;

@@ -5,9 +5,11 @@
  * Two tfjs kernels: 'WebiftFrozenMatmul' (inputs A, B) and 'WebiftQMatmul' (inputs A, P, S[, Z]; the program binds S
  * again as Z for a symmetric W). These are the raw products, no gradient: ops.ts (mmFrozenRight) and qmatmul.ts
  * (frozenMatmul) put them in their custom gradients. On other backends, or for non-f32 activations, every entry point
- * returns null and the caller keeps its tfjs path. The oracle is reference.ts. Not here: f16 tiles, subgroups.
+ * returns null and the caller keeps its tfjs path. The oracle is reference.ts. The forward takes f16 tiles where
+ * gpu-features.ts's useF16() says so (the backward never does: see there). Not here: subgroups.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { useF16 } from '../gpu-features';
 import { i32u, registerProgramKernel, type RunProgram } from '../webgpu-program';
 import type { QuantSpec } from '../packed';
 import { TILE_M, TILE_N, tiledMatmulCode, WG, type WeightSource } from './frozen-matmul.wgsl';
@@ -33,17 +35,21 @@ class TiledMatmulProgram {
   size = false;
   uniforms: string;
 
+  /** `half`: f16 tiles (forward only; frozen-matmul.wgsl.ts). */
+  private readonly half: boolean;
+
   constructor(M: number, N: number, private readonly src: WeightSource, private readonly transposed: boolean) {
+    this.half = !transposed && useF16();
     this.variableNames = src.kind === 'f32' ? ['A', 'B'] : ['A', 'P', 'S', 'Z'];
     this.uniforms = src.kind === 'f32' ? 'M : i32, K : i32,' : 'M : i32, K : i32, groupSize : i32, asym : i32,';
     this.outputShape = [M, N];
     this.dispatch = [Math.ceil(N / TILE_N), Math.ceil(M / TILE_M), 1];
     const form = src.kind === 'f32' ? 'f32' : `q${src.bits}`;
-    this.shaderKey = `webift_frozen_matmul_${form}_${transposed ? 't' : 'n'}`;
+    this.shaderKey = `webift_frozen_matmul_${form}_${transposed ? 't' : 'n'}${this.half ? '_h' : ''}`;
   }
 
   getUserCode(): string {
-    return tiledMatmulCode(this.src, this.transposed);
+    return tiledMatmulCode(this.src, this.transposed, this.half);
   }
 }
 

@@ -5,8 +5,14 @@
  * K step of 32 stages A's 32×32 tile (stored k-major, so a thread reads its 4 rows as one vec4) and B's 32×32 tile in
  * workgroup memory (8 KiB); packed words are decoded there, one thread per word, so no f32 copy of W is ever written.
  * Why 8×8 and not 16×16 (64×64 tiles): on SwiftShader, which the tests run on, the 16×16 shader compiles in ~2.5 s
- * of CPU against ~1.2 s; untuned on real GPUs (none here). f32 throughout (products and sums); no f16 tiles. No early
- * return anywhere: every thread reaches every barrier (out-of-range elements load 0 and are not stored).
+ * of CPU against ~1.2 s; untuned on real GPUs (none here). No early return anywhere: every thread reaches every
+ * barrier (out-of-range elements load 0 and are not stored).
+ * Precision: f32 throughout, or with `half` (a device with shader-f16; gpu-features.ts says when) f16 tiles: A and the
+ * decoded B are rounded to f16 as they are staged (each within 2^-11 relative; a value beyond ±65,504 becomes ±inf),
+ * each thread multiplies and adds 4 K steps in f16 (vec4<f16> fma), then adds that partial sum into its f32
+ * accumulator. So the workgroup tiles take half the memory and the products run at f16 rate, while the long sum over
+ * K stays f32. Global buffers stay f32 (tfjs tensors are). The error bound the tests hold it to is in
+ * tests/kernels/f16-lavapipe.test.ts.
  */
 import { perWord, symmetricMid, type QuantBits } from '../packed';
 
@@ -28,7 +34,7 @@ export type WeightSource = { kind: 'f32' } | { kind: 'packed'; bits: QuantBits }
  * Fills Bs[kk][nn] = B[k0 + kk, n0 + nn] (0 outside K × N). Forward: B = W, W [K, N]. Transposed: B = Wᵀ, W [N, K],
  * read along its rows (consecutive threads take consecutive out-columns, i.e. consecutive addresses).
  */
-function loadB(src: WeightSource, transposed: boolean): string {
+function loadB(src: WeightSource, transposed: boolean, cast: (v: string) => string): string {
   if (src.kind === 'f32') {
     // tx-major over the contiguous axis of W: n for W [K, N], k for W [N, K].
     const [outer, inner, along] = transposed ? ['nn', 'kk', TILE_K] : ['kk', 'nn', TILE_N];
@@ -42,7 +48,7 @@ function loadB(src: WeightSource, transposed: boolean): string {
       let n = n0 + nn;
       var v = 0.0;
       if (k < K && n < N) { v = B[${addr}]; }
-      Bs[kk][nn / 4][nn % 4] = v;
+      Bs[kk][nn / 4][nn % 4] = ${cast('v')};
     }`;
   }
   // One word holds P consecutive in-rows of one out-column, all in one group (G is a multiple of 8, P of 4 or 8).
@@ -59,7 +65,7 @@ function loadB(src: WeightSource, transposed: boolean): string {
       let r0 = k0 + (idx / ${TILE_N}) * ${P};
       let c = n0 + nn;`;
   const decode = `select((f32(code) - ${symmetricMid(src.bits)}.0) * s, f32(code) * s + z, uniforms.asym == 1)`;
-  const store = transposed ? `let nn = r0 - n0 + t;\n        Bs[kk][nn / 4][nn % 4] = v;` : `Bs[r0 - k0 + t][nn / 4][nn % 4] = v;`;
+  const store = transposed ? `let nn = r0 - n0 + t;\n        Bs[kk][nn / 4][nn % 4] = ${cast('v')};` : `Bs[r0 - k0 + t][nn / 4][nn % 4] = ${cast('v')};`;
   return `
     for (var i = 0; i < ${words / THREADS}; i++) {
       let idx = tid + i * ${THREADS};
@@ -82,11 +88,52 @@ function loadB(src: WeightSource, transposed: boolean): string {
     }`;
 }
 
-/** The whole shader body for one weight source and direction; inputs A and (B | P, S, Z) as named by the program. */
-export function tiledMatmulCode(src: WeightSource, transposed: boolean): string {
-  return `
-  var<workgroup> As : array<array<vec4<f32>, ${TILE_M / 4}>, ${TILE_K}>;
-  var<workgroup> Bs : array<array<vec4<f32>, ${TILE_N / 4}>, ${TILE_K}>;
+/** The K loop over one staged tile pair, f32: one fma per K step into the f32 accumulators. */
+const f32Steps = `
+      let kEnd = min(${TILE_K}, K - k0); // the last K tile's padded tail is skipped
+      for (var kk = 0; kk < kEnd; kk++) {
+        let a = As[kk][ty];
+        let b = Bs[kk][tx];
+        acc0 = fma(vec4<f32>(a.x), b, acc0);
+        acc1 = fma(vec4<f32>(a.y), b, acc1);
+        acc2 = fma(vec4<f32>(a.z), b, acc2);
+        acc3 = fma(vec4<f32>(a.w), b, acc3);
+      }`;
+
+/** Half: 4 K steps summed in f16, then added to the f32 accumulators (padded slots hold 0, so whole chunks are exact). */
+const HALF_CHUNK = 4;
+const f16Steps = `
+      let kEnd = min(${TILE_K}, K - k0);
+      for (var kc = 0; kc < kEnd; kc = kc + ${HALF_CHUNK}) {
+        var p0 = vec4<f16>(0.0h);
+        var p1 = vec4<f16>(0.0h);
+        var p2 = vec4<f16>(0.0h);
+        var p3 = vec4<f16>(0.0h);
+        for (var kk = kc; kk < kc + ${HALF_CHUNK}; kk++) {
+          let a = As[kk][ty];
+          let b = Bs[kk][tx];
+          p0 = fma(vec4<f16>(a.x), b, p0);
+          p1 = fma(vec4<f16>(a.y), b, p1);
+          p2 = fma(vec4<f16>(a.z), b, p2);
+          p3 = fma(vec4<f16>(a.w), b, p3);
+        }
+        acc0 = acc0 + vec4<f32>(p0);
+        acc1 = acc1 + vec4<f32>(p1);
+        acc2 = acc2 + vec4<f32>(p2);
+        acc3 = acc3 + vec4<f32>(p3);
+      }`;
+
+/**
+ * The whole shader body for one weight source and direction; inputs A and (B | P, S, Z) as named by the program.
+ * `half`: f16 tiles and products, f32 accumulation (header); the device must have shader-f16 and hoist `enable`.
+ */
+export function tiledMatmulCode(src: WeightSource, transposed: boolean, half = false): string {
+  if (TILE_K % HALF_CHUNK) throw new Error('frozen-matmul: TILE_K must be a multiple of the f16 chunk');
+  const t = half ? 'f16' : 'f32';
+  const cast = half ? (v: string) => `f16(${v})` : (v: string) => v;
+  return `${half ? 'enable f16;' : ''}
+  var<workgroup> As : array<array<vec4<${t}>, ${TILE_M / 4}>, ${TILE_K}>;
+  var<workgroup> Bs : array<array<vec4<${t}>, ${TILE_N / 4}>, ${TILE_K}>;
 
   /** Row m, columns n .. n + 3 of the output, those inside M × N. */
   fn store(m : i32, n : i32, v : vec4<f32>, M : i32, N : i32) {
@@ -115,19 +162,11 @@ export function tiledMatmulCode(src: WeightSource, transposed: boolean): string 
         let kk = idx % ${TILE_K};
         var v = 0.0;
         if (m0 + mm < M && k0 + kk < K) { v = A[(m0 + mm) * K + k0 + kk]; }
-        As[kk][mm / 4][mm % 4] = v;
+        As[kk][mm / 4][mm % 4] = ${cast('v')};
       }
-      ${loadB(src, transposed)}
+      ${loadB(src, transposed, cast)}
       workgroupBarrier();
-      let kEnd = min(${TILE_K}, K - k0); // the last K tile's padded tail is skipped
-      for (var kk = 0; kk < kEnd; kk++) {
-        let a = As[kk][ty];
-        let b = Bs[kk][tx];
-        acc0 = fma(vec4<f32>(a.x), b, acc0);
-        acc1 = fma(vec4<f32>(a.y), b, acc1);
-        acc2 = fma(vec4<f32>(a.z), b, acc2);
-        acc3 = fma(vec4<f32>(a.w), b, acc3);
-      }
+      ${half ? f16Steps : f32Steps}
       workgroupBarrier();
     }
     store(m0 + 4 * ty, n0 + 4 * tx, acc0, M, N);
