@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmPool } from './gemm/register';
 import { attentionWebGpu, FLASH_MIN_QUERIES, type CausalSpec } from './attention/attention';
-import { attentionCpu } from './attention/attention-cpu';
+import { attentionCpu, attentionPooled } from './attention/attention-cpu';
+import { PooledKV } from './attention/kv-pool';
 import { frozenMatmulWebGpu } from './frozen-matmul/frozen-matmul';
 import { frozenMatmul, frozenMatmulGrad } from './qmatmul';
 import { layerNormWebGpu } from './layernorm/layernorm';
@@ -229,6 +230,20 @@ let flashAttentionOn = true;
 /** Turns the WebGPU flash-attention kernel on or off (tests and the bench compare it with the composed ops). */
 export function setFlashAttention(on: boolean): void {
   flashAttentionOn = on;
+}
+
+/**
+ * A KV cache block for one layer in the GEMM pool's memory (attention/kv-pool.ts), or null where generation keeps
+ * tensors: another backend, no pool, a tape on, the flag off, or attention kernels switched off (setFlashAttention).
+ */
+export function pooledKvCache(B: number, Hkv: number, D: number, slots: number): PooledKV | null {
+  return flashAttentionOn && !tf.engine().isTapeOn() ? PooledKV.create(B, Hkv, D, slots) : null;
+}
+
+/** attention() with k and v the first S slots of a pooled cache; null where the kernel does not run (keep tensors). */
+export function attentionOnPool(q: tf.Tensor, kv: PooledKV, S: number, opts: { scale: number; softcap?: number; bias: tf.Tensor | (() => tf.Tensor) }): tf.Tensor | null {
+  if (!flashAttentionOn) return null;
+  return attentionPooled(q, kv, S, { scale: opts.scale, softcap: opts.softcap, bias: typeof opts.bias === 'function' ? opts.bias() : opts.bias });
 }
 
 /**

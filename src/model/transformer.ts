@@ -7,13 +7,15 @@
  * the new cache tensors are returned through it and the old ones disposed after.
  */
 import { tf, tidy, type Tensor } from '../kernels/tf';
-import { applyRope, attention, frozenGather, layerNorm, linear, rmsNorm, ropeHostTables } from '../kernels/ops';
+import { applyRope, attention, attentionOnPool, frozenGather, layerNorm, linear, pooledKvCache, rmsNorm, ropeHostTables } from '../kernels/ops';
+import type { PooledKV } from '../kernels/attention/kv-pool';
 import { checkpointed } from '../kernels/checkpoint';
 import { asTensor } from '../kernels/qtensor';
 import { embedTokens } from '../kernels/embedding';
 import { applyRopeInterleaved, interleavedRopeHostTables } from '../kernels/rope-interleaved';
 import { layerWindow, type Family, type ModelConfig } from './config';
 import { additiveMask, alibiBias, alibiSlopes, arangePositions } from './mask';
+import { disposeLayerCache } from './kv-cache';
 import type { FamilyImpl, LayerCtx } from './families/family';
 import { llama } from './families/llama';
 import { qwen2 } from './families/qwen2';
@@ -95,7 +97,9 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
   // The ids of every slot so far, for families whose positions depend on them (ChatGLM-6B); none for embeddings.
   const allIds = inp.inputsEmbeds ? null : !cache || past === 0 ? inp.ids : cache.ids?.length === B * past ? appendColumns(cache.ids, inp.ids, B, past, T) : null;
 
-  const result = tidy(() => {
+  // Pooled caches made by this call: freed if it fails, so a failed prefill leaves nothing in the pool.
+  const created: PooledKV[] = [];
+  const run = () => tidy(() => {
     let x = inp.inputsEmbeds ?? embedTokens(weights.get('embed')!, inp.ids, [B, T]); // (B, T, C)
     if (cfg.embedScale !== 1) x = tf.mul(x, cfg.embedScale);
     if (cfg.posKind === 'learned') x = tf.add(x, frozenGather(asTensor(weights.get('pos_embed')!, 'pos_embed'), tf.tensor2d(positions, [B, T], 'int32')));
@@ -129,20 +133,60 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       }
       const prev = oldLayers[i];
       const keyStart = prev ? prev.start : 0;
-      if (prev) {
-        k = tf.concat([prev.k, k], 2);
-        v = tf.concat([prev.v, v], 2);
-      }
-      const S = k.shape[2]!;
+      const held = past - keyStart; // slots this layer's cache holds
       const window = layerWindow(cfg, i);
-      let bias: Tensor | (() => Tensor), keep: Tensor | undefined;
-      const causalMask = () => causalBias(keyStart, S, window);
-      // The plain causal mask goes as positions too: the WebGPU kernel reads those, the composed ops build the bias.
-      const causal = !fam && !slopes ? { mask, past, keyStart, window } : undefined;
-      if (fam) ({ bias, keep } = fam.bias(i, keyStart, S));
-      else bias = slopes ? causalMask() : causalMask;
-      if (slopes) bias = tf.add(bias as Tensor, tf.tensor4d(alibiBias(mask, B, total, keyStart, S, slopes), [B, cfg.heads, 1, S]));
-      const att = attention(q, k, v, { scale: cfg.attnScale, bias, causal, keep, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
+      const plain = !fam && !slopes && window === null;
+      let att: Tensor | null = null;
+      let entry: LayerCache | null = null;
+      // Generation on the CPU path's threads: the cache lives in the pool's memory and grows in place (kv-pool.ts).
+      // A layer without one yet (or with tensors: a prefix-tuning prime) moves to a new block.
+      let pooled = prev && 'pooled' in prev ? prev.pooled : null;
+      if (cache && plain && !pooled) {
+        const fresh = pooledKvCache(B, k.shape[1]!, cfg.headDim, total);
+        if (fresh) created.push(fresh);
+        try {
+          if (fresh && prev && 'k' in prev) fresh.write(prev.k, prev.v, 0);
+          pooled = fresh;
+        } catch {
+          pooled = null;
+        }
+      }
+      if (pooled && plain) {
+        const S = held + T;
+        try {
+          pooled.write(k, v, held);
+          att = attentionOnPool(q, pooled, S, { scale: cfg.attnScale, softcap: cfg.attnSoftcap ?? undefined, bias: () => causalBias(keyStart, S, null) });
+        } catch {
+          att = null; // no room to grow: the slots held so far go on as tensors
+        }
+        if (att) entry = { pooled, start: keyStart };
+      }
+      if (!att) {
+        const before = pooled ? pooled.toTensors(held) : prev && 'k' in prev ? prev : null;
+        if (before) {
+          k = tf.concat([before.k, k], 2);
+          v = tf.concat([before.v, v], 2);
+        }
+        const S = k.shape[2]!;
+        let bias: Tensor | (() => Tensor), keep: Tensor | undefined;
+        const causalMask = () => causalBias(keyStart, S, window);
+        // The plain causal mask goes as positions too: the WebGPU kernel reads those, the composed ops build the bias.
+        const causal = !fam && !slopes ? { mask, past, keyStart, window } : undefined;
+        if (fam) ({ bias, keep } = fam.bias(i, keyStart, S));
+        else bias = slopes ? causalMask() : causalMask;
+        if (slopes) bias = tf.add(bias as Tensor, tf.tensor4d(alibiBias(mask, B, total, keyStart, S, slopes), [B, cfg.heads, 1, S]));
+        att = attention(q, k, v, { scale: cfg.attnScale, bias, causal, keep, softcap: cfg.attnSoftcap ?? undefined }); // (B, H, T, D)
+        if (cache) {
+          // A sliding-window layer only ever needs the last (window - 1) slots for the next query.
+          const kept = window === null ? S : Math.min(S, window - 1);
+          const drop = S - kept;
+          entry = {
+            k: drop ? tf.slice(k, [0, 0, drop, 0], [-1, -1, kept, -1]) : k,
+            v: drop ? tf.slice(v, [0, 0, drop, 0], [-1, -1, kept, -1]) : v,
+            start: keyStart + drop,
+          };
+        }
+      }
       let a = ctx.lin('o', tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [B, T, cfg.heads * cfg.headDim]));
       if (cfg.family === 'gemma2') a = norm(cfg, weights, `${p}.post_attn_norm`, a);
       if (cfg.parallelBlock) {
@@ -156,16 +200,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
         if (cfg.family === 'gemma2') m = norm(cfg, weights, `${p}.post_mlp_norm`, m);
         x = tf.add(alpha ? tf.mul(hm, alpha) : x, m);
       }
-      if (cache) {
-        // A sliding-window layer only ever needs the last (window - 1) slots for the next query.
-        const keep = window === null ? S : Math.min(S, window - 1);
-        const drop = S - keep;
-        newLayers.push({
-          k: drop ? tf.slice(k, [0, 0, drop, 0], [-1, -1, keep, -1]) : k,
-          v: drop ? tf.slice(v, [0, 0, drop, 0], [-1, -1, keep, -1]) : v,
-          start: keyStart + drop,
-        });
-      }
+      if (entry) newLayers.push(entry);
       return x;
     };
 
@@ -198,15 +233,24 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
     if (cfg.finalSoftcap) logits = tf.mul(tf.tanh(tf.div(logits, cfg.finalSoftcap)), cfg.finalSoftcap);
     return { logits: logits as Tensor | undefined, finalHidden: undefined as Tensor | undefined, hidden, newLayers };
   });
+  let result: ReturnType<typeof run>;
+  try {
+    result = run();
+  } catch (e) {
+    for (const p of created) p.dispose();
+    throw e;
+  }
 
   if (cache) {
-    for (const l of oldLayers) if (l) { l.k.dispose(); l.v.dispose(); }
-    // Tensors returned by tidy survive; layer tensors that are slices/concats are new, so nothing is shared.
-    cache.layers = result.newLayers.map((l) => ({ k: l.k, v: l.v, start: l.start }));
+    // Tensors returned by tidy survive; layer tensors that are slices/concats are new, so nothing is shared. A pooled
+    // block goes on in place: only those no new layer holds are freed.
+    const kept = new Set(result.newLayers.map((l) => ('pooled' in l ? l.pooled : null)));
+    for (const l of [...oldLayers, ...created.map((pooled) => ({ pooled, start: 0 }))]) if (l && !('pooled' in l && kept.has(l.pooled))) disposeLayerCache(l);
+    cache.layers = result.newLayers.map((l) => ({ ...l }));
     cache.length = total;
     cache.ids = allIds ?? undefined;
   } else {
-    for (const l of result.newLayers) { l.k.dispose(); l.v.dispose(); }
+    for (const l of result.newLayers) disposeLayerCache(l);
   }
   const out: ForwardOutput = {};
   if (result.logits) out.logits = result.logits;

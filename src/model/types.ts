@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../kernels/tf';
 import type { WeightTensor } from '../kernels/qtensor';
+import type { PooledKV } from '../kernels/attention/kv-pool';
 import type { ModelConfig } from './config';
 
 /**
@@ -41,9 +42,18 @@ export interface LinearFn {
 export type LinearTerm = { kind: 'none' } | { kind: 'lowRank'; a: Tensor; b: Tensor; scaling: number; dropout: number; seed: number } | { kind: 'opaque' };
 
 /** Per-layer key/value cache, (B, Hkv, S, D), holding sequence slots [start, start + S). */
-export interface LayerCache {
+/** A layer's cached keys and values (B, Hkv, slots, D) from slot `start` on: tensors, or a block in the GEMM pool. */
+export type LayerCache = TensorLayerCache | PooledLayerCache;
+
+export interface TensorLayerCache {
   k: Tensor;
   v: Tensor;
+  start: number;
+}
+
+/** The CPU path's threads: slots live in the pool's memory with room to grow (kernels/attention/kv-pool.ts). */
+export interface PooledLayerCache {
+  pooled: PooledKV;
   start: number;
 }
 

@@ -40,6 +40,8 @@ export function isSoftwareAdapter(text: string): boolean {
 }
 
 type Dawn = { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+/** Flags for every Dawn instance in Node (not allow_unsafe_apis: no kernel here needs an unsafe API). */
+export const DAWN_FLAGS = ['enable-dawn-features=vulkan_enable_f16_on_nvidia'];
 let dawn: Dawn | null = null;
 
 /**
@@ -60,7 +62,8 @@ async function installNodeGpu(): Promise<string | null> {
     Object.assign(globalThis, dawn.globals);
   }
   // A new Dawn instance makes the Vulkan loader scan its drivers again, so a changed VK_ICD_FILENAMES takes effect.
-  const gpu = dawn.create([]);
+  // Dawn hides shader-f16 on NVIDIA's Vulkan driver unless this toggle is on; it changes nothing elsewhere.
+  const gpu = dawn.create(DAWN_FLAGS);
   const nav = g.navigator as Record<string, unknown> | undefined;
   if (nav) {
     try {

@@ -10,7 +10,7 @@ import { tf } from '../../src/kernels/tf';
 import { initBackend, type BackendName } from '../../src/platform/backend';
 import { forward } from '../../src/model/transformer';
 import { disposeCache } from '../../src/model/kv-cache';
-import type { Model } from '../../src/model/types';
+import type { Model, TensorLayerCache } from '../../src/model/types';
 import { causalLmLoss } from '../../src/train/loss';
 import { adapterForward, primeGeneration, trainableParams, type Adapter } from '../../src/peft/adapter';
 import { mergeAdapter, unmergeAdapter } from '../../src/peft/merge';
@@ -157,7 +157,7 @@ describe.skipIf(!haveShared(`prompt tuning, prefix tuning, IA3 as PEFT (llama-gq
       const before = tf.memory().numTensors;
       const primed = primeGeneration(model, adapter, 2)!;
       expect(primed.cache.length).toBe(4);
-      expect(primed.cache.layers[0]!.k.shape).toEqual([2, 2, 4, 16]);
+      expect((primed.cache.layers[0] as TensorLayerCache).k.shape).toEqual([2, 2, 4, 16]);
       const mask = extendMask(4, 2, 12, inp.attentionMask);
       const out = forward(model, { ids: inp.ids, B: 2, T: 12, attentionMask: mask }, { cache: primed.cache });
       const d = compareClose((await out.logits!.data()) as Float32Array, want, ATOL, RTOL, unmasked(inp.attentionMask, V));

@@ -17,9 +17,10 @@ import { biasStrides } from './bias-strides';
 
 const FWD = 'WebiftAttentionCpu';
 const BWD = 'WebiftAttentionCpuGrad';
-/** attention.c's QC (query rows per chunk) and the attn_args layout: 21 int32 words, then scale and cap as f32. */
+const POOLED = 'WebiftAttentionCpuPooled';
+/** attention.c's QC (query rows per chunk) and the attn_args layout: 22 int32 words, then scale and cap as f32. */
 const QC = 32;
-const INT_WORDS = 21;
+const INT_WORDS = 22;
 /** Floats of each thread's scratch where gemm.c's block() packs strips of B: KC (256) rows of 8. */
 const PACK = 256 * 8;
 
@@ -28,6 +29,15 @@ interface Attrs {
   cap: number;
   /** The bias's element strides along (B, H, T); its key axis is contiguous. */
   strides: number[];
+}
+
+/** The pooled forward's cache: K and V byte offsets in the pool, kv heads, slots in use, floats between kv heads. */
+interface PooledAttrs extends Attrs {
+  kAt: number;
+  vAt: number;
+  Hkv: number;
+  S: number;
+  kvStride: number;
 }
 
 /** Copies tensors into the pool's arena and lays out the outputs, the per-thread scratch and the args block. */
@@ -65,13 +75,29 @@ function register(): void {
     const n = B * H * T;
     const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S + PACK);
     const [sb, sh, stT] = attrs.strides;
-    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, g, T, S, D, sb, sh, stT, 0], attrs.scale, attrs.cap);
     pool.attention(false, st.args, B * Hkv, threadsFor(4 * n * S * D, pool));
     const out = backend.makeOutput([B, H, T, D], 'float32');
     const stats = backend.makeOutput([B, H, T, 2], 'float32');
     heapF32(backend, out).set(pool.view(st.outs[0], n * D));
     heapF32(backend, stats).set(pool.view(st.outs[1], n * 2));
     return [out, stats];
+  });
+  registerHeapKernel<PooledAttrs>(POOLED, (backend, inputs, attrs) => {
+    const pool = gemmPool()!;
+    const { q, bias } = inputs;
+    const [B, H, T, D] = q.shape;
+    const { Hkv, S } = attrs;
+    const n = B * H * T;
+    const st = stage(pool, backend, [q, bias], [n * D, n * 2], D * S + QC * S + PACK);
+    const [sb, sh, stT] = attrs.strides;
+    writeArgs(pool, st.args, [st.ins[0], attrs.kAt, attrs.vAt, st.ins[1], st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, H / Hkv, T, S, D, sb, sh, stT, attrs.kvStride], attrs.scale, attrs.cap);
+    // A long cache is read from memory: from a quarter of SMALL_FLOPS both threads help (1.25x at 1,536 slots of
+    // SmolLM2-135M, 3 kv heads split 2:1), below it a helper's wake costs what it saves.
+    pool.attention(false, st.args, B * Hkv, threadsFor(16 * n * S * D, pool));
+    const out = backend.makeOutput([B, H, T, D], 'float32');
+    heapF32(backend, out).set(pool.view(st.outs[0], n * D));
+    return out;
   });
   registerHeapKernel<Attrs>(BWD, (backend, inputs, attrs) => {
     const pool = gemmPool()!;
@@ -83,7 +109,7 @@ function register(): void {
     const st = stage(pool, backend, [q, k, v, bias, out, stats, dy], [n * D, kv, kv], scratch);
     const [qa, ka, va, ba, oa, sa, da] = st.ins;
     const [sb, sh, stT] = attrs.strides;
-    writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT], attrs.scale, attrs.cap);
+    writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT, 0], attrs.scale, attrs.cap);
     pool.attention(true, st.args, B * Hkv, threadsFor(8 * n * S * D, pool));
     const dq = backend.makeOutput([B, H, T, D], 'float32');
     const dk = backend.makeOutput([B, Hkv, S, D], 'float32');
@@ -121,6 +147,32 @@ export function attentionCpu(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts: Cpu
     return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runBackward(attrs, saved, dy) };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return f(q, k, v) as tf.Tensor;
+}
+
+/** What attentionPooled reads the cache from (kv-pool.ts's PooledKV). */
+export interface PooledCache {
+  B: number;
+  Hkv: number;
+  D: number;
+  kAt: number;
+  vAt: number;
+  headStride: number;
+}
+
+/**
+ * q (B, H, T, D) against the first S slots of a cache in the pool's memory -> (B, H, T, D), no gradient (generation
+ * runs without a tape). Null where the CPU kernel would not run (attentionCpu's conditions) or a tape is on.
+ */
+export function attentionPooled(q: tf.Tensor, kv: PooledCache, S: number, opts: CpuAttentionOptions): tf.Tensor | null {
+  if (tf.getBackend() !== 'wasm' || !gemmPool() || tf.engine().isTapeOn()) return null;
+  if (q.dtype !== 'float32' || opts.bias.dtype !== 'float32' || q.rank !== 4) return null;
+  const [B, H, T, D] = q.shape as number[];
+  if (B !== kv.B || D !== kv.D || H % kv.Hkv !== 0 || S * D > kv.headStride) throw new Error(`attentionPooled: q [${q.shape}] with ${S} slots does not fit the cache [${kv.B}, ${kv.Hkv}, ${kv.headStride / kv.D}, ${kv.D}]`);
+  const strides = biasStrides(opts.bias.shape, [B, H, T, S]);
+  if (!strides || strides[3] !== 1) return null;
+  register();
+  const attrs: PooledAttrs = { scale: opts.scale, cap: opts.softcap ?? 0, strides: strides.slice(0, 3), kAt: kv.kAt, vAt: kv.vAt, Hkv: kv.Hkv, S, kvStride: kv.headStride };
+  return tf.engine().runKernel(POOLED, { q, bias: opts.bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /** The kernels' attributes, registering them; null where they do not apply (see the header). */

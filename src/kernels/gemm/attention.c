@@ -20,6 +20,7 @@ typedef struct {
   int scratch, scratch_floats;   /* per-thread scratch: thread t uses [scratch + t * scratch_floats * 4, ...) */
   int B, Hkv, g, T, S, D;
   int bias_sb, bias_sh, bias_st; /* element strides of the bias along batch, query head, query position */
+  int kv_stride;                 /* forward: floats between kv heads of k/v (a KV cache with spare slots); 0: S * D */
   float scale, cap;
 } attn_args;
 
@@ -128,9 +129,10 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
   float *kt = F(A->scratch) + (long)thread * A->scratch_floats; /* [D, S] */
   float *p = kt + (long)D * S;                                   /* [QC, S] */
   float *pk = p + (long)QC * S;                                  /* [KC, 8]: block()'s packed strips of B */
+  long kvs = A->kv_stride ? A->kv_stride : (long)S * D;
   for (int w = w0; w < w1; w++) {
     int b = w / A->Hkv, hkv = w % A->Hkv;
-    const float *q = F(A->q) + (long)w * R * D, *k = F(A->k) + (long)w * S * D, *v = F(A->v) + (long)w * S * D;
+    const float *q = F(A->q) + (long)w * R * D, *k = F(A->k) + w * kvs, *v = F(A->v) + w * kvs;
     float *o = F(A->out) + (long)w * R * D, *st = F(A->stats) + (long)w * R * 2;
     /* A few query rows (decode: g rows a kv head) take each score as a dot product with a key row in place: packing
      * Kᵀ would copy the whole cache for a handful of rows (at S = 518 it was most of a decode step's attention). */
