@@ -2,6 +2,7 @@
  * A multi-turn chat over one model: the message history, the prompt for the next reply (the tokenizer's chat
  * template, or the Alpaca template when the model has none), and the reply streamed through generate().
  * The Alpaca fallback folds earlier turns into the `input` field, since the template itself is single-turn.
+ * Each turn reuses the keys and values of the previous one for the prefix their prompts share (prompt-cache.ts).
  */
 import type { Model } from '../model/types';
 import type { TextTokenizer } from '../tokenizer/tokenizer';
@@ -9,6 +10,7 @@ import { applyChatTemplate, hasChatTemplate, type ChatMessage } from '../tokeniz
 import { alpacaPrompt } from '../tokenizer/alpaca';
 import { generate, type GenerationEvent, type GenerationResult } from './generate';
 import type { GenerationOptions } from './options';
+import { PromptCache } from './prompt-cache';
 
 /** The prompt text for the assistant's reply to `messages`: the chat template, or the Alpaca fallback. */
 export function chatPromptText(tok: TextTokenizer, messages: ChatMessage[]): string {
@@ -22,6 +24,8 @@ export function chatPromptText(tok: TextTokenizer, messages: ChatMessage[]): str
 
 export class ChatSession {
   readonly messages: ChatMessage[] = [];
+  /** The last turn's keys and values: the next turn feeds only what its prompt adds (prompt-cache.ts). */
+  readonly promptCache = new PromptCache();
 
   constructor(
     private readonly model: Model,
@@ -48,12 +52,17 @@ export class ChatSession {
     // Templates put bos themselves when they want it; a plain Alpaca prompt gets the tokenizer's specials.
     const ids = this.tok.encode(this.promptText(), { addSpecialTokens: !hasChatTemplate(this.tok) });
     const decode = (g: number[]) => this.tok.decode(g, { skipSpecialTokens: true });
-    const res = yield* generate(this.model, { ids: [ids] }, this.options, { decode, signal });
+    const res = yield* generate(this.model, { ids: [ids] }, this.options, { decode, signal, promptCache: this.promptCache });
     this.messages.push({ role: 'assistant', content: res.texts[0].trim() });
     return res;
   }
 
   reset(): void {
     this.messages.splice(this.messages.findIndex((m) => m.role !== 'system') >>> 0);
+  }
+
+  /** Frees the kept keys and values (the session stays usable; its next turn feeds the whole prompt). */
+  dispose(): void {
+    this.promptCache.clear();
   }
 }

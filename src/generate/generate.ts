@@ -2,7 +2,8 @@
  * generate(): HF-style decoding of a left-padded prompt batch, streamed as one event per step. Greedy and
  * sampling follow transformers 4.45.1 `_sample` (processors on raw logits, finished rows fed pad with mask 1);
  * numBeams > 1 runs beam-search.ts and yields one final event (stop strings then cut that final hypothesis).
- * KV cache by default; every tensor is freed at the end, on abort and when the consumer stops early (try/finally).
+ * KV cache by default; every tensor is freed at the end, on abort and when the consumer stops early (try/finally),
+ * except a cache handed to hooks.promptCache for the next prompt with the same prefix.
  * Not handled: num_return_sequences, streaming of beam search, assisted / speculative decoding.
  */
 import type { LinearFn, Model } from '../model/types';
@@ -12,6 +13,7 @@ import { argmax, mulberry32, sampleToken } from './sampler';
 import { RowStream, type FinishReason } from './stop';
 import { modelStepper, type PrimeFn, type Stepper } from './step';
 import { beamSearch } from './beam-search';
+import type { PromptCache } from './prompt-cache';
 
 export interface PromptBatch {
   /** (B, S) token ids; shorter prompts are left-padded to S (the pad id does not matter, the mask hides it). */
@@ -30,6 +32,11 @@ export interface GenerateHooks {
   signal?: AbortSignal;
   /** Raw next-token logits (rows, V) of each step before any processor, as HF output_logits (beam search: B*numBeams rows). */
   onLogits?: (step: number, logits: Float32Array) => void;
+  /**
+   * Keys and values of an earlier generation to start from where the prompt shares its prefix, and to leave this
+   * one's in (prompt-cache.ts): one row, no beams, no priming; ignored otherwise.
+   */
+  promptCache?: PromptCache;
 }
 
 export interface GenerationEvent {
@@ -48,6 +55,8 @@ export interface GenerationResult {
   /** Per row: the decoded text, cut before a stop string ('' without `decode`). */
   texts: string[];
   finishReasons: FinishReason[];
+  /** Prompt tokens taken from hooks.promptCache instead of being fed (0 without one). */
+  reusedPromptTokens: number;
 }
 
 function checkPrompt(p: PromptBatch): number[][] {
@@ -63,7 +72,8 @@ function checkPrompt(p: PromptBatch): number[][] {
 /** Decodes with `model`, HF options and a KV cache (unless useCache is false). */
 export async function* generate(model: Model, prompt: PromptBatch, options: Partial<GenerationOptions> = {}, hooks: GenerateHooks = {}): AsyncGenerator<GenerationEvent, GenerationResult> {
   const o = resolveOptions(options, { eosTokenIds: model.config.eosTokenIds, padTokenId: model.config.padTokenId });
-  return yield* generateWith(modelStepper(model, { useCache: o.useCache, linear: hooks.linear, prime: hooks.prime }), prompt, o, hooks);
+  const reuse = prompt.ids.length === 1 && o.numBeams === 1 ? hooks.promptCache : undefined;
+  return yield* generateWith(modelStepper(model, { useCache: o.useCache, linear: hooks.linear, prime: hooks.prime, reuse }), prompt, o, hooks);
 }
 
 /** The decoding loop over any Stepper, which it owns and disposes. */
@@ -76,6 +86,7 @@ export async function* generateWith(stepper: Stepper, prompt: PromptBatch, o: Re
       tokens: streams.map((s) => s.tokens.slice()),
       texts: streams.map((s) => s.text),
       finishReasons: streams.map((s) => s.reason ?? 'length'),
+      reusedPromptTokens: stepper.reusedPromptTokens ?? 0,
     });
     const reasons = () => streams.map((s) => s.reason);
     if (o.maxNewTokens === 0) return result();

@@ -9,6 +9,7 @@ import { forward } from '../model/transformer';
 import { createCache, disposeCache, selectCacheRows } from '../model/kv-cache';
 import type { KVCache } from '../model/types';
 import { positionIdsFromMask } from '../model/mask';
+import type { PromptCache } from './prompt-cache';
 
 export interface Stepper {
   /**
@@ -18,6 +19,8 @@ export interface Stepper {
   next(ids: Int32Array, mask: Int32Array, B: number, S: number, fresh: number): Promise<Float32Array>;
   /** Keeps rows `rows` (with repeats) of any per-row state, in that order: beam search reorders beams this way. */
   selectRows(rows: number[]): void;
+  /** Prompt tokens the first step found in a reused cache and did not feed (ModelStepperOptions.reuse); 0 otherwise. */
+  readonly reusedPromptTokens?: number;
   /** Frees every tensor the stepper holds. Safe to call twice. */
   dispose(): void;
 }
@@ -30,6 +33,11 @@ export interface ModelStepperOptions {
   linear?: LinearFn;
   /** Prompt / prefix tuning: every row's mask is prefixed with `prefixLength` ones over the primed slots. */
   prime?: PrimeFn;
+  /**
+   * One unpadded row, no priming: start from the cache of an earlier generation that shares a prefix with the prompt,
+   * and hand the cache back at the end (prompt-cache.ts). Ignored for anything else.
+   */
+  reuse?: PromptCache;
 }
 
 /** Last `n` columns of a row-major (B, S) array. */
@@ -50,8 +58,16 @@ export function modelStepper(model: Model, opts: ModelStepperOptions): Stepper {
   let cache: KVCache | null = null;
   let prefix = 0;
   let started = false;
+  // Prompt-cache reuse: the store, while this generation may still hand its cache back; the ids fed so far.
+  let reuse: PromptCache | null = opts.useCache ? opts.reuse ?? null : null;
+  let fed: Int32Array | null = null;
+  let reused = 0;
   return {
+    get reusedPromptTokens() {
+      return reused;
+    },
     async next(ids, mask, B, S, fresh) {
+      if (!started && reuse && (B !== 1 || mask.some((m) => m !== 1))) reuse = null;
       // Without a cache, a primed prefix is rebuilt for every full recompute and freed after it.
       let scratch: KVCache | null = null;
       if (!opts.useCache) {
@@ -60,8 +76,14 @@ export function modelStepper(model: Model, opts: ModelStepperOptions): Stepper {
         prefix = p?.prefixLength ?? 0;
       } else if (!started) {
         const p = opts.prime?.(B) ?? null;
-        cache = p?.cache ?? createCache(model.config.layers);
+        if (p) reuse = null; // primed virtual slots (prompt / prefix tuning) are not a prompt's prefix
+        const taken = reuse?.take(Array.from(ids.subarray(0, S)));
+        cache = taken?.cache ?? p?.cache ?? createCache(model.config.layers);
         prefix = p?.prefixLength ?? 0;
+        if (taken) {
+          reused = taken.length;
+          fresh = S - taken.length;
+        }
         started = true;
       }
       const fullMask = prefix ? prefixOnes(mask, B, S, prefix) : mask; // (B, prefix + S)
@@ -78,6 +100,7 @@ export function modelStepper(model: Model, opts: ModelStepperOptions): Stepper {
         { cache: kv, lastOnly: true, linear: opts.linear },
       );
       if (scratch) disposeCache(scratch);
+      if (reuse) fed = ids.slice(0, S);
       const logits = out.logits!; // (B, 1, V)
       try {
         return (await logits.data()) as Float32Array;
@@ -86,10 +109,13 @@ export function modelStepper(model: Model, opts: ModelStepperOptions): Stepper {
       }
     },
     selectRows(rows) {
+      reuse = null; // beams: the rows are no longer the prompt's one row
       if (cache && cache.length > 0) selectCacheRows(cache, rows);
     },
     dispose() {
-      if (cache) disposeCache(cache);
+      if (cache && reuse && fed && cache.length === fed.length) reuse.keep(cache, Array.from(fed));
+      else if (cache) disposeCache(cache);
+      cache = null;
     },
   };
 }

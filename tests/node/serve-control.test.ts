@@ -15,7 +15,7 @@ import { tf } from '../../src/kernels/tf';
 import { attachLora, loraConfig } from '../../src/peft';
 import { readAdapterDir, writeAdapterDir } from '../../src/node/adapter-dir';
 import { alpacaPrompt } from '../../src/tokenizer/alpaca';
-import { reference, serveTiny, until, type Harness } from './serve-harness';
+import { reference, serveTiny, until, type Harness, freePromptCaches } from './serve-harness';
 
 const KEY = 'sk-test-key';
 const fruit = [{ role: 'user' as const, content: 'Name a fruit.' }];
@@ -147,6 +147,7 @@ describe('webift serve: keys, errors, adapters, cancellation', () => {
     expect(ran.completionTokens).toBeGreaterThanOrEqual(3);
     expect(ran.completionTokens).toBeLessThan(50); // seen within a step or two of the abort, far from 200
     expect(h.server.stats()).toMatchObject({ active: 0, queued: 0 });
+    freePromptCaches(h);
     expect(tf.memory().numTensors).toBe(baseline);
   });
 });

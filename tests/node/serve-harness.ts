@@ -54,6 +54,14 @@ export async function reference(models: ModelRegistry, entry: ServedEntry, ids: 
   return { text: r.texts[0], tokens: r.tokens[0].length, reason: r.finishReasons[0] };
 }
 
+/**
+ * Frees the keys and values each served entry keeps for its next prompt (generate/prompt-cache.ts), which a server
+ * holds on purpose between requests: a test that counts tensors after requests calls this first.
+ */
+export function freePromptCaches(h: Harness): void {
+  for (const e of h.models.list()) e.promptCache.clear();
+}
+
 /** Waits (polling, at most `ms`) until `ok()` holds. */
 export async function until(ok: () => boolean, ms = 5000): Promise<void> {
   const t0 = Date.now();

@@ -8,7 +8,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
-import { reference, serveTiny, until, type Harness } from './serve-harness';
+import { reference, serveTiny, until, type Harness, freePromptCaches } from './serve-harness';
 
 const N = 8, MAX_TOKENS = 12;
 
@@ -58,6 +58,7 @@ describe('webift serve under load', () => {
     expect(h.records.filter((r) => r.queueMs > 0).length).toBeGreaterThanOrEqual(N - 2);
     expect(seconds).toBeLessThan(60);
     expect(h.server.stats()).toMatchObject({ active: 0, queued: 0, finished: N, aborted: 0, completionTokens: N * MAX_TOKENS });
+    freePromptCaches(h);
     expect(tf.memory().numTensors).toBe(baseline);
   }, 90_000);
 
@@ -86,6 +87,7 @@ describe('webift serve under load', () => {
     }
     await closed;
     expect(h.server.stats()).toMatchObject({ active: 0, queued: 0 });
+    freePromptCaches(h);
     expect(tf.memory().numTensors).toBe(baseline);
   }, 60_000);
 });

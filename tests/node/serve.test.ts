@@ -1,14 +1,15 @@
 /**
  * `webift serve` in-process with the embedded tiny model, called by the official `openai` client: chat and text
  * completions equal generate() on the same prompt and mapped options (greedy, and seeded sampling), streaming
- * deltas add up to the same text and end in [DONE], stop strings cut the reply, usage counts the tokens, and
- * /v1/models lists the base. The tiny model has no chat template, so a chat prompt is the Alpaca prompt.
+ * deltas add up to the same text and end in [DONE], stop strings cut the reply, usage counts the tokens (and the
+ * prompt tokens the prompt cache served), and /v1/models lists the base. The tiny model has no chat template, so a chat prompt is the Alpaca prompt.
  */
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alpacaPrompt } from '../../src/tokenizer/alpaca';
+import { chatPromptIds } from '../../src/node/serve/prompts';
 import { tf } from '../../src/kernels/tf';
-import { reference, serveTiny, type Harness } from './serve-harness';
+import { freePromptCaches, reference, serveTiny, type Harness } from './serve-harness';
 
 describe('webift serve (openai client)', () => {
   let h: Harness;
@@ -35,7 +36,23 @@ describe('webift serve (openai client)', () => {
     expect(r.choices[0].message).toMatchObject({ role: 'assistant', content: want.text });
     expect(r.choices[0].message.content).toMatch(/Apple|Pear/); // as tests/synthetic/webift-tiny.test.ts finds
     expect(r.choices[0].finish_reason).toBe(want.reason === 'length' ? 'length' : 'stop');
-    expect(r.usage).toEqual({ prompt_tokens: fruitIds.length, completion_tokens: want.tokens, total_tokens: fruitIds.length + want.tokens });
+    // The first generation of this server: nothing in the prompt cache yet.
+    expect(r.usage).toEqual({ prompt_tokens: fruitIds.length, completion_tokens: want.tokens, total_tokens: fruitIds.length + want.tokens, prompt_tokens_details: { cached_tokens: 0 } });
+  });
+
+  it('a conversation resent with a new turn takes its shared prefix from the prompt cache and answers as generate()', async () => {
+    const first = { role: 'user' as const, content: 'Name a fruit.' };
+    const a = await h.client.chat.completions.create({ model: 'webift-tiny', messages: [first], temperature: 0, max_tokens: 8 });
+    const messages = [first, { role: 'assistant' as const, content: a.choices[0].message.content! }, { role: 'user' as const, content: 'Name another.' }];
+    const b = await h.client.chat.completions.create({ model: 'webift-tiny', messages, temperature: 0, max_tokens: 8 });
+    const ids = chatPromptIds(h.models.tok, messages);
+    const want = await reference(h.models, base(), ids, { maxNewTokens: 8 });
+    expect(b.choices[0].message.content).toBe(want.text);
+    // The Alpaca prompt (no chat template here) puts the newest turn first, so what is shared is the start of its
+    // preamble (8 tokens: with history it takes the preamble for an instruction with an input).
+    const shared = ids.findIndex((t, i) => t !== fruitIds[i]);
+    expect(shared).toBeGreaterThan(0);
+    expect(b.usage!.prompt_tokens_details).toEqual({ cached_tokens: shared });
   });
 
   it('seeded sampling is reproducible and equals generate() with the mapped options', async () => {
@@ -120,8 +137,11 @@ describe('webift serve (openai client)', () => {
     expect(beams.choices[0].text).toBe(wantBeams.text);
   });
 
-  it('every request freed its tensors', () => {
+  it('every request freed its tensors, but the cache each entry keeps for the next prompt, which clear() frees', () => {
     expect(h.server.stats().active).toBe(0);
+    const held = tf.memory().numTensors - baseline;
+    expect(held).toBeLessThanOrEqual(2 * h.models.base.config.layers); // one cache's k and v (tensors on this backend)
+    freePromptCaches(h);
     expect(tf.memory().numTensors).toBe(baseline);
   });
 });

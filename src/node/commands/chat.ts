@@ -61,12 +61,13 @@ export async function chatCommand(argv: string[]): Promise<number> {
         r = await gen.next();
       }
       current = null;
-      if (json) process.stdout.write(`${JSON.stringify({ role: 'assistant', content: r.value.texts[0], ids: r.value.tokens[0], finish_reason: r.value.finishReasons[0] })}\n`);
+      if (json) process.stdout.write(`${JSON.stringify({ role: 'assistant', content: r.value.texts[0], ids: r.value.tokens[0], finish_reason: r.value.finishReasons[0], reused_prompt_tokens: r.value.reusedPromptTokens })}\n`);
       else process.stdout.write('\n');
       prompt();
     }
   } finally {
     rl.close();
+    session.dispose();
     model.dispose();
   }
   return 0;

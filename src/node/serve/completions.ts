@@ -76,7 +76,10 @@ function prepare(ctx: CompletionContext, endpoint: Endpoint, body: Record<string
   return { entry, promptIds, options, stream, includeUsage };
 }
 
-const usageOf = (prompt: number, completion: number) => ({ prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion });
+/** OpenAI's usage, with prompt_tokens_details.cached_tokens: prompt tokens served from the entry's prompt cache. */
+const usageOf = (prompt: number, completion: number, cached: number) => ({
+  prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached },
+});
 
 /** One streamed choice: a chat delta ({role} first, then {content}, then {} with the finish reason) or a text piece. */
 function chunkChoice(endpoint: Endpoint, delta: Record<string, string>, finish: string | null) {
@@ -110,7 +113,7 @@ export async function handleCompletion(ctx: CompletionContext, endpoint: Endpoin
       return runGeneration(ctx.models, p.entry, p.promptIds, p.options, ac.signal, onDelta);
     }, ac.signal);
     const finish = finishReason(result.reason);
-    const usage = usageOf(p.promptIds.length, result.completionTokens);
+    const usage = usageOf(p.promptIds.length, result.completionTokens, result.cachedTokens);
     if (sse) {
       await sse.send({ ...head, choices: [chunkChoice(endpoint, {}, finish)] });
       if (p.includeUsage) await sse.send({ ...head, choices: [], usage });

@@ -1,10 +1,12 @@
 /**
  * What the server serves: one base model with its tokenizer, and any number of PEFT adapters loaded onto it (each
  * is data beside the base, so they share the base's weights). A request's `model` field picks the base by its id
- * (or the --model spec it was loaded from) or an adapter by its name. The registry owns and disposes all of them.
+ * (or the --model spec it was loaded from) or an adapter by its name. The registry owns and disposes all of them,
+ * and each entry's prompt cache (generate/prompt-cache.ts: the weights never change while serving).
  */
 import type { Model } from '../../model/types';
 import type { GenerateHooks } from '../../generate/generate';
+import { PromptCache } from '../../generate/prompt-cache';
 import { adapterLinear, primeGeneration, type Adapter } from '../../peft';
 import type { TextTokenizer } from '../../tokenizer/tokenizer';
 import { UsageError } from '../errors';
@@ -17,6 +19,8 @@ export interface ServedEntry {
   adapter: Adapter | null;
   /** The forward hooks that apply the adapter (none for the base). */
   hooks: Pick<GenerateHooks, 'linear' | 'prime'>;
+  /** The last request's keys and values: a request that resends the conversation feeds only what is new. */
+  promptCache: PromptCache;
 }
 
 const NAME = /^[\w.@:/-]{1,128}$/;
@@ -33,12 +37,12 @@ export class ModelRegistry {
     /** Other names for the base, e.g. the --model path it was loaded from. */
     baseAliases: string[] = [],
   ) {
-    this.entries.set(baseId, { id: baseId, parent: null, adapter: null, hooks: {} });
+    this.entries.set(baseId, { id: baseId, parent: null, adapter: null, hooks: {}, promptCache: new PromptCache() });
     for (const { name, adapter } of adapters) {
       if (!NAME.test(name)) throw new UsageError(`adapter name '${name}' must be 1-128 letters, digits or . _ - @ : /`);
       if (this.entries.has(name)) throw new UsageError(`adapter name '${name}' is used twice (the base model is '${baseId}')`);
       const hooks = { linear: adapterLinear(adapter), prime: (B: number) => primeGeneration(base, adapter, B) };
-      this.entries.set(name, { id: name, parent: baseId, adapter, hooks });
+      this.entries.set(name, { id: name, parent: baseId, adapter, hooks, promptCache: new PromptCache() });
     }
     for (const a of baseAliases) if (!this.entries.has(a)) this.aliases.set(a, baseId);
   }
@@ -56,7 +60,10 @@ export class ModelRegistry {
   }
 
   dispose(): void {
-    for (const e of this.entries.values()) e.adapter?.dispose();
+    for (const e of this.entries.values()) {
+      e.promptCache.clear();
+      e.adapter?.dispose();
+    }
     this.base.dispose();
   }
 }

@@ -16,6 +16,8 @@ export interface RunResult {
   /** Generated tokens (eos included when it ended the reply, as vLLM counts them). */
   completionTokens: number;
   reason: FinishReason;
+  /** Prompt tokens whose keys and values came from the entry's prompt cache (OpenAI's cached_tokens). */
+  cachedTokens: number;
 }
 
 /** OpenAI's finish_reason: eos, a stop string and stop_token_ids are "stop"; a shutdown's abort is "abort" (vLLM). */
@@ -32,11 +34,11 @@ export async function runGeneration(
   onDelta?: (text: string) => Promise<void>,
 ): Promise<RunResult> {
   const decode = (g: number[]) => models.tok.decode(g, { skipSpecialTokens: true });
-  const gen = generate(models.base, { ids: [promptIds] }, options, { decode, signal, ...entry.hooks });
+  const gen = generate(models.base, { ids: [promptIds] }, options, { decode, signal, ...entry.hooks, promptCache: entry.promptCache });
   try {
     for (;;) {
       const r = await gen.next();
-      if (r.done) return { text: r.value.texts[0], completionTokens: r.value.tokens[0].length, reason: r.value.finishReasons[0] };
+      if (r.done) return { text: r.value.texts[0], completionTokens: r.value.tokens[0].length, reason: r.value.finishReasons[0], cachedTokens: r.value.reusedPromptTokens };
       if (r.value.textDelta[0] && onDelta) await onDelta(r.value.textDelta[0]);
       await nextTurn();
     }
