@@ -98,6 +98,8 @@ export interface GenerateResult {
   finishReason: string;
   promptFormat: string;
   ms: number;
+  /** Prompt tokens whose keys and values came from the previous reply of the same model and adapter (0 if none). */
+  reusedPromptTokens: number;
 }
 
 export type ExportFormat = 'peft' | 'gguf' | 'merged';

@@ -3,8 +3,10 @@
  * bytes, and streamed replies (generateReply, shared with the session worker). An adapter in use by a reply is
  * freed only when that reply ends, so a new checkpoint can arrive mid-reply. A device loss or out-of-memory comes
  * back as 'DeviceLostError' with a chat-specific message: the UI restarts this worker, training is untouched.
+ * Each model and adapter keeps its last reply's keys and values for the next turn (generate/prompt-cache.ts).
  */
 import { loadAdapter, type Adapter } from '../peft';
+import { PromptCache } from '../generate/prompt-cache';
 import type { GenerateApi } from '../protocol/generate-api';
 import type { BackendChoice } from '../protocol/train-api';
 import type { Handlers } from '../protocol/serve';
@@ -27,16 +29,29 @@ export function createGenerateHandlers(backendReady: Promise<BackendChoice>): Ha
   const retired = new Set<Adapter>();
   let replies = 0;
 
+  // The keys and values of the last reply per model and adapter (generate/prompt-cache.ts): their weights never
+  // change here (a new adapter is a new object), so a chat's next turn feeds only what is new. Freed with them.
+  const caches = new Map<Adapter | 'base', PromptCache>();
+  const cacheOf = (a: Adapter | null) => {
+    const key = a ?? 'base';
+    if (!caches.has(key)) caches.set(key, new PromptCache());
+    return caches.get(key)!;
+  };
+  const dispose = (a: Adapter) => {
+    caches.get(a)?.clear();
+    caches.delete(a);
+    a.dispose();
+  };
   const retire = (a: Adapter | undefined) => {
     if (!a) return;
     if (inUse.get(a)) retired.add(a);
-    else a.dispose();
+    else dispose(a);
   };
   const release = (a: Adapter) => {
     const n = (inUse.get(a) ?? 1) - 1;
     if (n > 0) return void inUse.set(a, n);
     inUse.delete(a);
-    if (retired.delete(a)) a.dispose();
+    if (retired.delete(a)) dispose(a);
   };
   const need = () => {
     if (!loaded) throw userError('No model is loaded for chat yet. Pick a model on the Experiment screen first.');
@@ -54,6 +69,8 @@ export function createGenerateHandlers(backendReady: Promise<BackendChoice>): Ha
       });
       for (const a of slots.values()) retire(a);
       slots.clear();
+      caches.get('base')?.clear();
+      caches.delete('base');
       loaded?.model.dispose();
       loaded = next;
       return next.info;
@@ -93,7 +110,7 @@ export function createGenerateHandlers(backendReady: Promise<BackendChoice>): Ha
       replies++;
       if (adapter) inUse.set(adapter, (inUse.get(adapter) ?? 0) + 1);
       try {
-        return await generateReply(model, tok, adapter, p, ctx);
+        return await generateReply(model, tok, adapter, p, ctx, cacheOf(adapter));
       } catch (e) {
         throw chatDeviceError(e);
       } finally {

@@ -6,6 +6,7 @@
  */
 import { generate } from '../generate/generate';
 import { GenerationOptionsError, type GenerationOptions } from '../generate/options';
+import type { PromptCache } from '../generate/prompt-cache';
 import { adapterLinear, primeGeneration, type Adapter } from '../peft';
 import type { Model } from '../model/types';
 import { applyChatTemplate, hasChatTemplate } from '../tokenizer/chat-template';
@@ -34,8 +35,11 @@ export async function runGenerate(session: Session, p: GenerateParams, ctx: Hand
   return generateReply(model, tok, p.useAdapter ? session.adapter : null, p, ctx);
 }
 
-/** One streamed reply of `model` (with `adapter`'s hooks, or the base model when null); shared with the generate worker. */
-export async function generateReply(model: Model, tok: TextTokenizer, adapter: Adapter | null, p: Pick<GenerateParams, 'messages' | 'options'>, ctx: HandlerContext<GenerateDelta>): Promise<GenerateResult> {
+/**
+ * One streamed reply of `model` (with `adapter`'s hooks, or the base model when null); shared with the generate
+ * worker, which passes the prompt cache of that model and adapter (weights that do not change under it).
+ */
+export async function generateReply(model: Model, tok: TextTokenizer, adapter: Adapter | null, p: Pick<GenerateParams, 'messages' | 'options'>, ctx: HandlerContext<GenerateDelta>, promptCache?: PromptCache): Promise<GenerateResult> {
   if (!p.messages.length || p.messages[p.messages.length - 1].role !== 'user') throw userError('Type a message first.');
   const options: Partial<GenerationOptions> = {};
   for (const k of KNOWN) if (p.options[k] !== undefined) (options as Record<string, unknown>)[k] = p.options[k];
@@ -46,13 +50,13 @@ export async function generateReply(model: Model, tok: TextTokenizer, adapter: A
   const hooks = adapter ? { linear: adapterLinear(adapter), prime: (B: number) => primeGeneration(model, adapter, B) } : {};
   const t0 = performance.now();
   try {
-    const gen = generate(model, { ids: [ids] }, options, { decode: (g) => tok.decode(g, { skipSpecialTokens: true }), signal: ctx.signal, ...hooks });
+    const gen = generate(model, { ids: [ids] }, options, { decode: (g) => tok.decode(g, { skipSpecialTokens: true }), signal: ctx.signal, ...hooks, promptCache });
     let r = await gen.next();
     while (!r.done) {
       if (r.value.textDelta[0]) ctx.progress({ text: r.value.textDelta[0] });
       r = await gen.next();
     }
-    return { text: r.value.texts[0], tokens: r.value.tokens[0].length, finishReason: r.value.finishReasons[0], promptFormat: prompt.format, ms: performance.now() - t0 };
+    return { text: r.value.texts[0], tokens: r.value.tokens[0].length, finishReason: r.value.finishReasons[0], promptFormat: prompt.format, ms: performance.now() - t0, reusedPromptTokens: r.value.reusedPromptTokens };
   } catch (e) {
     if (e instanceof GenerationOptionsError) throw userError(`The sampling settings are not valid: ${e.message}`);
     throw asDeviceError(e, null);

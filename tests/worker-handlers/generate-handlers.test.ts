@@ -90,6 +90,30 @@ describe('generate worker handlers (cpu, embedded tiny model)', () => {
     await expect(h.generate({ messages: MESSAGES, adapter: 'current', options: OPTIONS }, quiet())).rejects.toThrow('There is no adapter to chat with yet');
   }, 60_000);
 
+  it('a follow-up turn takes the shared prompt prefix from its own adapter\'s last reply and answers as a full feed; replaced adapters and a new model free theirs', async () => {
+    const h = plain<GenerateApi>(createGenerateHandlers(backend));
+    await h.loadModel({ files: tinyFiles() }, quiet());
+    const before = tf.memory().numTensors;
+    await h.setAdapter({ slot: 'current', ...bytes1 }, quiet());
+    const first = await h.generate({ messages: MESSAGES, adapter: 'current', options: OPTIONS }, quiet());
+    expect(first.reusedPromptTokens).toBe(0);
+    const base = await h.generate({ messages: MESSAGES, adapter: null, options: OPTIONS }, quiet());
+    expect(base.reusedPromptTokens).toBe(0); // the base keeps its own cache, not the adapter's
+    const next = [...MESSAGES, { role: 'assistant' as const, content: first.text }, { role: 'user' as const, content: 'And 5 plus 1?' }];
+    const second = await h.generate({ messages: next, adapter: 'current', options: OPTIONS }, quiet());
+    // The Alpaca prompt (the tiny model has no chat template) shares the start of its preamble with the first turn.
+    expect(second.reusedPromptTokens).toBeGreaterThan(0);
+    const want = await generateReply(model, tok, a1, { messages: next, options: OPTIONS }, quiet());
+    expect(want.reusedPromptTokens).toBe(0);
+    expect(second.text).toBe(want.text);
+    await h.setAdapter({ slot: 'current', ...bytes2 }, quiet()); // frees a1's copy and its cache
+    await h.loadModel({ files: tinyFiles() }, quiet()); // frees the model, the adapters and the base's cache
+    await h.setAdapter({ slot: 'current', ...bytes1 }, quiet());
+    expect((await h.generate({ messages: next, adapter: 'current', options: OPTIONS }, quiet())).reusedPromptTokens).toBe(0);
+    await h.dropAdapter({ slot: 'current' }, quiet());
+    expect(tf.memory().numTensors, 'no cache left: the model was reloaded at the same size').toBe(before);
+  }, 60_000);
+
   it('a lost device or out-of-memory becomes DeviceLostError with a chat message; other errors pass through', () => {
     const lost = chatDeviceError(new Error('GPUDevice was lost: reason destroyed')) as Error & { details: string };
     expect([lost.name, lost.message]).toEqual(['DeviceLostError', 'The chat worker lost its GPU device and was restarted; training is not affected. Send the message again, or lower Max new tokens or Beams.']);
