@@ -26,6 +26,10 @@ export function benchTable(rows: Row[]): string {
       out.push(`| webift train | ${r.run}, b${r.batch}×${r.cutoff} | ${num(r.tokens_per_s)} tok/s, peak RSS ${num(r.peak_rss_mb)} MB (predicted ${num(r.predicted_rss_mb)}) | | | ${r.backend} |`);
     } else if (r.bench === 'real-model-decode' && typeof r.decode_tokens_per_s === 'number') {
       out.push(`| webift generate | ${r.run}, ${r.new_tokens} tokens after ${r.prompt_tokens} | ${num(r.decode_tokens_per_s)} tok/s (first token ${num(r.first_token_s)} s), peak RSS ${num(r.peak_rss_mb)} MB | | | ${r.backend} |`);
+    } else if (r.bench === 'decode-context') {
+      out.push(`| decode step, KV cache in the pool | ${r.model}, after ${r.context} tokens | ${num(r.pooled_ms)} ms | tensor cache ${num(r.tensors_ms)} ms | ${num(r.ratio_vs_tensors)}× (median of ${num(r.pairs)} pairs) | ${r.backend} |`);
+    } else if (r.bench === 'chat-turn') {
+      out.push(`| chat turn ${r.turn}, time to first token | ${r.model}, ${r.conversation_tokens} tokens, ${r.reused_tokens} reused | ${num(r.ttft_cached_s)} s | whole conversation fed ${num(r.ttft_full_s)} s | ${num(r.ratio_vs_full)}× | ${r.backend} |`);
     } else {
       const { bench, ...rest } = r;
       out.push(`| ${String(bench ?? '?')} | ${JSON.stringify(rest).slice(0, 160).replace(/\|/g, '/')} | | | | |`);
