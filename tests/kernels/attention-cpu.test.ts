@@ -4,12 +4,13 @@
  * dq, dk, dv of sum(out · dy). The causal cases give the kernel the (B, 1, T, S) bias model/mask.ts builds and the
  * oracle the positions, so the two masks are built independently. Shapes cover GQA, left padding (fully masked
  * rows), a decode step, a sliding window, softcap, an ALiBi-like (B, H, 1, S) bias broadcast over queries, query
- * groups longer than the kernel's 32-row chunk, and a size that runs on both threads. Tolerance 1e-5 abs + 1e-4
+ * groups longer than the kernel's 32-row chunk, a size that runs on both threads, and one prompt whose kv heads are
+ * split in parts across the threads. Tolerance 1e-5 abs + 1e-4
  * rel: f32 sums over at most 140 terms of O(1) values against the oracle's f64.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../../src/kernels/tf';
-import { attentionCpu } from '../../src/kernels/attention/attention-cpu';
+import { attentionCpu, partsFor } from '../../src/kernels/attention/attention-cpu';
 import type { CausalSpec } from '../../src/kernels/attention/attention';
 import { attentionReference, type RefDims, type RefOptions } from '../../src/kernels/attention/reference';
 import { gemmPool } from '../../src/kernels/gemm/register';
@@ -35,6 +36,8 @@ const CASES: Case[] = [
   { name: 'sliding window 5, T = S = 19', n: { B: 1, H: 2, Hkv: 2, T: 19, S: 19, D: 24 }, o: { scale: 0.3, causal: causal(1, 19, 0, 0, 5) } },
   { name: 'ALiBi-like (B, H, 1, S) bias, T = 9, S = 21', n: { B: 2, H: 3, Hkv: 3, T: 9, S: 21, D: 16 }, o: { scale: 0.25 }, alibi: true },
   { name: 'GQA 3 query heads per kv head, T = S = 70 (several 32-row chunks), D = 64, both threads', n: { B: 2, H: 6, Hkv: 2, T: 70, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(2, 70, 0, 5) } },
+  // One prompt's 3 kv heads on 2 threads: each head's 7 chunks of query rows go to 2 parts (partsFor), interleaved.
+  { name: 'one prompt, GQA 9/3, T = S = 70, D = 64: heads split in parts across the threads', n: { B: 1, H: 9, Hkv: 3, T: 70, S: 70, D: 64 }, o: { scale: 0.125, causal: causal(1, 70, 0, 0) } },
 ];
 
 /** slope_h · (j - S + 1) as a (B, H, 1, S) bias. */
@@ -65,6 +68,14 @@ describe('CPU attention kernel (wasm, GEMM pool)', () => {
     const opts = { scale: o.scale, softcap: o.softcap, bias };
     await expectAttentionLikeOracle((a, b, c) => attentionCpu(a, b, c, opts), inp, n, ref, ...TOL);
     tf.dispose([inp.q, inp.k, inp.v, inp.dy, bias]);
+  });
+
+  it('partsFor splits a head only when the heads alone leave a thread idle, and a part gets 2 chunks or more', () => {
+    expect(partsFor(3, 210, 2)).toBe(2); // the case above
+    expect(partsFor(3, 100, 2)).toBe(1); // under 2 chunks a part: packing Kᵀ twice would cost more
+    expect(partsFor(4, 210, 2)).toBe(1); // 2 heads a thread
+    expect(partsFor(9, 210, 2)).toBe(1); // 5 and 4 heads: close enough
+    expect(partsFor(3, 210, 1)).toBe(1);
   });
 
   it('ops.attention takes it on wasm and leaks no tensor', async () => {

@@ -18,9 +18,9 @@ import { biasStrides } from './bias-strides';
 const FWD = 'WebiftAttentionCpu';
 const BWD = 'WebiftAttentionCpuGrad';
 const POOLED = 'WebiftAttentionCpuPooled';
-/** attention.c's QC (query rows per chunk) and the attn_args layout: 22 int32 words, then scale and cap as f32. */
+/** attention.c's QC (query rows per chunk) and the attn_args layout: 23 int32 words, then scale and cap as f32. */
 const QC = 32;
-const INT_WORDS = 22;
+const INT_WORDS = 23;
 /** Floats of each thread's scratch where gemm.c's block() packs strips of B: KC (256) rows of 8. */
 const PACK = 256 * 8;
 
@@ -67,6 +67,16 @@ function threadsFor(flops: number, pool: GemmPool): number {
   return flops < SMALL_FLOPS ? 1 : pool.threads;
 }
 
+/**
+ * Forward work items per (batch row, kv head): 1 when the heads alone split evenly enough over the threads, else as
+ * many as threads, so that one prompt's 3 kv heads do not leave a thread idle a third of the time. Each part packs Kᵀ
+ * again, so only when a head has at least 2 chunks of query rows per part.
+ */
+export function partsFor(heads: number, rows: number, threads: number): number {
+  if (threads <= 1 || heads % threads === 0 || heads >= 4 * threads) return 1;
+  return rows >= 2 * QC * threads ? threads : 1;
+}
+
 function register(): void {
   registerHeapKernel<Attrs>(FWD, (backend, inputs, attrs) => {
     const pool = gemmPool()!;
@@ -75,8 +85,9 @@ function register(): void {
     const n = B * H * T;
     const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S + PACK);
     const [sb, sh, stT] = attrs.strides;
-    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, g, T, S, D, sb, sh, stT, 0], attrs.scale, attrs.cap);
-    pool.attention(false, st.args, B * Hkv, threadsFor(4 * n * S * D, pool));
+    const threads = threadsFor(4 * n * S * D, pool), parts = partsFor(B * Hkv, g * T, threads);
+    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, g, T, S, D, sb, sh, stT, 0, parts], attrs.scale, attrs.cap);
+    pool.attention(false, st.args, B * Hkv * parts, threads);
     const out = backend.makeOutput([B, H, T, D], 'float32');
     const stats = backend.makeOutput([B, H, T, 2], 'float32');
     heapF32(backend, out).set(pool.view(st.outs[0], n * D));
@@ -91,10 +102,11 @@ function register(): void {
     const n = B * H * T;
     const st = stage(pool, backend, [q, bias], [n * D, n * 2], D * S + QC * S + PACK);
     const [sb, sh, stT] = attrs.strides;
-    writeArgs(pool, st.args, [st.ins[0], attrs.kAt, attrs.vAt, st.ins[1], st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, H / Hkv, T, S, D, sb, sh, stT, attrs.kvStride], attrs.scale, attrs.cap);
     // A long cache is read from memory: from a quarter of SMALL_FLOPS both threads help (1.25x at 1,536 slots of
     // SmolLM2-135M, 3 kv heads split 2:1), below it a helper's wake costs what it saves.
-    pool.attention(false, st.args, B * Hkv, threadsFor(16 * n * S * D, pool));
+    const threads = threadsFor(16 * n * S * D, pool), parts = partsFor(B * Hkv, (H / Hkv) * T, threads);
+    writeArgs(pool, st.args, [st.ins[0], attrs.kAt, attrs.vAt, st.ins[1], st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, H / Hkv, T, S, D, sb, sh, stT, attrs.kvStride, parts], attrs.scale, attrs.cap);
+    pool.attention(false, st.args, B * Hkv * parts, threads);
     const out = backend.makeOutput([B, H, T, D], 'float32');
     heapF32(backend, out).set(pool.view(st.outs[0], n * D));
     return out;
@@ -109,7 +121,7 @@ function register(): void {
     const st = stage(pool, backend, [q, k, v, bias, out, stats, dy], [n * D, kv, kv], scratch);
     const [qa, ka, va, ba, oa, sa, da] = st.ins;
     const [sb, sh, stT] = attrs.strides;
-    writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT, 0], attrs.scale, attrs.cap);
+    writeArgs(pool, st.args, [qa, ka, va, ba, oa, sa, da, ...st.outs, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT, 0, 1], attrs.scale, attrs.cap);
     pool.attention(true, st.args, B * Hkv, threadsFor(8 * n * S * D, pool));
     const dq = backend.makeOutput([B, H, T, D], 'float32');
     const dk = backend.makeOutput([B, Hkv, S, D], 'float32');

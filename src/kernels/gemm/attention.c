@@ -21,6 +21,7 @@ typedef struct {
   int B, Hkv, g, T, S, D;
   int bias_sb, bias_sh, bias_st; /* element strides of the bias along batch, query head, query position */
   int kv_stride;                 /* forward: floats between kv heads of k/v (a KV cache with spare slots); 0: S * D */
+  int parts;                     /* forward: work items per (batch row, kv head), each taking every parts-th chunk */
   float scale, cap;
 } attn_args;
 
@@ -130,7 +131,12 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
   float *p = kt + (long)D * S;                                   /* [QC, S] */
   float *pk = p + (long)QC * S;                                  /* [KC, 8]: block()'s packed strips of B */
   long kvs = A->kv_stride ? A->kv_stride : (long)S * D;
-  for (int w = w0; w < w1; w++) {
+  /* Item = (batch row, kv head) x part: with fewer heads than threads (one prompt: B·Hkv = 3 on 2 threads), parts
+   * split a head's query chunks between threads, interleaved so that each part gets early (cheap under a causal mask)
+   * and late chunks alike; each part packs Kᵀ for itself. */
+  int parts = A->parts > 1 ? A->parts : 1;
+  for (int item = w0; item < w1; item++) {
+    int w = item / parts, part = item % parts;
     int b = w / A->Hkv, hkv = w % A->Hkv;
     const float *q = F(A->q) + (long)w * R * D, *k = F(A->k) + w * kvs, *v = F(A->v) + w * kvs;
     float *o = F(A->out) + (long)w * R * D, *st = F(A->stats) + (long)w * R * 2;
@@ -138,7 +144,7 @@ __attribute__((export_name("attn_fwd"))) void attn_fwd(const attn_args *A, int w
      * Kᵀ would copy the whole cache for a handful of rows (at S = 518 it was most of a decode step's attention). */
     int few = R <= FEW_QUERY_ROWS;
     if (!few) pack_transpose(k, kt, D, S, 0, D);
-    for (int r0 = 0; r0 < R; r0 += QC) {
+    for (int r0 = part * QC; r0 < R; r0 += parts * QC) {
       int n = R - r0 < QC ? R - r0 : QC;
       int L = liveKeys(A, F(A->bias), b, hkv, r0, n);
       if (few)
