@@ -142,7 +142,7 @@ export function forward(model: Model, inp: ForwardInputs, opts: ForwardOptions =
       // A layer without one yet (or with tensors: a prefix-tuning prime) moves to a new block.
       let pooled = prev && 'pooled' in prev ? prev.pooled : null;
       if (cache && plain && !pooled) {
-        const fresh = pooledKvCache(B, k.shape[1]!, cfg.headDim, total);
+        const fresh = pooledKvCache(B, k.shape[1]!, k.shape[3]!, total);
         if (fresh) created.push(fresh);
         try {
           if (fresh && prev && 'k' in prev) fresh.write(prev.k, prev.v, 0);
