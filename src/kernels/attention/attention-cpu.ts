@@ -77,38 +77,49 @@ export function partsFor(heads: number, rows: number, threads: number): number {
   return rows >= 2 * QC * threads ? threads : 1;
 }
 
+/** Where the forward reads K and V: tensors to copy into the arena, or a cache already in the pool's memory. */
+type ForwardKV = { k: tf.TensorInfo; v: tf.TensorInfo } | { kAt: number; vAt: number; kvStride: number };
+
+/**
+ * attention.c's forward for q (B, H, T, D) against S slots of K and V (Hkv heads) on `threads` threads; the arena
+ * offsets of O (B, H, T, D) and the per-row stats (B, H, T, 2).
+ */
+function forwardOnPool(pool: GemmPool, backend: WasmBackendLike, q: tf.TensorInfo, bias: tf.TensorInfo, kv: ForwardKV, Hkv: number, S: number, attrs: Attrs, threads: number): { out: number; stats: number } {
+  const [B, H, T, D] = q.shape;
+  const n = B * H * T, g = H / Hkv, scratch = D * S + QC * S + PACK;
+  const staged = 'k' in kv;
+  const st = stage(pool, backend, staged ? [q, kv.k, kv.v, bias] : [q, bias], [n * D, n * 2], scratch);
+  const [qAt, kAt, vAt, biasAt] = staged ? st.ins : [st.ins[0], kv.kAt, kv.vAt, st.ins[1]];
+  const [sb, sh, stT] = attrs.strides;
+  const parts = partsFor(B * Hkv, g * T, threads);
+  writeArgs(pool, st.args, [qAt, kAt, vAt, biasAt, st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, scratch, B, Hkv, g, T, S, D, sb, sh, stT, staged ? 0 : kv.kvStride, parts], attrs.scale, attrs.cap);
+  pool.attention(false, st.args, B * Hkv * parts, threads);
+  return { out: st.outs[0], stats: st.outs[1] };
+}
+
 function register(): void {
   registerHeapKernel<Attrs>(FWD, (backend, inputs, attrs) => {
     const pool = gemmPool()!;
     const { q, k, v, bias } = inputs;
-    const { B, H, T, D, Hkv, S, g } = dims(q, k);
+    const { B, H, T, D, Hkv, S } = dims(q, k);
     const n = B * H * T;
-    const st = stage(pool, backend, [q, k, v, bias], [n * D, n * 2], D * S + QC * S + PACK);
-    const [sb, sh, stT] = attrs.strides;
-    const threads = threadsFor(4 * n * S * D, pool), parts = partsFor(B * Hkv, g * T, threads);
-    writeArgs(pool, st.args, [...st.ins.slice(0, 4), st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, g, T, S, D, sb, sh, stT, 0, parts], attrs.scale, attrs.cap);
-    pool.attention(false, st.args, B * Hkv * parts, threads);
+    const at = forwardOnPool(pool, backend, q, bias, { k, v }, Hkv, S, attrs, threadsFor(4 * n * S * D, pool));
     const out = backend.makeOutput([B, H, T, D], 'float32');
     const stats = backend.makeOutput([B, H, T, 2], 'float32');
-    heapF32(backend, out).set(pool.view(st.outs[0], n * D));
-    heapF32(backend, stats).set(pool.view(st.outs[1], n * 2));
+    heapF32(backend, out).set(pool.view(at.out, n * D));
+    heapF32(backend, stats).set(pool.view(at.stats, n * 2));
     return [out, stats];
   });
   registerHeapKernel<PooledAttrs>(POOLED, (backend, inputs, attrs) => {
     const pool = gemmPool()!;
     const { q, bias } = inputs;
     const [B, H, T, D] = q.shape;
-    const { Hkv, S } = attrs;
     const n = B * H * T;
-    const st = stage(pool, backend, [q, bias], [n * D, n * 2], D * S + QC * S + PACK);
-    const [sb, sh, stT] = attrs.strides;
     // A long cache is read from memory: from a quarter of SMALL_FLOPS both threads help (1.25x at 1,536 slots of
     // SmolLM2-135M, 3 kv heads split 2:1), below it a helper's wake costs what it saves.
-    const threads = threadsFor(16 * n * S * D, pool), parts = partsFor(B * Hkv, (H / Hkv) * T, threads);
-    writeArgs(pool, st.args, [st.ins[0], attrs.kAt, attrs.vAt, st.ins[1], st.outs[0], st.outs[1], 0, 0, 0, 0, st.scratch, D * S + QC * S + PACK, B, Hkv, H / Hkv, T, S, D, sb, sh, stT, attrs.kvStride, parts], attrs.scale, attrs.cap);
-    pool.attention(false, st.args, B * Hkv * parts, threads);
+    const at = forwardOnPool(pool, backend, q, bias, attrs, attrs.Hkv, attrs.S, attrs, threadsFor(16 * n * attrs.S * D, pool));
     const out = backend.makeOutput([B, H, T, D], 'float32');
-    heapF32(backend, out).set(pool.view(st.outs[0], n * D));
+    heapF32(backend, out).set(pool.view(at.out, n * D));
     return out;
   });
   registerHeapKernel<Attrs>(BWD, (backend, inputs, attrs) => {

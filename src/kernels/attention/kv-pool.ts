@@ -134,16 +134,9 @@ export class PooledKV {
 
 /** Two resident blocks of n floats each, or null (none kept) when the pool's memory cannot grow to hold them. */
 function allocPair(pool: GemmPool, n: number): [number, number] | null {
-  let k: number;
-  try {
-    k = pool.allocResident(n);
-  } catch {
-    return null;
-  }
-  try {
-    return [k, pool.allocResident(n)];
-  } catch {
-    pool.freeResident(k, n);
-    return null;
-  }
+  const k = pool.tryAllocResident(n);
+  if (k === null) return null;
+  const v = pool.tryAllocResident(n);
+  if (v === null) pool.freeResident(k, n);
+  return v === null ? null : [k, v];
 }

@@ -225,6 +225,15 @@ export class GemmPool {
     return at;
   }
 
+  /** allocResident, or null (nothing held) when the memory cannot grow to hold the block. */
+  tryAllocResident(n: number): number | null {
+    try {
+      return this.allocResident(n);
+    } catch {
+      return null;
+    }
+  }
+
   /** Gives back a block from allocResident (`n` floats, as it was asked for). */
   freeResident(at: number, n: number): void {
     const bytes = Math.ceil((n * 4) / 64) * 64;

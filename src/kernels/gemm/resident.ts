@@ -89,12 +89,8 @@ export function residentBlock(pool: GemmPool, backend: WasmBackendLike, dataId: 
   const found = list?.find((h) => h.key === key);
   if (found) return found.at;
   hook(pool, backend as DisposingBackend);
-  let at: number;
-  try {
-    at = pool.allocResident(floats);
-  } catch {
-    return null;
-  }
+  const at = pool.tryAllocResident(floats);
+  if (at === null) return null;
   try {
     fill(at);
   } catch {
