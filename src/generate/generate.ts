@@ -72,7 +72,7 @@ function checkPrompt(p: PromptBatch): number[][] {
 /** Decodes with `model`, HF options and a KV cache (unless useCache is false). */
 export async function* generate(model: Model, prompt: PromptBatch, options: Partial<GenerationOptions> = {}, hooks: GenerateHooks = {}): AsyncGenerator<GenerationEvent, GenerationResult> {
   const o = resolveOptions(options, { eosTokenIds: model.config.eosTokenIds, padTokenId: model.config.padTokenId });
-  const reuse = prompt.ids.length === 1 && o.numBeams === 1 ? hooks.promptCache : undefined;
+  const reuse = o.numBeams === 1 ? hooks.promptCache : undefined; // the stepper takes it for one unpadded row only
   return yield* generateWith(modelStepper(model, { useCache: o.useCache, linear: hooks.linear, prime: hooks.prime, reuse }), prompt, o, hooks);
 }
 

@@ -24,8 +24,6 @@ export class PromptCache {
   private held: KVCache | null = null;
   /** The ids whose keys and values `held` holds, in order. */
   private ids: number[] = [];
-  /** Prompt tokens the last take() found in the cache (0 when it found none). */
-  lastReused = 0;
 
   /**
    * The held cache cut to the longest prefix it shares with `prompt`, leaving at least the prompt's last token to feed
@@ -33,7 +31,6 @@ export class PromptCache {
    */
   take(prompt: number[]): ReusedCache | null {
     const cache = this.held;
-    this.lastReused = 0;
     if (!cache) return null;
     this.held = null;
     let n = 0;
@@ -43,7 +40,6 @@ export class PromptCache {
       disposeCache(cache);
       return null;
     }
-    this.lastReused = n;
     return { cache, length: n };
   }
 

@@ -18,7 +18,7 @@ import { randomModel } from '../../src/model/random';
 import { createCache, disposeCache } from '../../src/model/kv-cache';
 import { forward } from '../../src/model/transformer';
 import type { Model } from '../../src/model/types';
-import { generate, generateAll, type GenerateHooks } from '../../src/generate/generate';
+import { collect, generate, generateAll, type GenerateHooks } from '../../src/generate/generate';
 import { PromptCache } from '../../src/generate/prompt-cache';
 import { ChatSession, chatPromptText } from '../../src/generate/chat-session';
 import { loadModel } from '../../src/model/load';
@@ -32,11 +32,11 @@ const CFG = {
 };
 const ids = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 13 + seed * 7 + 1) % 60);
 
-/** greedy tokens and every step's logits. */
-async function run(model: Model, prompt: number[], hooks: GenerateHooks = {}, maxNewTokens = 6): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+/** greedy tokens, every step's logits, and the prompt tokens taken from the prompt cache. */
+async function run(model: Model, prompt: number[], hooks: GenerateHooks = {}, maxNewTokens = 6): Promise<{ tokens: number[]; logits: Float32Array[]; reused: number }> {
   const logits: Float32Array[] = [];
   const r = await generateAll(model, { ids: [prompt] }, { maxNewTokens, eosTokenIds: [] }, { ...hooks, onLogits: (_, l) => logits.push(l.slice()) });
-  return { tokens: r.tokens[0], logits };
+  return { tokens: r.tokens[0], logits, reused: r.reusedPromptTokens };
 }
 
 function maxGap(a: Float32Array[], b: Float32Array[]): number {
@@ -54,13 +54,14 @@ describe.each(['wasm', 'cpu'] as BackendName[])('prompt cache on %s', (backend) 
     const pc = new PromptCache();
     const p1 = ids(40, 1);
     const first = await run(model, p1, { promptCache: pc });
-    expect(pc.lastReused).toBe(0);
+    expect(first.reused).toBe(0);
     // The next prompt: the first prompt, its reply, and 20 new tokens (a chat's next turn).
     const p2 = [...p1, ...first.tokens, ...ids(20, 2)];
     const want = await run(model, p2);
     const got = await run(model, p2, { promptCache: pc });
     // The cache held p1 and the reply but its last token (never fed): 40 + 5 slots, all a prefix of p2.
-    expect(pc.lastReused).toBe(45);
+    expect(got.reused).toBe(45);
+    expect(want.reused).toBe(0);
     expect(got.tokens).toEqual(want.tokens);
     const gap = maxGap(got.logits, want.logits);
     console.log(`[${backend}] reused 45 of ${p2.length} prompt tokens; max |Δ logits| ${gap.toExponential(2)}`);
@@ -77,15 +78,16 @@ describe.each(['wasm', 'cpu'] as BackendName[])('prompt cache on %s', (backend) 
     const forked = [...base.slice(0, 17), 5, 6, 7, ...ids(12, 4)];
     const want = await run(model, forked);
     const got = await run(model, forked, { promptCache: pc });
-    expect(pc.lastReused).toBe(17);
+    expect(got.reused).toBe(17);
     expect(got.tokens).toEqual(want.tokens);
     expect(maxGap(got.logits, want.logits)).toBeLessThan(1e-4);
     const again = await run(model, forked, { promptCache: pc });
-    expect(pc.lastReused).toBe(forked.length - 1);
+    expect(again.reused).toBe(forked.length - 1);
     expect(again.tokens).toEqual(want.tokens);
     const other = ids(10, 9); // nothing in common: the held cache is dropped, the prompt fed whole
-    expect((await run(model, other, { promptCache: pc })).tokens).toEqual((await run(model, other)).tokens);
-    expect(pc.lastReused).toBe(0);
+    const fed = await run(model, other, { promptCache: pc });
+    expect(fed.tokens).toEqual((await run(model, other)).tokens);
+    expect(fed.reused).toBe(0);
     pc.clear();
     expect(tf.memory().numTensors).toBe(before);
     expect(gemmPool()?.resident ?? 0).toBe(resident);
@@ -100,15 +102,18 @@ describe.each(['wasm', 'cpu'] as BackendName[])('prompt cache on %s', (backend) 
     await generateAll(model, { ids: [p] }, { maxNewTokens: 3, numBeams: 2, eosTokenIds: [] }, { promptCache: pc });
     expect((pc as unknown as { held: unknown }).held).toBe(held);
     const ctrl = new AbortController();
+    const gen = generate(model, { ids: [p] }, { maxNewTokens: 10, eosTokenIds: [] }, { promptCache: pc, signal: ctrl.signal });
     let n = 0;
-    for await (const e of generate(model, { ids: [p] }, { maxNewTokens: 10, eosTokenIds: [] }, { promptCache: pc, signal: ctrl.signal })) {
+    let r = await gen.next();
+    while (!r.done) {
       if (++n === 3) ctrl.abort();
-      if (e.finishReasons[0] === 'aborted') break;
+      r = await gen.next();
     }
-    expect(pc.lastReused).toBe(24);
+    expect(r.value.finishReasons[0]).toBe('aborted');
+    expect(r.value.reusedPromptTokens).toBe(24);
     const after = await run(model, [...p, 1, 2, 3], { promptCache: pc });
     expect(after.tokens).toEqual((await run(model, [...p, 1, 2, 3])).tokens);
-    expect(pc.lastReused).toBeGreaterThanOrEqual(25); // p, then whatever of the aborted reply matches 1, 2, 3
+    expect(after.reused).toBeGreaterThanOrEqual(25); // p, then whatever of the aborted reply matches 1, 2, 3
     pc.clear();
   });
 
@@ -133,17 +138,16 @@ describe('ChatSession', () => {
     const tok = new TextTokenizer(json('tokenizer.json'), { ...json('tokenizer_config.json'), chat_template: template });
     const opts = { maxNewTokens: 12 };
     const chat = new ChatSession(model, tok, opts);
-    await collectReply(chat, 'What is 2 + 3?');
+    await replyOf(chat, 'What is 2 + 3?');
     const history = chat.messages.slice(); // the user turn and the reply as the session keeps it
-    const second = await collectReply(chat, 'And 4 + 4?');
-    const reused = chat.promptCache.lastReused;
+    const { text: second, reused } = await replyOf(chat, 'And 4 + 4?');
     const firstPrompt = tok.encode(chatPromptText(tok, history.slice(0, 1)), { addSpecialTokens: false }).length;
     expect(reused).toBeGreaterThanOrEqual(firstPrompt);
     // A session without a cache, given the same history, feeds the whole prompt and must say the same.
     const fresh = new ChatSession(model, tok, opts);
     fresh.messages.push(...history);
     (fresh as unknown as { promptCache: { take: () => null; keep: () => void } }).promptCache.take = () => null;
-    expect(await collectReply(fresh, 'And 4 + 4?')).toBe(second);
+    expect((await replyOf(fresh, 'And 4 + 4?')).text).toBe(second);
     const prompt = tok.encode(chatPromptText(tok, [...history, { role: 'user', content: 'And 4 + 4?' }]), { addSpecialTokens: false });
     console.log(`chat turn 2: reused ${reused} of ${prompt.length} prompt tokens (turn 1's prompt: ${firstPrompt})`);
     chat.dispose();
@@ -152,9 +156,7 @@ describe('ChatSession', () => {
   });
 });
 
-async function collectReply(chat: ChatSession, text: string): Promise<string> {
-  const gen = chat.send(text);
-  let r = await gen.next();
-  while (!r.done) r = await gen.next();
-  return r.value.texts[0];
+async function replyOf(chat: ChatSession, text: string): Promise<{ text: string; reused: number }> {
+  const r = await collect(chat.send(text));
+  return { text: r.texts[0], reused: r.reusedPromptTokens };
 }
