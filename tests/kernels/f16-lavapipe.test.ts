@@ -26,6 +26,7 @@ import { f16ToF32 } from '../../src/model/safetensors';
 import { initBackend } from '../../src/platform/backend';
 import { checkGpuErrors, gpuDevice } from '../../src/platform/gpu-device';
 import { expectClose, lcg } from '../helpers/random';
+import { recordShaderCode } from '../helpers/shader-code';
 
 const unavailable = useLavapipe(); // before the first WebGPU start in this process
 
@@ -63,9 +64,7 @@ describe.skipIf(unavailable !== null)('frozen matmul, f16 variant, on lavapipe',
     console.log(`adapter: ${info?.vendor} ${info?.architecture} ${info?.description}`);
     expect(`${info?.architecture} ${info?.description}`).toMatch(/llvmpipe/);
     expect(gpuFeatures().shaderF16).toBe(true);
-    const create = device.createShaderModule;
-    device.createShaderModule = (desc: GPUShaderModuleDescriptor) => { compiled.push(desc.code); return create(desc); };
-    restore = () => { device.createShaderModule = create; };
+    restore = recordShaderCode(device, compiled);
   });
   afterAll(() => {
     restore();

@@ -15,6 +15,7 @@ import { initBackend } from '../../src/platform/backend';
 import { checkGpuErrors, gpuDevice, hoistEnables } from '../../src/platform/gpu-device';
 import { compareClose } from '../helpers/fixtures';
 import { lcg } from '../helpers/random';
+import { recordShaderCode } from '../helpers/shader-code';
 
 describe('hoistEnables', () => {
   it('moves each enable directive to the top once and leaves code without one as it is', () => {
@@ -32,9 +33,7 @@ describe('subgroup kernels on webgpu', () => {
   beforeAll(async () => {
     expect((await initBackend({ prefer: ['webgpu'] })).name).toBe('webgpu');
     const device = gpuDevice()!;
-    const create = device.createShaderModule;
-    device.createShaderModule = (desc: GPUShaderModuleDescriptor) => { compiled.push(desc.code); return create(desc); };
-    restore = () => { device.createShaderModule = create; };
+    restore = recordShaderCode(device, compiled);
   });
   afterAll(() => {
     restore();
